@@ -1,0 +1,41 @@
+# awsip developer entry points. Every target installs what it needs into ./.venv.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: sandbox test lint typecheck unit crd bench tools clean e2e-kind
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c requirements/constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+## sandbox: run the operator end to end on an embedded AWS + Kubernetes emulator (exits by itself)
+sandbox: $(STAMP)
+	$(VENV)/bin/awsip sandbox
+
+## test: lint, type-check and run the whole test suite
+test: $(STAMP) tools
+	$(VENV)/bin/ruff check operator tests benchmarks
+	$(VENV)/bin/ruff format --check operator tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q
+
+## tools: fetch helper binaries (helm) used by the chart tests
+tools: $(STAMP)
+	bash scripts/fetch-tools.sh .tools
+
+## crd: regenerate the committed CRD files from the API types
+crd: $(STAMP)
+	$(VENV)/bin/awsip crd > crds/awsinfrastructureproviders.infrastructure.awsip.io.yaml
+	cp crds/awsinfrastructureproviders.infrastructure.awsip.io.yaml charts/awsip/crds/
+
+## bench: print the benchmark figures
+bench: $(STAMP)
+	$(PY) benchmarks/policy_engine.py
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

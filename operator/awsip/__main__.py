@@ -1,0 +1,3 @@
+from awsip.cli import main
+
+raise SystemExit(main())

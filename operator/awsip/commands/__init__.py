@@ -1,0 +1,1 @@
+"""Subcommands of the ``awsip`` command line (thin adapters over the core library)."""

@@ -1,0 +1,93 @@
+"""Built-in policy documents, shipped as package data.
+
+- ``capa-minimal``: the minimal permission policy Cluster API Provider AWS needs (the seed's first
+  document, unchanged in meaning; a test pins it).
+- The seed's trust policy and the management-cluster policy, as templates whose placeholders
+  (``YOURACCOUNTRESTRICTION``, ``THEROLEYOUCREATED``) this module fills in.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+PROFILES: tuple[str, ...] = ("capa-minimal",)
+EXTERNAL_ID_PLACEHOLDER = "<EXTERNAL_ID>"
+
+_ACCOUNT = "YOURACCOUNTRESTRICTION"
+_ROLE = "THEROLEYOUCREATED"
+
+
+class UnknownProfileError(ValueError):
+    pass
+
+
+@cache
+def _load(filename: str) -> str:
+    return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
+
+
+def load_profile(name: str) -> dict[str, Any]:
+    """The policy document of a built-in profile (a fresh copy the caller may change)."""
+    if name not in PROFILES:
+        raise UnknownProfileError(f"unknown policy profile {name!r}; known profiles: {', '.join(PROFILES)}")
+    document: dict[str, Any] = json.loads(_load(f"{name}.json"))
+    return document
+
+
+def _template(filename: str) -> dict[str, Any]:
+    return copy.deepcopy(json.loads(_load(filename)))
+
+
+def _fill(node: Any, replacements: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        for placeholder, value in replacements.items():
+            node = node.replace(placeholder, value)
+        return node
+    if isinstance(node, list):
+        return [_fill(item, replacements) for item in node]
+    if isinstance(node, dict):
+        return {key: _fill(value, replacements) for key, value in node.items()}
+    return node
+
+
+def trust_policy(
+    trusted_account_id: str,
+    *,
+    external_id: str | None = None,
+    partition: str = "aws",
+    session_tags: bool = False,
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    """The seed's trust policy for the provider role, trusting ``trusted_account_id``.
+
+    With ``external_id`` the statement requires it (``sts:ExternalId``); pass
+    :data:`EXTERNAL_ID_PLACEHOLDER` to print a policy without disclosing a real value. With
+    ``session_tags`` it also allows ``sts:TagSession`` so that awsip's session tags reach the role,
+    and with ``namespace`` it restricts the role to sessions tagged with that workspace.
+    """
+    document = _fill(_template("seed-trust-policy.json"), {_ACCOUNT: trusted_account_id})
+    statement = document["Statement"][0]
+    statement["Principal"]["AWS"] = statement["Principal"]["AWS"].replace("arn:aws:", f"arn:{partition}:")
+    if external_id is not None:
+        statement.setdefault("Condition", {}).setdefault("StringEquals", {})["sts:ExternalId"] = external_id
+    if session_tags or namespace is not None:
+        statement["Action"] = ["sts:AssumeRole", "sts:TagSession"]
+    if namespace is not None:
+        statement.setdefault("Condition", {}).setdefault("StringEquals", {})["aws:PrincipalTag/awsip:namespace"] = (
+            namespace
+        )
+    return dict(document)
+
+
+def management_policy(role_account_id: str, role_name: str, *, partition: str = "aws") -> dict[str, Any]:
+    """The seed's policy for the management cluster's own role: may assume the provider role."""
+    document = _fill(
+        _template("seed-management-policy.json"), {_ACCOUNT: role_account_id, _ROLE: role_name}
+    )
+    statement = document["Statement"][0]
+    statement["Resource"] = statement["Resource"].replace("arn:aws:", f"arn:{partition}:")
+    return dict(document)
