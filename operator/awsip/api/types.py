@@ -49,7 +49,8 @@ PermissionsMethod = Literal["Local", "Simulate", "LocalAndSimulate"]
 Severity = Literal["Critical", "High", "Medium", "Low", "Info"]
 
 
-def _cel(rule: str, message: str, *, field_path: str | None = None, reason: str | None = None) -> dict[str, str]:
+def _cel(rule: str, message: str, *, field_path: str | None = None, reason: str | None = None) -> Any:
+    """One ``x-kubernetes-validations`` entry (typed ``Any`` to fit pydantic's JSON-schema extras)."""
     validation = {"rule": rule, "message": message}
     if field_path:
         validation["fieldPath"] = field_path
@@ -292,9 +293,9 @@ class Condition(_StatusModel):
 
     type: Annotated[str, Field(max_length=316)] = Field(description="Type of the condition.")
     status: ConditionStatus = Field(description="True, False or Unknown.")
-    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH, pattern=CONDITION_REASON_PATTERN)] = (
-        Field(description="Machine-readable reason in CamelCase.")
-    )
+    reason: Annotated[
+        str, Field(min_length=1, max_length=MAX_REASON_LENGTH, pattern=CONDITION_REASON_PATTERN)
+    ] = Field(description="Machine-readable reason in CamelCase.")
     message: Annotated[str, Field(max_length=32768)] = Field(
         default="", description="Human-readable explanation, with what to change."
     )
@@ -336,7 +337,9 @@ class TrustFinding(_StatusModel):
     code: Annotated[str, Field(max_length=128, pattern=CONDITION_REASON_PATTERN)] = Field(
         description="Machine-readable finding, e.g. WildcardPrincipal."
     )
-    message: Annotated[str, Field(max_length=MAX_MESSAGE_LENGTH)] = Field(description="What is wrong and how to fix it.")
+    message: Annotated[str, Field(max_length=MAX_MESSAGE_LENGTH)] = Field(
+        description="What is wrong and how to fix it."
+    )
     statement: Annotated[str, Field(max_length=256)] | None = Field(
         default=None, description="Sid or index of the trust-policy statement."
     )
@@ -344,7 +347,9 @@ class TrustFinding(_StatusModel):
 
 class TrustPolicyStatus(_StatusModel):
     external_id_enforced: bool | None = Field(
-        default=None, alias="externalIDEnforced", description="Whether the trust policy requires sts:ExternalId."
+        default=None,
+        alias="externalIDEnforced",
+        description="Whether the trust policy requires sts:ExternalId.",
     )
     findings: Annotated[list[TrustFinding], Field(max_length=MAX_TRUST_FINDINGS)] = Field(
         default_factory=list, description="Findings about the role's trust policy."
@@ -384,9 +389,9 @@ class AWSInfrastructureProvider(_Model):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
     api_version: Literal["infrastructure.awsip.io/v1alpha1"] = Field(
-        default=constants.API_VERSION, alias="apiVersion"
+        default="infrastructure.awsip.io/v1alpha1", alias="apiVersion"
     )
-    kind: Literal["AWSInfrastructureProvider"] = Field(default=constants.KIND)
+    kind: Literal["AWSInfrastructureProvider"] = Field(default="AWSInfrastructureProvider")
     metadata: dict[str, Any] = Field(default_factory=dict)
     spec: AWSInfrastructureProviderSpec
     status: AWSInfrastructureProviderStatus | None = None

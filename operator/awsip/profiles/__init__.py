@@ -77,17 +77,15 @@ def trust_policy(
     if session_tags or namespace is not None:
         statement["Action"] = ["sts:AssumeRole", "sts:TagSession"]
     if namespace is not None:
-        statement.setdefault("Condition", {}).setdefault("StringEquals", {})["aws:PrincipalTag/awsip:namespace"] = (
-            namespace
-        )
+        statement.setdefault("Condition", {}).setdefault("StringEquals", {})[
+            "aws:PrincipalTag/awsip:namespace"
+        ] = namespace
     return dict(document)
 
 
 def management_policy(role_account_id: str, role_name: str, *, partition: str = "aws") -> dict[str, Any]:
     """The seed's policy for the management cluster's own role: may assume the provider role."""
-    document = _fill(
-        _template("seed-management-policy.json"), {_ACCOUNT: role_account_id, _ROLE: role_name}
-    )
+    document = _fill(_template("seed-management-policy.json"), {_ACCOUNT: role_account_id, _ROLE: role_name})
     statement = document["Statement"][0]
     statement["Resource"] = statement["Resource"].replace("arn:aws:", f"arn:{partition}:")
     return dict(document)
