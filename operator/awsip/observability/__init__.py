@@ -1,0 +1,58 @@
+"""Observability of the operator: Prometheus metrics, structured logs, credential redaction.
+
+Wiring (one line per call site):
+
+* ``awsip run``: ``configure_logging(args.log_format, level)``; ``start_metrics_server(port)``
+  when ``--metrics-port`` is set;
+* AWS layer: ``instrument_boto3_session(session)`` (or ``instrument_client(client)``),
+  ``record_cache(hit)``, ``record_rate_limit_wait(seconds)``;
+* controller: ``record_verification(result, reason, seconds)``,
+  ``set_provider_ready(ns, name, status)``, ``set_missing_permissions(ns, name, count)``,
+  ``forget_provider(ns, name)``, and ``provider_context(ns, name)`` around a verification.
+"""
+
+from awsip.observability.botocore_hooks import instrument_boto3_session, instrument_client
+from awsip.observability.logging import configure_logging, provider_context, provider_logger
+from awsip.observability.metrics import (
+    METRICS,
+    PROVIDERS,
+    REGISTRY,
+    Metrics,
+    MetricsServer,
+    forget_provider,
+    record_aws_call,
+    record_cache,
+    record_rate_limit_wait,
+    record_verification,
+    set_missing_permissions,
+    set_provider_ready,
+    start_metrics_server,
+)
+from awsip.observability.redaction import RedactFilter, redact
+from awsip.observability.scrape import parse_exposition, sample_key, scrape
+
+__all__ = [
+    "METRICS",
+    "PROVIDERS",
+    "REGISTRY",
+    "Metrics",
+    "MetricsServer",
+    "RedactFilter",
+    "configure_logging",
+    "forget_provider",
+    "instrument_boto3_session",
+    "instrument_client",
+    "parse_exposition",
+    "provider_context",
+    "provider_logger",
+    "record_aws_call",
+    "record_cache",
+    "record_rate_limit_wait",
+    "record_verification",
+    "redact",
+    "sample_key",
+    "scrape",
+    "set_missing_permissions",
+    "set_provider_ready",
+    "start_metrics_server",
+]

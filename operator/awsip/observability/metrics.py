@@ -1,0 +1,213 @@
+"""Prometheus metrics of the operator, on a registry of their own.
+
+Everything hangs off a :class:`Metrics` object; the module-level functions below record on the
+process-wide default instance :data:`METRICS` (whose registry is :data:`REGISTRY`), so call sites
+are one line each::
+
+    from awsip.observability import metrics
+    metrics.record_verification("ready", "Verified", 1.7)
+
+Tests that need isolated values build their own ``Metrics()``. Recording is thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Final
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from awsip.observability.labels import (
+    ReasonLabels,
+    VerificationResult,
+    error_code_label,
+    operation_label,
+    result_label,
+    service_label,
+)
+from awsip.observability.trackers import MissingPermissions, ProviderReadiness, ReadyStatus
+
+#: One verification: assume role (~0.1-1 s), IAM reads and simulation (seconds), rate-limited.
+VERIFICATION_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
+#: Waiting for a token of the global AWS rate limit: usually 0, up to seconds under load.
+RATE_LIMIT_WAIT_BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Providers with a series of their own in awsip_provider_missing_permissions.
+MAX_MISSING_PERMISSION_SERIES: Final = 500
+
+
+class Metrics:
+    """All awsip metrics, registered on ``registry`` (a new one unless given)."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        max_missing_permission_series: int = MAX_MISSING_PERMISSION_SERIES,
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.verifications = Counter(
+            "awsip_verifications",
+            "Verifications of providers, by outcome and Ready reason.",
+            ["result", "reason"],
+            registry=r,
+        )
+        self.verification_duration = Histogram(
+            "awsip_verification_duration_seconds",
+            "Wall-clock duration of one verification of one provider.",
+            buckets=VERIFICATION_BUCKETS,
+            registry=r,
+        )
+        self.aws_calls = Counter(
+            "awsip_aws_calls",
+            'AWS API calls (after botocore retries), by service, operation and error code ("" = success).',
+            ["service", "operation", "error_code"],
+            registry=r,
+        )
+        self.providers_gauge = Gauge(
+            "awsip_providers",
+            "Providers served by this operator, by the status of their Ready condition.",
+            ["ready"],
+            registry=r,
+        )
+        self.missing_permissions_gauge = Gauge(
+            "awsip_provider_missing_permissions",
+            "Required permissions the provider's role misses; only providers missing some, "
+            f"at most {max_missing_permission_series} series.",
+            ["namespace", "name"],
+            registry=r,
+        )
+        self.missing_permissions_overflow = Gauge(
+            "awsip_provider_missing_permissions_overflow",
+            "Providers missing permissions that have no awsip_provider_missing_permissions series "
+            "because of its cardinality cap.",
+            registry=r,
+        )
+        self.policy_cache = Counter(
+            "awsip_policy_cache_requests",
+            "Lookups in the IAM policy-document cache.",
+            ["result"],
+            registry=r,
+        )
+        self.rate_limit_wait = Histogram(
+            "awsip_rate_limiter_wait_seconds",
+            "Time spent waiting for the global AWS API rate limit, per call.",
+            buckets=RATE_LIMIT_WAIT_BUCKETS,
+            registry=r,
+        )
+        for result in ("hit", "miss"):
+            self.policy_cache.labels(result=result)
+        self.providers = ProviderReadiness(self.providers_gauge)
+        self.missing_permissions = MissingPermissions(
+            self.missing_permissions_gauge,
+            self.missing_permissions_overflow,
+            max_series=max_missing_permission_series,
+        )
+        self._reasons = ReasonLabels()
+
+    def record_verification(self, result: VerificationResult, reason: str, duration_s: float) -> None:
+        self.verifications.labels(result=result_label(result), reason=self._reasons(reason)).inc()
+        self.verification_duration.observe(max(0.0, duration_s))
+
+    def record_aws_call(self, service: str, operation: str, error_code: str | None) -> None:
+        self.aws_calls.labels(
+            service=service_label(service),
+            operation=operation_label(operation),
+            error_code=error_code_label(error_code),
+        ).inc()
+
+    def record_cache(self, hit: bool) -> None:
+        self.policy_cache.labels(result="hit" if hit else "miss").inc()
+
+    def record_rate_limit_wait(self, seconds: float) -> None:
+        self.rate_limit_wait.observe(max(0.0, seconds))
+
+    def set_missing_permissions(self, namespace: str, name: str, count: int) -> None:
+        self.missing_permissions.set(namespace, name, count)
+
+    def set_provider_ready(self, namespace: str, name: str, status: ReadyStatus) -> None:
+        self.providers.set(namespace, name, status)
+
+    def forget_provider(self, namespace: str, name: str) -> None:
+        self.providers.forget(namespace, name)
+        self.missing_permissions.forget(namespace, name)
+
+
+METRICS: Final = Metrics()
+REGISTRY: Final = METRICS.registry
+PROVIDERS: Final = METRICS.providers
+
+
+def record_verification(result: VerificationResult, reason: str, duration_s: float) -> None:
+    """One finished verification: result ready|not_ready|transient|error, the Ready reason, seconds."""
+    METRICS.record_verification(result, reason, duration_s)
+
+
+def record_aws_call(service: str, operation: str, error_code: str | None) -> None:
+    """One AWS API call; ``error_code`` None or "" on success. Usually via botocore_hooks instead."""
+    METRICS.record_aws_call(service, operation, error_code)
+
+
+def record_cache(hit: bool) -> None:
+    """One lookup in the policy-document cache."""
+    METRICS.record_cache(hit)
+
+
+def record_rate_limit_wait(seconds: float) -> None:
+    """Time one call waited for the global rate limit; record 0 for calls that did not wait."""
+    METRICS.record_rate_limit_wait(seconds)
+
+
+def set_missing_permissions(namespace: str, name: str, count: int) -> None:
+    """The provider's number of missing required permissions (0 removes its series)."""
+    METRICS.set_missing_permissions(namespace, name, count)
+
+
+def set_provider_ready(namespace: str, name: str, status: ReadyStatus) -> None:
+    """The provider's Ready condition status: "True", "False" or "Unknown"."""
+    METRICS.set_provider_ready(namespace, name, status)
+
+
+def forget_provider(namespace: str, name: str) -> None:
+    """The provider was deleted (or left this operator's shard): drop all its per-provider state."""
+    METRICS.forget_provider(namespace, name)
+
+
+@dataclass
+class MetricsServer:
+    """The running ``/metrics`` endpoint; ``close()`` stops it (idempotent)."""
+
+    address: str
+    port: int
+    _server: WSGIServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> MetricsServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def start_metrics_server(
+    port: int, addr: str = "0.0.0.0", *, registry: CollectorRegistry | None = None
+) -> MetricsServer:
+    """Serve ``registry`` (default :data:`REGISTRY`) on ``http://addr:port/metrics`` in a daemon thread.
+
+    ``port=0`` binds a free port; the bound one is ``.port``.
+    """
+    server, thread = start_http_server(
+        port, addr=addr, registry=registry if registry is not None else REGISTRY
+    )
+    return MetricsServer(address=addr, port=int(server.server_address[1]), _server=server, _thread=thread)
