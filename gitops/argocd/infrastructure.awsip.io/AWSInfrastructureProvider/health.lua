@@ -1,0 +1,87 @@
+-- Argo CD health check for infrastructure.awsip.io/AWSInfrastructureProvider.
+--
+-- The operator writes kstatus-style conditions: Ready (the verdict), Reconciling (a verification
+-- is running or will be retried), Stalled (a terminal problem that needs a change from you).
+--   Ready=True                                   -> Healthy
+--   Stalled=True, or Ready=False with a terminal -> Degraded
+--   reason (in case Stalled is missing)
+--   no status yet, status.observedGeneration     -> Progressing
+--   behind metadata.generation, anything else
+-- The message is the deciding condition's message.
+local hs = {}
+
+local TERMINAL_READY_REASONS = {
+  AccessDenied = true,
+  MissingPermissions = true,
+  WildcardPrincipal = true,
+  ExternalIDNotEnforced = true,
+  ExternalIDSecretNotFound = true,
+  InvalidSpec = true,
+  NotPermitted = true,
+  OperatorCredentialsUnavailable = true,
+  RequiredPolicyInvalid = true,
+}
+
+local function describe(condition, fallback)
+  if condition ~= nil and condition.message ~= nil and condition.message ~= "" then
+    if condition.reason ~= nil and condition.reason ~= "" then
+      return condition.reason .. ": " .. condition.message
+    end
+    return condition.message
+  end
+  if condition ~= nil and condition.reason ~= nil and condition.reason ~= "" then
+    return condition.reason
+  end
+  return fallback
+end
+
+if obj.status == nil or obj.status.conditions == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for awsip to verify the role"
+  return hs
+end
+
+local generation = obj.metadata and obj.metadata.generation
+local observed = obj.status.observedGeneration
+if generation ~= nil and observed ~= nil and observed < generation then
+  hs.status = "Progressing"
+  hs.message = string.format("Verifying generation %d (last verified: %d)", generation, observed)
+  return hs
+end
+
+local ready, reconciling, stalled
+for _, condition in ipairs(obj.status.conditions) do
+  if condition.type == "Ready" then
+    ready = condition
+  elseif condition.type == "Reconciling" then
+    reconciling = condition
+  elseif condition.type == "Stalled" then
+    stalled = condition
+  end
+end
+
+if stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = describe(ready ~= nil and ready.status == "False" and ready or stalled, "Stalled")
+  return hs
+end
+
+if ready ~= nil and ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = describe(ready, "Ready")
+  return hs
+end
+
+if ready ~= nil and ready.status == "False" and TERMINAL_READY_REASONS[ready.reason] then
+  hs.status = "Degraded"
+  hs.message = describe(ready, "Not ready")
+  return hs
+end
+
+hs.status = "Progressing"
+if reconciling ~= nil and reconciling.status == "True" then
+  hs.message = describe(reconciling, "Verifying the role")
+else
+  hs.message = describe(ready, "Waiting for awsip to verify the role")
+end
+return hs
