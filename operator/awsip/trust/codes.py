@@ -39,16 +39,18 @@ UNRESOLVED_PRINCIPAL: Final = "UnresolvedPrincipal"
 DENY_NOT_PRINCIPAL: Final = "DenyNotPrincipal"
 SERVICE_PRINCIPAL: Final = "ServicePrincipal"
 
-#: Every finding code and its severity.
+#: Every finding code and its severity. Within a severity, earlier codes are listed (and chosen as
+#: the condition's reason) first: a malformed document before what was analysed of it, exposure
+#: before the role merely being unusable.
 SEVERITIES: Final[dict[str, Severity]] = {
     WILDCARD_PRINCIPAL: "Critical",
-    NOT_PRINCIPAL_ALLOW: "High",
     MALFORMED_TRUST_POLICY: "High",
-    NO_ASSUME_ROLE_STATEMENT: "High",
-    MANAGEMENT_PRINCIPAL_NOT_TRUSTED: "High",
-    MANAGEMENT_PRINCIPAL_DENIED: "High",
+    NOT_PRINCIPAL_ALLOW: "High",
     EXTERNAL_ID_NOT_ENFORCED: "High",
     EXTERNAL_ID_NOT_EXACT: "High",
+    MANAGEMENT_PRINCIPAL_DENIED: "High",
+    NO_ASSUME_ROLE_STATEMENT: "High",
+    MANAGEMENT_PRINCIPAL_NOT_TRUSTED: "High",
     EXTERNAL_ID_NOT_CONFIGURED: "High",
     CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL: "Medium",
     PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT: "Medium",
@@ -66,6 +68,14 @@ SEVERITY_ORDER: Final[tuple[Severity, ...]] = ("Critical", "High", "Medium", "Lo
 BLOCKING_SEVERITIES: Final[frozenset[Severity]] = frozenset({"Critical", "High"})
 
 
+_CODE_ORDER: Final = {code: position for position, code in enumerate(SEVERITIES)}
+
+
 def severity_rank(severity: Severity) -> int:
     """0 for Critical, 4 for Info: sort ascending to put the most severe first."""
     return SEVERITY_ORDER.index(severity)
+
+
+def code_rank(code: str) -> int:
+    """The position of ``code`` in :data:`SEVERITIES`: the tie-breaker within a severity."""
+    return _CODE_ORDER[code]

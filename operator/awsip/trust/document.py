@@ -37,6 +37,7 @@ _KNOWN_ELEMENTS = frozenset(
     }
 )
 _PRINCIPAL_KINDS: tuple[PrincipalKind, ...] = ("AWS", "Service", "Federated", "CanonicalUser")
+_NOT_ANALYSED = "The statement was not analysed."
 _VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
 
 
@@ -81,23 +82,21 @@ def decode(document: Mapping[str, Any] | str | bytes) -> Mapping[Any, Any]:
         try:
             document = bytes(document).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise MalformedDocumentError(f"the trust policy is not UTF-8 text ({error.reason})") from None
+            raise MalformedDocumentError(f"it is not UTF-8 text ({error.reason})") from None
     if not isinstance(document, str):
-        raise MalformedDocumentError(
-            f"the trust policy is a {type(document).__name__}, not a JSON object or JSON text"
-        )
+        raise MalformedDocumentError(f"it is a {type(document).__name__}, not a JSON object or JSON text")
     text = document.strip()
     if not text:
-        raise MalformedDocumentError("the trust policy is empty")
+        raise MalformedDocumentError("it is empty")
     if not text.startswith("{") and "%" in text:
         text = urllib.parse.unquote(text).strip()
     try:
         parsed = json.loads(text)
     except (ValueError, RecursionError) as error:
         detail = str(error) if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-        raise MalformedDocumentError(f"the trust policy is not valid JSON ({shorten(detail, 200)})") from None
+        raise MalformedDocumentError(f"it is not valid JSON ({shorten(detail, 200)})") from None
     if not isinstance(parsed, Mapping):
-        raise MalformedDocumentError(f"the trust policy must be a JSON object, not a {_json_type(parsed)}")
+        raise MalformedDocumentError(f"it is a JSON {_json_type(parsed)}, not an object")
     return parsed
 
 
@@ -111,17 +110,17 @@ def parse_document(document: Mapping[Any, Any]) -> ParsedDocument:
                 None,
                 -1,
                 f"the policy has unknown top-level elements {_names(unknown)} (IAM accepts "
-                "Version, Id and Statement)",
+                "Version, Id and Statement).",
             )
         )
     version = document.get("Version")
     if version is not None and version not in _VERSIONS:
         shown = quote(version) if isinstance(version, str) else _json_type(version)
         result.problems.append(
-            Problem(None, -1, f"Version {shown} is not a policy language version (use 2012-10-17)")
+            Problem(None, -1, f"Version {shown} is not a policy language version (use 2012-10-17).")
         )
     if "Statement" not in document:
-        raise MalformedDocumentError("the trust policy has no Statement element")
+        raise MalformedDocumentError("it has no Statement element")
     raw = document["Statement"]
     statements: Sequence[Any]
     if isinstance(raw, Mapping):
@@ -130,7 +129,7 @@ def parse_document(document: Mapping[Any, Any]) -> ParsedDocument:
         statements = raw
     else:
         raise MalformedDocumentError(
-            f"Statement must be an object or a list of objects, not a {_json_type(raw)}"
+            f"its Statement is a {_json_type(raw)}, not an object or a list of objects"
         )
     for index, item in enumerate(statements):
         _parse_statement(index, item, result)
@@ -141,7 +140,7 @@ def _parse_statement(index: int, item: Any, result: ParsedDocument) -> None:
     fallback = f"#{index}"
     if not isinstance(item, Mapping):
         result.problems.append(
-            Problem(fallback, index, f"the statement is a {_json_type(item)}, not an object")
+            Problem(fallback, index, f"the statement is a {_json_type(item)}, not an object. {_NOT_ANALYSED}")
         )
         return
     sid = item.get("Sid")
@@ -182,7 +181,7 @@ def _parse_statement(index: int, item: Any, result: ParsedDocument) -> None:
     clauses = _clauses(item.get("Condition"), fatal) if "Condition" in item else ()
 
     if problems or fatal:
-        consequence = " The statement was not analysed." if fatal else ""
+        consequence = f" {_NOT_ANALYSED}" if fatal else ""
         result.problems.append(Problem(label, index, f"{'; '.join([*fatal, *problems])}.{consequence}"))
     if fatal:
         return

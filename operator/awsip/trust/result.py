@@ -48,7 +48,7 @@ class TrustAnalysis:
 class FindingCollector:
     """Findings in the order they were found; :meth:`result` sorts, deduplicates and caps them."""
 
-    _items: list[tuple[int, int, int, TrustFinding]] = field(default_factory=list)
+    _items: list[tuple[int, int, int, int, TrustFinding]] = field(default_factory=list)
     _seen: set[tuple[str, str | None, str]] = field(default_factory=set)
 
     def add(self, code: str, message: str, *, statement: str | None = None, index: int = -1) -> None:
@@ -63,13 +63,12 @@ class FindingCollector:
         if key in self._seen:
             return
         self._seen.add(key)
-        self._items.append((codes.severity_rank(severity), index, len(self._items), finding))
-
-    def has(self, code: str) -> bool:
-        return any(item[3].code == code for item in self._items)
+        self._items.append(
+            (codes.severity_rank(severity), codes.code_rank(code), index, len(self._items), finding)
+        )
 
     def result(self, *, external_id_enforced: bool) -> TrustAnalysis:
-        ordered = [item[3] for item in sorted(self._items, key=lambda item: item[:3])]
+        ordered = [item[-1] for item in sorted(self._items, key=lambda item: item[:4])]
         listed = ordered[:MAX_TRUST_FINDINGS]
         secure = not any(finding.severity in codes.BLOCKING_SEVERITIES for finding in ordered)
         reason = codes.SECURE if secure else ordered[0].code
