@@ -1,0 +1,101 @@
+"""redact(): credentials and External IDs are masked in every shape they are likely to be logged in."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+
+from awsip.observability.redaction import MASK, is_secret_key, redact
+
+ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+TEMP_ACCESS_KEY_ID = "ASIAQ3EGUYJ7ZLXK4T2B"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SESSION_TOKEN = "FQoGZXIvYXdzEBYaD" + base64.b64encode(os.urandom(300)).decode()
+EXTERNAL_ID = "tenant-7f3c:42"
+
+SECRETS = (ACCESS_KEY_ID, TEMP_ACCESS_KEY_ID, SECRET_KEY, SESSION_TOKEN, EXTERNAL_ID)
+
+LEAKY = [
+    f"using {ACCESS_KEY_ID}",
+    f"temporary key {TEMP_ACCESS_KEY_ID}.",
+    f"Authorization: AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20240501/us-east-1/sts/aws4_request, ...",
+    f"secret {SECRET_KEY} in a sentence",
+    f"aws_secret_access_key = {SECRET_KEY}",
+    f"AWS_SECRET_ACCESS_KEY={SECRET_KEY}",
+    f"token {SESSION_TOKEN}",
+    f"X-Amz-Security-Token: {SESSION_TOKEN}",
+    f"aws_session_token={SESSION_TOKEN}",
+    json.dumps(
+        {
+            "Credentials": {
+                "AccessKeyId": TEMP_ACCESS_KEY_ID,
+                "SecretAccessKey": SECRET_KEY,
+                "SessionToken": SESSION_TOKEN,
+            }
+        }
+    ),
+    repr({"AccessKeyId": TEMP_ACCESS_KEY_ID, "SecretAccessKey": SECRET_KEY, "SessionToken": SESSION_TOKEN}),
+    f"<Credentials><AccessKeyId>{TEMP_ACCESS_KEY_ID}</AccessKeyId><SecretAccessKey>{SECRET_KEY}"
+    f"</SecretAccessKey><SessionToken>{SESSION_TOKEN}</SessionToken></Credentials>",
+    f"assume_role(RoleArn='arn:aws:iam::123456789012:role/x', ExternalId='{EXTERNAL_ID}')",
+    f"ExternalId={EXTERNAL_ID}",
+    f"Action=AssumeRole&ExternalId={EXTERNAL_ID}&RoleSessionName=awsip",
+    f'{{"ExternalId": "{EXTERNAL_ID}"}}',
+    json.dumps({"message": json.dumps({"ExternalId": EXTERNAL_ID})}),  # JSON inside JSON
+    f"externalId: {EXTERNAL_ID}",
+    f"external_id={EXTERNAL_ID!r}",
+    json.dumps({"Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}),
+    "ExternalId=a,b,c-secret, then more",
+]
+
+
+@pytest.mark.parametrize("text", LEAKY)
+def test_secrets_are_masked(text: str) -> None:
+    masked = redact(text)
+    assert MASK in masked
+    for secret in (*SECRETS, "c-secret"):
+        assert secret not in masked, masked
+
+
+def test_keys_and_structure_survive_masking() -> None:
+    assert redact(f'{{"ExternalId": "{EXTERNAL_ID}", "x": 1}}') == '{"ExternalId": "***", "x": 1}'
+    assert redact(f"'SessionToken': '{SESSION_TOKEN}'") == "'SessionToken': '***'"
+    assert (
+        redact(f"<SecretAccessKey>{SECRET_KEY}</SecretAccessKey>") == "<SecretAccessKey>***</SecretAccessKey>"
+    )
+    assert redact(f"key {ACCESS_KEY_ID} used") == "key AKIA*** used"
+    assert redact(f"ExternalId={EXTERNAL_ID}&Version=2011-06-15") == "ExternalId=***&Version=2011-06-15"
+
+
+HARMLESS = [
+    "assumed arn:aws:iam::123456789012:role/capa-manager as session awsip-team-a",
+    "arn:aws:iam::123456789012:role/controllers/CapaControllerRole2024abcdefghijk",
+    "role id AROAQ3EGUYJ7ZLXK4T2B5 of account 123456789012",
+    "uid 3f2a8c1e-5b6d-4e7f-9a0b-1c2d3e4f5a6b resourceVersion 123456",
+    "policy sha1 3f786850e387550fdab836ed7e6dc881de23001b",
+    "TrustPolicySecure=False reason ExternalIDNotEnforced: the trust policy has no sts:ExternalId condition",
+    "spec.externalIDSecretRef names Secret aws-external-id",
+    "External ID is not enforced",
+    "verification of team-a/aws-prod took 1.7s: 3 of 212 actions missing",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_harmless_text_is_unchanged(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text", LEAKY + HARMLESS)
+def test_redaction_is_idempotent(text: str) -> None:
+    assert redact(redact(text)) == redact(text)
+
+
+def test_secret_key_names() -> None:
+    for key in ("SecretAccessKey", "aws_secret_access_key", "SessionToken", "ExternalId", "sts:ExternalId"):
+        assert is_secret_key(key)
+    for key in ("AccessKeyId", "RoleArn", "externalIDSecretRef", "name", "ExternalIdEnforced"):
+        assert not is_secret_key(key)
