@@ -233,3 +233,19 @@ def test_botocore_debug_output_leaks_no_credentials() -> None:
         credentials["SessionToken"],
     ):
         assert secret not in text
+
+
+async def test_provider_logger_over_a_kopf_logger_keeps_its_reference_and_extras() -> None:
+    stream = json_logging()
+    queue: asyncio.Queue[posting.K8sEvent] = asyncio.Queue()
+    posting.event_queue_loop_var.set(asyncio.get_running_loop())
+    posting.event_queue_var.set(queue)
+    settings = kopf.OperatorSettings()
+    settings.posting.loggers = True
+    kopf_logger = kopf.ObjectLogger(body=BODY, settings=settings)  # type: ignore[arg-type]
+    provider_logger(kopf_logger, "team-a", "aws-prod").warning("not ready", extra={"reason": "AccessDenied"})
+    [line] = lines(stream)
+    assert (line["namespace"], line["name"], line["reason"]) == ("team-a", "aws-prod", "AccessDenied")
+    event = queue.get_nowait()
+    assert event.ref["uid"] == BODY["metadata"]["uid"] and event.ref["kind"] == BODY["kind"]
+    assert event.message == "not ready"

@@ -21,7 +21,7 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, TextIO
 
@@ -50,9 +50,27 @@ def provider_context(namespace: str | None, name: str) -> Iterator[None]:
         _provider.reset(token)
 
 
-def provider_logger(logger: logging.Logger, namespace: str | None, name: str) -> logging.LoggerAdapter[Any]:
-    """A logger whose lines carry the provider, in the same ``k8s_ref`` shape as Kopf's."""
-    return logging.LoggerAdapter(logger, {"k8s_ref": {"namespace": namespace, "name": name}})
+class _ProviderAdapter(logging.LoggerAdapter[Any]):
+    """Adds the provider's ``k8s_ref``, keeping the call site's own ``extra=`` fields."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        kwargs["extra"] = dict(self.extra or {}) | dict(kwargs.get("extra") or {})
+        return msg, kwargs
+
+
+def provider_logger(
+    logger: logging.Logger | logging.LoggerAdapter[Any], namespace: str | None, name: str
+) -> logging.LoggerAdapter[Any]:
+    """A logger whose lines carry the provider, in the same ``k8s_ref`` shape as Kopf's.
+
+    Wrapping a Kopf object logger keeps the rest of its reference (apiVersion, kind, uid), which
+    Kopf needs to post the line as a Kubernetes event.
+    """
+    base = getattr(logger, "extra", None)
+    ref = base.get("k8s_ref") if isinstance(base, Mapping) else None
+    k8s_ref = dict(ref) if isinstance(ref, Mapping) else {}
+    k8s_ref.update(namespace=namespace, name=name)
+    return _ProviderAdapter(logger, {"k8s_ref": k8s_ref})
 
 
 def provider_of(record: logging.LogRecord) -> tuple[str | None, str] | None:

@@ -21,13 +21,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from awsip.observability.labels import (
     ReasonLabels,
-    VerificationResult,
     error_code_label,
     operation_label,
     result_label,
     service_label,
 )
-from awsip.observability.trackers import MissingPermissions, ProviderReadiness, ReadyStatus
+from awsip.observability.labels import (
+    VerificationResult as VerificationResult,
+)
+from awsip.observability.trackers import MissingPermissions, ProviderReadiness
+from awsip.observability.trackers import ReadyStatus as ReadyStatus
 
 #: One verification: assume role (~0.1-1 s), IAM reads and simulation (seconds), rate-limited.
 VERIFICATION_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
