@@ -52,7 +52,9 @@ class HelmResult:
 
 @functools.cache
 def _helm(args: tuple[str, ...]) -> HelmResult:
-    result = subprocess.run([str(tool("helm")), *args], capture_output=True, text=True, check=False, timeout=60)
+    result = subprocess.run(
+        [str(tool("helm")), *args], capture_output=True, text=True, check=False, timeout=60
+    )
     return HelmResult(result.returncode, result.stdout, result.stderr)
 
 
@@ -138,7 +140,9 @@ def grants(docs: Iterable[Doc], service_account: str, sa_namespace: str) -> list
             continue
         subjects = binding.get("subjects", [])
         if not any(
-            s["kind"] == "ServiceAccount" and s["name"] == service_account and s.get("namespace") == sa_namespace
+            s["kind"] == "ServiceAccount"
+            and s["name"] == service_account
+            and s.get("namespace") == sa_namespace
             for s in subjects
         ):
             continue
@@ -234,7 +238,7 @@ def restricted_violations(pod: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where} does not drop ALL capabilities")
         if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
             problems.append(f"{where} adds capabilities {caps['add']}")
-        if not (sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is True):
+        if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True:
             problems.append(f"{where} may run as root (runAsNonRoot)")
         if sc.get("runAsUser") == 0:
             problems.append(f"{where} runAsUser is 0")

@@ -55,8 +55,12 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
         "externalIDSecretRef.enabled=false",
         "podAnnotations.example\\.com/owner=platform",
     ),
-    "minimal": ("metrics.enabled=false", "tests.enabled=false", "serviceAccount.create=false",
-                "serviceAccount.name=existing"),
+    "minimal": (
+        "metrics.enabled=false",
+        "tests.enabled=false",
+        "serviceAccount.create=false",
+        "serviceAccount.name=existing",
+    ),
 }
 
 
@@ -113,7 +117,9 @@ def test_rendered_manifests_validate_against_kubernetes_schemas(name: str) -> No
         try:
             validate(doc)
         except (jsonschema.ValidationError, kubernetes_validate.ValidationError) as error:
-            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} ({name}): {error.message} at {list(error.path)}")
+            pytest.fail(
+                f"{doc['kind']}/{doc['metadata']['name']} ({name}): {error.message} at {list(error.path)}"
+            )
 
 
 def test_validation_catches_a_broken_manifest(default_docs: list[Doc]) -> None:
@@ -287,7 +293,9 @@ def test_listed_namespaces_become_namespace_flags() -> None:
         (("extraArgs={--priority=5}",), ["--priority=5"], []),
     ],
 )
-def test_values_become_awsip_run_flags(values: tuple[str, ...], present: list[str], absent: list[str]) -> None:
+def test_values_become_awsip_run_flags(
+    values: tuple[str, ...], present: list[str], absent: list[str]
+) -> None:
     args = operator_container(render(*values))["args"]
     for flag in present:
         assert flag in args
@@ -391,7 +399,9 @@ def test_metrics_service_selects_the_operator_and_servicemonitor_selects_the_ser
     service = one(docs, "Service")
     pod_labels = workload(docs)["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= pod_labels.items()
-    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9090, "targetPort": "metrics", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 9090, "targetPort": "metrics", "protocol": "TCP"}
+    ]
     monitor = one(docs, "ServiceMonitor")
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
@@ -476,10 +486,18 @@ def test_helm_test_hook_checks_the_installation(default_docs: list[Doc]) -> None
     assert container["command"] == ["python", "-c"]
     script = container["args"][0]
     compile(script, "helm-test", "exec")
-    for check in ("list_custom_resource_definition", "Established", "list_cluster_custom_object", "METRICS_URL"):
+    for check in (
+        "list_custom_resource_definition",
+        "Established",
+        "list_cluster_custom_object",
+        "METRICS_URL",
+    ):
         assert check in script
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env == {"WATCH_NAMESPACES": "", "METRICS_URL": "http://awsip-metrics.awsip-system.svc:9090/metrics"}
+    assert env == {
+        "WATCH_NAMESPACES": "",
+        "METRICS_URL": "http://awsip-metrics.awsip-system.svc:9090/metrics",
+    }
     namespaced = one(render("watchNamespaces={team-a,team-b}", "metrics.enabled=false"), "Pod")
     assert {e["name"]: e["value"] for e in namespaced["spec"]["containers"][0]["env"]} == {
         "WATCH_NAMESPACES": "team-a team-b"
