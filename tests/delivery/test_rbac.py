@@ -84,7 +84,7 @@ def test_nothing_is_created_updated_or_deleted_except_events(name: str) -> None:
             "impersonate",
         }
         if writes:
-            assert (grant.api_group, grant.resource, writes) == ("", "events", {"create"}), grant
+            assert (grant.api_group, grant.resource, writes) == ("", "events", frozenset({"create"})), grant
 
 
 def test_default_permissions_cluster_wide() -> None:
