@@ -12,6 +12,17 @@ from awsip.tenancy.model import TenancyFile
 from awsip.tenancy.rules import TenancyRules
 
 _MAX_ERRORS = 10
+#: pydantic's wording for Python types, said in YAML's terms.
+_FRIENDLY = {
+    "extra_forbidden": "unknown field (check its spelling and indentation)",
+    "missing": "required field is missing",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "string_type": "must be a string (quote values such as true, yes, 1 or 0755 in YAML)",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+}
 
 
 class TenancyConfigError(ValueError):
@@ -54,9 +65,7 @@ def _describe(error: ValidationError, document: Mapping[Any, Any]) -> str:
     problems = []
     for item in error.errors(include_url=False, include_input=False)[:_MAX_ERRORS]:
         location = _location(item["loc"], document)
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (check its spelling and indentation)"
+        message = _FRIENDLY.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
         problems.append(f"{location}: {message}" if location else message)
     more = error.error_count() - len(problems)
     suffix = f" (and {more} more)" if more > 0 else ""
