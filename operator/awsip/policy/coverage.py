@@ -1,0 +1,456 @@
+"""Do the policies grant everything the required policy grants? Exactly, or say Unknown.
+
+For every Allow statement R of the required policy and every action of R, the question is whether
+*every* request in R is allowed: every action of the action pattern, every resource of R's
+resource patterns (the whole language, not a sample), and every context that satisfies R's
+conditions. The answer for one (statement, action):
+
+1. The actions of an action pattern are split into *cells*: the actions of one cell are matched by
+   the same statements, so they get the same decision for any resource and context. A concrete
+   action is one cell. (:func:`awsip.policy.wildcard.cells` finds them with automata.)
+2. A Deny matching the cell makes it NotCovered if its resources intersect R's and its conditions
+   can hold together with R's. It is harmless if the resource languages are disjoint or the
+   conditions are provably disjoint. Otherwise the result is Unknown.
+3. The Allow statements (identity policies; then the boundary, if any) whose conditions are implied
+   by R's apply to every required request; the resources of R must be included in the *union* of
+   their resource languages (decided exactly with automata). Allow statements with other
+   conditions may still close the gap in some contexts only; the engine looks for a context in
+   which none of them applies.
+4. Every NotCovered answer comes with a witness request inside R that :func:`simulate` denies
+   (checked by running it). When neither a proof nor a witness is found: Unknown, never Covered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+from awsip.policy.match import (
+    CompiledPolicy,
+    CompiledStatement,
+    action_glob,
+    is_opaque,
+    lookup_in,
+    service_of,
+)
+from awsip.policy.model import Clause, Pattern, PolicyDocument, Request
+from awsip.policy.operators import MULTIVALUED_KEYS
+from awsip.policy.patterns import resolve
+from awsip.policy.report import ActionResult, CoverageReport, Status
+from awsip.policy.samples import resource_samples
+from awsip.policy.simulate import simulate
+from awsip.policy.solver import (
+    Lit,
+    Undecidable,
+    disjoint,
+    find_context,
+    implied,
+    null_clause,
+    search_contexts,
+)
+from awsip.policy.wildcard import Glob, Literal, Undecided, cells, compile_glob, find_string
+
+_MEMO_SIZE = 1024
+_reports: OrderedDict[Hashable, CoverageReport] = OrderedDict()
+_outcomes: OrderedDict[Hashable, _Outcome] = OrderedDict()
+
+
+def clear_caches() -> None:
+    """Forget memoized reports and per-statement outcomes (the benchmark measures cold checks)."""
+    _reports.clear()
+    _outcomes.clear()
+
+
+def _remember(cache: OrderedDict[Hashable, object], key: Hashable, value: object, size: int) -> None:
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)
+
+
+def check_coverage(
+    required: PolicyDocument, policies: Sequence[PolicyDocument], *, boundary: PolicyDocument | None = None
+) -> CoverageReport:
+    """Coverage of every required (statement, action) by the identity policies and boundary."""
+    key = (required.key, tuple(p.key for p in policies), None if boundary is None else boundary.key)
+    cached = _reports.get(key)
+    if cached is not None:
+        _reports.move_to_end(key)
+        return cached.copy()
+    report = _Checker(required, policies, boundary).run()
+    _remember(_reports, key, report, _MEMO_SIZE)  # type: ignore[arg-type]
+    return report.copy()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: Status
+    reason: str
+    witness: Request | None = None
+
+
+def _multivalued(documents: Sequence[PolicyDocument]) -> frozenset[str]:
+    keys = set(MULTIVALUED_KEYS)
+    for document in documents:
+        for statement in document.statements:
+            keys.update(c.key for c in statement.conditions if c.qualifier is not None)
+    return frozenset(keys)
+
+
+def _variable_names(st: CompiledStatement) -> list[str]:
+    names: dict[str, str] = {}
+    for pattern in st.variable_patterns:
+        for variable in pattern.variables:
+            names.setdefault(variable.key, variable.name)
+    for compiled in st.clauses:
+        for variable in compiled.clause.variables:
+            names.setdefault(variable.key, variable.name)
+    return list(names.values())
+
+
+def _clauses(st: CompiledStatement) -> tuple[Clause, ...]:
+    return tuple(c.clause for c in st.clauses)
+
+
+def _star(pattern: Pattern) -> Glob:
+    return compile_glob(resolve(pattern, None, unresolved_as_star=True) or ())
+
+
+class _Checker:
+    def __init__(
+        self, required: PolicyDocument, policies: Sequence[PolicyDocument], boundary: PolicyDocument | None
+    ) -> None:
+        self.required = required
+        self.policies = list(policies)
+        self.boundary = boundary
+        self.identity: list[CompiledPolicy] = [p.compiled for p in policies]
+        self.bound: CompiledPolicy | None = None if boundary is None else boundary.compiled_as_boundary
+        documents = [required, *policies] + ([boundary] if boundary is not None else [])
+        self.multivalued = _multivalued(documents)
+        self.required_denies = [st for st in required.compiled.statements if st.deny]
+
+    def run(self) -> CoverageReport:
+        report = CoverageReport(
+            required=self.required.name,
+            policies=tuple(p.name for p in self.policies),
+            boundary=None if self.boundary is None else self.boundary.name,
+        )
+        for rst in self.required.compiled.statements:
+            if rst.deny:
+                continue
+            resource = str(rst.statement.resources)
+            if rst.resources_negated:
+                resource = "NotResource: " + ", ".join(p.text for p in rst.statement.resources.patterns)
+            if rst.actions_negated:
+                label = "NotAction: " + ", ".join(p.text for p in rst.statement.actions.patterns)
+                items: list[tuple[str, Pattern | None]] = [(label, None)]
+            else:
+                items = [(p.text, p) for p in rst.statement.actions.patterns]
+            for label, pattern in items:
+                outcome = self._action(rst, pattern)
+                report.results.append(
+                    ActionResult(
+                        action=label,
+                        resource=resource,
+                        status=outcome.status,
+                        reason=outcome.reason,
+                        witness=outcome.witness,
+                        statement=rst.ref.label,
+                    )
+                )
+        return report
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _action(self, rst: CompiledStatement, pattern: Pattern | None) -> _Outcome:
+        if pattern is not None and not pattern.has_wildcards:
+            action = pattern.text
+            identity = [st for p in self.identity for st in p.matching_action(action)]
+            bound = [] if self.bound is None else list(self.bound.matching_action(action))
+            denies = [d for d in self.required_denies if d.matches_action(action)]
+            return self._cell(rst, action, identity, bound, denies)
+        service = service_of(pattern.text) if pattern is not None else None
+        if service is not None and ("*" in service or "?" in service):
+            service = None
+        required = rst.action_literal() if pattern is None else Literal((action_glob(pattern),), True)
+        candidates: list[CompiledStatement] = []
+        for policy in self.identity:
+            candidates += policy.candidates(service)
+        if self.bound is not None:
+            candidates += self.bound.candidates(service)
+        candidates += self.required_denies
+        try:
+            found = cells(
+                [required],
+                [st.action_literal(service) for st in candidates],
+                prefer=pattern.text if pattern is not None else "",
+            )
+        except Undecided as exc:
+            return _Outcome("Unknown", f"cannot enumerate the actions of the pattern: {exc}")
+        if not found:
+            return _Outcome("Covered", "the action pattern matches no action")
+        unknown: list[str] = []
+        for action, vector in sorted(found):
+            matched = [st for st, hit in zip(candidates, vector, strict=True) if hit]
+            identity = [st for st in matched if not st.ref.boundary and st not in self.required_denies]
+            bound = [st for st in matched if st.ref.boundary]
+            denies = [st for st in matched if st in self.required_denies]
+            outcome = self._cell(rst, action, identity, bound, denies)
+            if outcome.status == "NotCovered":
+                return outcome
+            if outcome.status == "Unknown":
+                unknown.append(f"{action}: {outcome.reason}")
+        if unknown:
+            return _Outcome("Unknown", "; ".join(unknown))
+        return _Outcome("Covered", f"allowed ({len(found)} groups of actions checked)")
+
+    def _cell(
+        self,
+        rst: CompiledStatement,
+        action: str,
+        identity: list[CompiledStatement],
+        bound: list[CompiledStatement],
+        denies: list[CompiledStatement],
+    ) -> _Outcome:
+        key = (
+            rst.key,
+            service_of(action),
+            tuple(st.key for st in identity),
+            tuple(st.key for st in bound),
+            self.bound is not None,
+            tuple(st.key for st in denies),
+            self.multivalued,
+        )
+        outcome = _outcomes.get(key)
+        if outcome is None:
+            outcome = _Cell(self, rst, action, identity, bound, denies).analyze()
+            _remember(_outcomes, key, outcome, 16 * _MEMO_SIZE)  # type: ignore[arg-type]
+        if outcome.witness is not None and outcome.witness.action != action:
+            # Same statements match: the same decision holds for this action.
+            outcome = dataclasses.replace(
+                outcome, witness=dataclasses.replace(outcome.witness, action=action)
+            )
+        return outcome
+
+
+class _Cell:
+    """The analysis of one required statement for one group of equivalent actions."""
+
+    def __init__(
+        self,
+        checker: _Checker,
+        rst: CompiledStatement,
+        action: str,
+        identity: list[CompiledStatement],
+        bound: list[CompiledStatement],
+        denies: list[CompiledStatement],
+    ) -> None:
+        self.checker = checker
+        self.rst = rst
+        self.action = action
+        self.identity = identity
+        self.bound = bound
+        self.required_denies = denies
+        self.mv = checker.multivalued
+        self.conditions = _clauses(rst)
+        self.unknown: list[str] = []
+
+    def analyze(self) -> _Outcome:
+        rst = self.rst
+        if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
+            return _Outcome("Unknown", "the required statement uses policy variables")
+        self.req = [Literal(rst.static_globs, not rst.resources_negated)]
+        for deny in self.required_denies:
+            if deny.clauses or deny.variable_patterns:
+                return _Outcome("Unknown", f"the required policy's {deny.ref.label} is a conditional Deny")
+            self.req.append(Literal(deny.static_globs, deny.resources_negated))
+        try:
+            context = find_context(self.conditions, [], self.mv)
+        except Undecidable as exc:
+            return _Outcome("Unknown", f"cannot decide the required conditions: {exc}")
+        if context is None:
+            return _Outcome("Covered", "the required conditions never hold")
+        self.context = context
+        try:
+            if not self._nonempty(self.req):
+                return _Outcome("Covered", "the required statement matches no resource")
+            for st in self.identity + self.bound:
+                if st.deny:
+                    found = self._deny(st)
+                    if found is not None:
+                        return found
+            found = self._allows([st for st in self.identity if not st.deny], "identity policies")
+            if found is not None:
+                return found
+            if self.checker.bound is not None:
+                found = self._allows([st for st in self.bound if not st.deny], "permissions boundary")
+                if found is not None:
+                    return found
+        except Undecided as exc:
+            return _Outcome("Unknown", f"resource patterns too complex to compare: {exc}")
+        if self.unknown:
+            return _Outcome("Unknown", "; ".join(self.unknown))
+        return _Outcome("Covered", "allowed")
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _nonempty(literals: list[Literal]) -> bool:
+        if len(literals) == 1 and literals[0].positive:
+            return bool(literals[0].globs)
+        return find_string(literals) is not None
+
+    def _resource(self, literals: list[Literal]) -> str | None:
+        """A readable resource in the intersection of the literals (None if empty)."""
+        first = literals[0]
+        patterns = [g.text for g in first.globs] if first.positive else ["*"]
+        service = service_of(self.action)
+        for pattern in patterns:
+            for candidate in resource_samples(pattern, service):
+                if all(lit.contains(candidate) for lit in literals):
+                    return candidate
+        prefer = "".join(g.text for g in first.globs)
+        return find_string(literals, prefer=prefer)
+
+    def _verify(
+        self, resource: str, context: dict[str, str | tuple[str, ...]], note: str = ""
+    ) -> _Outcome | None:
+        ctx = {k: (v if isinstance(v, str) else list(v)) for k, v in context.items()}
+        request = Request(self.action, resource, ctx)
+        checker = self.checker
+        decision = simulate(checker.policies, request, boundary=checker.boundary)
+        if decision.allowed:
+            return None  # not a witness after all: keep looking, else Unknown
+        return _Outcome("NotCovered", decision.reason + note, request)
+
+    # -- denies ----------------------------------------------------------------------------------
+
+    def _deny_literal(
+        self, st: CompiledStatement, context: dict[str, str | tuple[str, ...]] | None
+    ) -> Literal:
+        """The resources a Deny may apply to (variables as '*', or resolved from ``context``)."""
+        if st.resources_negated:
+            return Literal(st.static_globs, False)
+        globs = list(st.static_globs)
+        lookup = None if context is None else lookup_in({k.lower(): v for k, v in context.items()})
+        for pattern in st.variable_patterns:
+            globs.append(compile_glob(resolve(pattern, lookup, unresolved_as_star=True) or ()))
+        return Literal(tuple(globs), True)
+
+    def _deny(self, st: CompiledStatement) -> _Outcome | None:
+        overlap = [*self.req, self._deny_literal(st, None)]
+        if find_string(overlap) is None:
+            return None  # never the same resources
+        clauses = _clauses(st)
+        if disjoint(self.conditions, clauses, self.mv) == "yes":
+            return None  # never in the same contexts
+        plain = [Lit(c) for c in clauses if not c.opaque]
+        absent = [Lit(null_clause(name)) for name in _variable_names(st)]
+        attempts = [plain + absent] + ([plain] if absent else [])
+        for lits in attempts:
+            try:
+                context = find_context(self.conditions, lits, self.mv)
+            except Undecidable:
+                continue
+            if context is None:
+                continue
+            literals = [*self.req, self._deny_literal(st, context)]
+            resource = self._resource(literals)
+            if resource is not None:
+                found = self._verify(resource, context)
+                if found is not None:
+                    return found
+        self.unknown.append(f"cannot decide whether Deny {st.ref} applies to these requests")
+        return None
+
+    # -- allows ----------------------------------------------------------------------------------
+
+    def _allows(self, allows: list[CompiledStatement], side: str) -> _Outcome | None:
+        unconditional: list[CompiledStatement] = []
+        conditional: list[CompiledStatement] = []
+        for st in allows:
+            if not is_opaque(st) and implied(self.conditions, _clauses(st), self.mv) == "yes":
+                unconditional.append(st)
+            else:
+                conditional.append(st)
+        gap = list(self.req) + _outside(unconditional)
+        if any(g.universal for st in unconditional if not st.resources_negated for g in st.static_globs):
+            return None
+        if find_string(gap) is None:
+            return None  # the union of the unconditional Allows includes every required resource
+        note = ""
+        if conditional:
+            names = ", ".join(str(st.ref) for st in conditional[:3])
+            more = f" and {len(conditional) - 3} more" if len(conditional) > 3 else ""
+            note = f" (conditions of {names}{more} do not hold in this context)"
+        # a. A resource outside every Allow that matches the action, conditional or not.
+        avoid_all = gap + [_outside_over(st) for st in conditional]
+        resource = self._resource(avoid_all)
+        if resource is not None:
+            found = self._verify(resource, self.context)
+            if found is not None:
+                return found
+        # b. A context in which no conditional Allow applies, and a resource outside the rest.
+        falsifiers = [_falsifiers(st) for st in conditional]
+        choices = [[lits for _, lits in options] for options in falsifiers]
+        try:
+            for tries, (context, chosen) in enumerate(search_contexts(self.conditions, choices, self.mv)):
+                if tries >= 16:
+                    break
+                literals = list(gap)
+                for st, options, index in zip(conditional, falsifiers, chosen, strict=True):
+                    absent_variables = options[index][0]
+                    if absent_variables and not st.resources_negated and st.static_globs:
+                        # Variables absent: the statement's static resource patterns still apply.
+                        literals.append(Literal(st.static_globs, False))
+                resource = self._resource(literals)
+                if resource is None:
+                    continue
+                found = self._verify(resource, context, note)
+                if found is not None:
+                    return found
+        except Undecidable as exc:
+            self.unknown.append(f"cannot decide whether the conditional Allows of the {side} cover: {exc}")
+            return None
+        if conditional:
+            names = ", ".join(str(st.ref) for st in conditional[:3])
+            self.unknown.append(
+                f"cannot decide whether the conditional Allow statements ({names}) of the {side} together "
+                "allow every required request"
+            )
+        else:  # pragma: no cover - a gap without conditional Allows always has a witness
+            self.unknown.append(f"no witness found for a gap in the {side}")
+        return None
+
+
+def _outside(allows: list[CompiledStatement]) -> list[Literal]:
+    """Literals for 'not allowed by any of these (variable-free) Allow statements'."""
+    positive = [g for st in allows if not st.resources_negated for g in st.static_globs]
+    literals = [Literal(tuple(positive), False)] if positive else []
+    for st in allows:
+        if st.resources_negated:
+            literals.append(Literal(st.static_globs, True))
+    return literals
+
+
+def _outside_over(st: CompiledStatement) -> Literal:
+    """Resources certainly outside an Allow, whatever its variables resolve to."""
+    if st.resources_negated:
+        return Literal(st.static_globs, True)
+    globs = st.static_globs + tuple(_star(p) for p in st.variable_patterns)
+    return Literal(globs, False)
+
+
+def _falsifiers(st: CompiledStatement) -> list[tuple[bool, list[Lit]]]:
+    """Ways to make an Allow not apply: one of its clauses fails, or its variables have no value.
+
+    Each option is (whether it is the "variables absent" option, the literals it needs).
+    """
+    options: list[tuple[bool, list[Lit]]] = [
+        (False, [Lit(c.clause, False)]) for c in st.clauses if not c.clause.opaque
+    ]
+    names = _variable_names(st)
+    if names:
+        options.append((True, [Lit(null_clause(name)) for name in names]))
+    return options

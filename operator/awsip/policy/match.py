@@ -1,0 +1,255 @@
+"""Does one statement apply to one request? Compiled matchers, indexed by service for speed.
+
+Actions match case-insensitively, resources case-sensitively. Policy variables are resolved from
+the request context. What an unresolved variable means depends on the effect, so that it can never
+widen an Allow:
+
+- Allow: a ``Resource`` pattern with an unresolved variable matches nothing; a ``NotResource``
+  pattern or a condition with one makes the statement not apply.
+- Deny: in a ``Resource`` pattern the unresolved variable matches like ``*``; a ``NotResource``
+  pattern with one excludes nothing; a condition with one holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from awsip.policy.conditions import AnyPredicate, holds, predicate
+from awsip.policy.model import Clause, Family, Pattern, PolicyDocument, Statement, StatementRef
+from awsip.policy.patterns import Lookup, resolve, static
+from awsip.policy.wildcard import Glob, Literal, compile_glob
+
+Context = Mapping[str, str | tuple[str, ...]]
+
+
+def lookup_in(context: Context) -> Lookup:
+    """Variable values: single-valued keys only (a multivalued key cannot be a variable)."""
+
+    def lookup(key: str) -> str | None:
+        value = context.get(key)
+        return value if isinstance(value, str) else None
+
+    return lookup
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledClause:
+    clause: Clause
+    key: str
+    predicate: AnyPredicate | None  # None for Null and for clauses with variables
+
+    def holds(self, context: Context, deny: bool) -> bool:
+        clause = self.clause
+        raw = context.get(self.key)
+        values = None if raw is None else ((raw,) if isinstance(raw, str) else raw)
+        if clause.family is Family.NULL or self.predicate is not None:
+            return holds(clause, values, self.predicate)
+        resolved = []
+        lookup = lookup_in(context)
+        for pattern in clause.values:
+            tokens = resolve(pattern, lookup)
+            if tokens is None:
+                return deny  # an unresolved variable: an Allow does not apply, a Deny does
+            resolved.append(tokens)
+        return holds(clause, values, predicate(clause.base, tuple(resolved)))
+
+
+def compile_clause(clause: Clause) -> CompiledClause:
+    pred = None
+    if clause.family is not Family.NULL and not clause.opaque:
+        pred = predicate(clause.base, tuple(static(p) or () for p in clause.values))
+    return CompiledClause(clause, clause.key, pred)
+
+
+def _split_action(pattern: str) -> tuple[str | None, str]:
+    """(service, name) of an action pattern; service None when it has wildcards or no ':'."""
+    service, colon, name = pattern.lower().partition(":")
+    if not colon or "*" in service or "?" in service:
+        return None, pattern.lower()
+    return service, name
+
+
+def action_glob(pattern: Pattern) -> Glob:
+    return compile_glob(static(pattern) or (), True)
+
+
+@dataclass(eq=False)
+class CompiledStatement:
+    ref: StatementRef
+    statement: Statement
+    deny: bool
+    actions_negated: bool
+    exact: dict[str, frozenset[str]]  # service -> action names (lower case) without wildcards
+    wild: dict[str, re.Pattern[str]]  # service -> one regex over names with wildcards
+    generic: tuple[Glob, ...]  # patterns whose service part has wildcards (e.g. "*")
+    resources_negated: bool
+    any_resource: bool  # Resource "*"
+    static_globs: tuple[Glob, ...]
+    variable_patterns: tuple[Pattern, ...]
+    clauses: tuple[CompiledClause, ...]
+    key: tuple[str, int, str, bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = (self.ref.policy, self.ref.index, self.statement.fingerprint, self.ref.boundary)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CompiledStatement) and self.key == other.key
+
+    def services(self) -> set[str]:
+        return set(self.exact) | set(self.wild)
+
+    def matches_action(self, action: str) -> bool:
+        lower = action.lower()
+        service, colon, name = lower.partition(":")
+        hit = False
+        if colon:
+            names = self.exact.get(service)
+            if names is not None and name in names:
+                hit = True
+            else:
+                regex = self.wild.get(service)
+                hit = regex is not None and regex.fullmatch(name) is not None
+        if not hit:
+            hit = any(g.matches(lower) for g in self.generic)
+        return hit != self.actions_negated
+
+    def matches_resource(self, resource: str, context: Context) -> bool:
+        if self.any_resource:
+            return not self.resources_negated
+        hit = any(g.matches(resource) for g in self.static_globs)
+        if not hit and self.variable_patterns:
+            lookup = lookup_in(context)
+            for pattern in self.variable_patterns:
+                tokens = resolve(pattern, lookup, unresolved_as_star=self.deny and not self.resources_negated)
+                if tokens is None:
+                    if self.resources_negated and not self.deny:
+                        return False  # Allow + NotResource with an unresolved variable: never applies
+                    continue
+                if compile_glob(tokens).matches(resource):
+                    hit = True
+                    break
+        return hit != self.resources_negated
+
+    def conditions_hold(self, context: Context) -> bool:
+        return all(c.holds(context, self.deny) for c in self.clauses)
+
+    def applies(self, action: str, resource: str, context: Context) -> bool:
+        return (
+            self.matches_action(action)
+            and self.matches_resource(resource, context)
+            and self.conditions_hold(context)
+        )
+
+    def action_literal(self, service: str | None = None) -> Literal:
+        """The statement's action language (restricted to patterns that can match ``service``)."""
+        globs = []
+        for pattern in self.statement.actions.patterns:
+            pattern_service, _ = _split_action(pattern.text)
+            if service is None or pattern_service is None or pattern_service == service:
+                globs.append(action_glob(pattern))
+        return Literal(tuple(globs), not self.actions_negated)
+
+
+def compile_statement(statement: Statement, policy: str, boundary: bool) -> CompiledStatement:
+    exact: dict[str, set[str]] = {}
+    wild_names: dict[str, list[str]] = {}
+    generic: list[Glob] = []
+    for pattern in statement.actions.patterns:
+        service, name = _split_action(pattern.text)
+        if service is None:
+            generic.append(action_glob(pattern))
+        elif "*" in name or "?" in name:
+            wild_names.setdefault(service, []).append(name)
+        else:
+            exact.setdefault(service, set()).add(name)
+    wild = {}
+    for service, names in wild_names.items():
+        sources = [compile_glob(static(_name_pattern(n)) or (), True).regex.pattern for n in names]
+        wild[service] = re.compile("(?:" + "|".join(sources) + ")", re.DOTALL)
+    resources = statement.resources
+    static_globs = []
+    variable_patterns = []
+    any_resource = False
+    for pattern in resources.patterns:
+        tokens = static(pattern)
+        if tokens is None:
+            variable_patterns.append(pattern)
+            continue
+        glob = compile_glob(tokens)
+        if glob.universal:
+            any_resource = True
+        static_globs.append(glob)
+    deny = statement.effect == "Deny"
+    return CompiledStatement(
+        ref=StatementRef(policy, statement.index, statement.sid, statement.effect, boundary),
+        statement=statement,
+        deny=deny,
+        actions_negated=statement.actions.negated,
+        exact={s: frozenset(n) for s, n in exact.items()},
+        wild=wild,
+        generic=tuple(generic),
+        resources_negated=resources.negated,
+        any_resource=any_resource,
+        static_globs=tuple(static_globs),
+        variable_patterns=tuple(variable_patterns),
+        clauses=tuple(compile_clause(c) for c in statement.conditions),
+    )
+
+
+def _name_pattern(name: str) -> Pattern:
+    from awsip.policy.patterns import tokenize
+
+    return tokenize(name, wildcards=True, variables=False)
+
+
+class CompiledPolicy:
+    """A document's statements, indexed by the service prefix of their actions."""
+
+    def __init__(self, document: PolicyDocument, statements: tuple[CompiledStatement, ...]) -> None:
+        self.document = document
+        self.statements = statements
+        by_service: dict[str, list[CompiledStatement]] = {}
+        generic: list[CompiledStatement] = []
+        for st in statements:
+            if st.actions_negated or st.generic:
+                generic.append(st)
+            for service in st.services():
+                by_service.setdefault(service, []).append(st)
+        self._by_service = by_service
+        self._generic = tuple(generic)
+        self._candidates: dict[str | None, tuple[CompiledStatement, ...]] = {}
+
+    def candidates(self, service: str | None) -> tuple[CompiledStatement, ...]:
+        """The statements that may match an action of ``service`` (in document order)."""
+        found = self._candidates.get(service)
+        if found is None:
+            chosen = set(self._generic)
+            if service is not None:
+                chosen.update(self._by_service.get(service, ()))
+            found = tuple(sorted(chosen, key=lambda st: st.ref.index))
+            self._candidates[service] = found
+        return found
+
+    def matching_action(self, action: str) -> tuple[CompiledStatement, ...]:
+        service, colon, _ = action.lower().partition(":")
+        return tuple(st for st in self.candidates(service if colon else None) if st.matches_action(action))
+
+
+def compile_policy(document: PolicyDocument, *, boundary: bool) -> CompiledPolicy:
+    return CompiledPolicy(
+        document, tuple(compile_statement(st, document.name, boundary) for st in document.statements)
+    )
+
+
+def service_of(action: str) -> str | None:
+    service, colon, _ = action.lower().partition(":")
+    return service if colon else None
+
+
+def is_opaque(st: CompiledStatement) -> bool:
+    return bool(st.variable_patterns) or any(c.clause.opaque for c in st.clauses)

@@ -1,0 +1,311 @@
+"""The parsed form of IAM policy documents, and the requests and decisions of the engine.
+
+Everything here is immutable. Parsing (:mod:`awsip.policy.parse`) builds these objects; matching,
+simulation and coverage only read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from awsip.policy.match import CompiledPolicy
+
+Effect = Literal["Allow", "Deny"]
+DecisionName = Literal["Allowed", "ImplicitDeny", "ExplicitDeny"]
+
+#: Policy language versions. Policy variables (``${...}``) only exist in 2012-10-17.
+VERSION_2012 = "2012-10-17"
+VERSION_2008 = "2008-10-17"
+
+
+class PolicyParseError(ValueError):
+    """A policy document that cannot be evaluated: names the policy, the statement and the field."""
+
+    def __init__(self, message: str, *, policy: str = "", statement: str = "", field: str = "") -> None:
+        where = []
+        if policy:
+            where.append(f"policy {policy}")
+        if statement:
+            where.append(statement)
+        if field:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.policy = policy
+        self.statement = statement
+        self.field = field
+        self.detail = message
+
+
+class Wild(enum.Enum):
+    """Wildcards of a pattern: ``*`` is any sequence of characters, ``?`` exactly one."""
+
+    STAR = "*"
+    QMARK = "?"
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A policy variable ``${key}`` or ``${key, 'default'}``."""
+
+    name: str  # as written, e.g. "aws:username"
+    default: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    def __str__(self) -> str:
+        if self.default is None:
+            return "${" + self.name + "}"
+        return "${" + self.name + ", '" + self.default.replace("'", "''") + "'}"
+
+
+#: One token of a pattern: a literal run of characters, a wildcard, or a policy variable.
+Token = str | Wild | Variable
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A string of the policy language, split into literal text, wildcards and variables."""
+
+    text: str
+    tokens: tuple[Token, ...]
+
+    @property
+    def variables(self) -> tuple[Variable, ...]:
+        return tuple(t for t in self.tokens if isinstance(t, Variable))
+
+    @property
+    def has_wildcards(self) -> bool:
+        return any(isinstance(t, Wild) for t in self.tokens)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Qualifier(enum.Enum):
+    FOR_ANY_VALUE = "ForAnyValue"
+    FOR_ALL_VALUES = "ForAllValues"
+
+
+class Family(enum.Enum):
+    """How the values of a condition operator are compared."""
+
+    STRING = "String"  # StringEquals, StringLike, StringEqualsIgnoreCase, Bool, BinaryEquals, Arn*
+    NUMERIC = "Numeric"
+    DATE = "Date"
+    IP = "IpAddress"
+    NULL = "Null"
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One (operator, key, values) of a Condition block; all clauses of a statement must hold.
+
+    ``base`` is the positive operator (``StringNotLike`` has base ``StringLike`` and ``negated``);
+    a negated operator holds when the context value matches *none* of the policy values.
+    """
+
+    operator: str  # canonical full operator as written, e.g. "ForAnyValue:StringLikeIfExists"
+    base: str  # e.g. "StringLike"
+    family: Family
+    negated: bool
+    qualifier: Qualifier | None
+    if_exists: bool
+    key_name: str  # as written
+    values: tuple[Pattern, ...]
+
+    @property
+    def key(self) -> str:
+        return self.key_name.lower()
+
+    @property
+    def variables(self) -> tuple[Variable, ...]:
+        return tuple(v for p in self.values for v in p.variables)
+
+    @property
+    def opaque(self) -> bool:
+        """Whether the clause depends on other context keys through policy variables."""
+        return any(p.variables for p in self.values)
+
+    def __str__(self) -> str:
+        values = [p.text for p in self.values]
+        shown = values[0] if len(values) == 1 else "[" + ", ".join(values) + "]"
+        return f"{self.operator} {self.key_name} {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSet:
+    """The ``Action``/``NotAction`` or ``Resource``/``NotResource`` element of a statement."""
+
+    patterns: tuple[Pattern, ...]
+    negated: bool  # NotAction / NotResource
+
+    def __str__(self) -> str:
+        texts = ", ".join(p.text for p in self.patterns)
+        return f"Not[{texts}]" if self.negated else texts
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    index: int  # position in the document, from 0
+    sid: str | None
+    effect: Effect
+    actions: ResourceSet
+    resources: ResourceSet
+    conditions: tuple[Clause, ...]
+    fingerprint: str  # digest of the statement's canonical JSON
+
+    @property
+    def label(self) -> str:
+        return f'statement "{self.sid}"' if self.sid else f"statement #{self.index}"
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyDocument:
+    """A parsed policy. ``name`` (an ARN, a file name ...) appears in reasons and errors."""
+
+    name: str
+    version: str
+    statements: tuple[Statement, ...]
+    fingerprint: str  # digest of the canonical JSON of the whole document
+    id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity for caches: same name and same content give the same key."""
+        return (self.name, self.fingerprint)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PolicyDocument) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @cached_property
+    def compiled(self) -> CompiledPolicy:
+        """Matchers for this document as an identity policy (built once, on first use)."""
+        from awsip.policy.match import compile_policy
+
+        return compile_policy(self, boundary=False)
+
+    @cached_property
+    def compiled_as_boundary(self) -> CompiledPolicy:
+        """Matchers for this document as a permissions boundary."""
+        from awsip.policy.match import compile_policy
+
+        return compile_policy(self, boundary=True)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRef:
+    """Which statement of which policy (for reasons and deciding statements)."""
+
+    policy: str
+    index: int
+    sid: str | None
+    effect: Effect
+    boundary: bool = False
+
+    @property
+    def label(self) -> str:
+        return f'statement "{self.sid}"' if self.sid else f"statement #{self.index}"
+
+    def __str__(self) -> str:
+        kind = "permissions boundary" if self.boundary else "policy"
+        return f"{self.label} of {kind} {self.policy or '(unnamed)'}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "policy": self.policy,
+            "index": self.index,
+            "sid": self.sid,
+            "effect": self.effect,
+            "boundary": self.boundary,
+        }
+
+
+ContextValue = str | list[str] | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request: an action on a resource ARN with context keys (a list for a multivalued key).
+
+    Context key names are case-insensitive. A key whose value is an empty string or an empty list
+    counts as absent.
+    """
+
+    action: str
+    resource: str
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.action, self.resource, tuple(sorted(self.normalized_context().items()))))
+
+    def normalized_context(self) -> dict[str, str | tuple[str, ...]]:
+        """Lower-cased keys; lists as tuples; empty values dropped (an absent key)."""
+        out: dict[str, str | tuple[str, ...]] = {}
+        for name, value in self.context.items():
+            if isinstance(value, str):
+                if value != "":
+                    out[name.lower()] = value
+            else:
+                items = tuple(v for v in value if v != "")
+                if items:
+                    out[name.lower()] = items
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "context": {k: (v if isinstance(v, str) else list(v)) for k, v in self.context.items()},
+        }
+
+    def __str__(self) -> str:
+        text = f"{self.action} on {self.resource}"
+        if self.context:
+            pairs = ", ".join(
+                f"{k}={v if isinstance(v, str) else '[' + ', '.join(v) + ']'}"
+                for k, v in self.context.items()
+            )
+            text += f" with {pairs}"
+        return text
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of :func:`awsip.policy.simulate`.
+
+    ``statements`` are the deciding statements: the matching Deny statements for an explicit deny,
+    the matching Allow statements (identity, then boundary) when allowed, and for an implicit deny
+    the Allow statements of whichever side did allow (if any).
+    """
+
+    decision: DecisionName
+    request: Request
+    statements: tuple[StatementRef, ...]
+    identity_allowed: bool
+    boundary_allowed: bool | None  # None: no permissions boundary
+    reason: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == "Allowed"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "decision": self.decision,
+            "allowed": self.allowed,
+            "request": self.request.to_json(),
+            "reason": self.reason,
+            "identity_allowed": self.identity_allowed,
+            "boundary_allowed": self.boundary_allowed,
+            "statements": [s.to_json() for s in self.statements],
+        }

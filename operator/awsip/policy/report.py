@@ -1,0 +1,128 @@
+"""The result of a coverage check, as objects, as stable JSON and as a short text table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from awsip.policy.model import Request
+
+Status = Literal["Covered", "NotCovered", "Unknown"]
+
+#: Identifies the JSON layout below; bump it on an incompatible change.
+JSON_FORMAT = "awsip.policy.coverage/v1"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """Coverage of one required action (or action pattern) of one required statement.
+
+    ``resource`` is the required statement's resource pattern(s), ``statement`` names the required
+    statement. A NotCovered result carries a ``witness``: a concrete request inside the required
+    one that :func:`awsip.policy.simulate` denies, with the reason it is denied.
+    """
+
+    action: str
+    resource: str
+    status: Status
+    reason: str
+    witness: Request | None = None
+    statement: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "statement": self.statement,
+            "status": self.status,
+            "reason": self.reason,
+            "witness": None if self.witness is None else self.witness.to_json(),
+        }
+
+
+def _distinct(results: list[ActionResult]) -> int:
+    return len({r.action.lower() for r in results})
+
+
+@dataclass
+class CoverageReport:
+    """Whether the policies grant everything the required policy grants."""
+
+    required: str
+    policies: tuple[str, ...]
+    boundary: str | None
+    results: list[ActionResult] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[ActionResult]:
+        return [r for r in self.results if r.status == "NotCovered"]
+
+    @property
+    def unknown(self) -> list[ActionResult]:
+        return [r for r in self.results if r.status == "Unknown"]
+
+    @property
+    def covered(self) -> bool:
+        """True only when every required action is Covered (nothing missing, nothing unknown)."""
+        return all(r.status == "Covered" for r in self.results)
+
+    @property
+    def required_actions(self) -> int:
+        return _distinct(self.results)
+
+    @property
+    def missing_actions(self) -> int:
+        return _distinct(self.missing)
+
+    @property
+    def unknown_actions(self) -> int:
+        """Distinct actions with an Unknown result and no NotCovered one."""
+        missing = {r.action.lower() for r in self.missing}
+        return len({r.action.lower() for r in self.unknown} - missing)
+
+    def copy(self) -> CoverageReport:
+        return CoverageReport(self.required, self.policies, self.boundary, list(self.results))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON form (documented in docs/policy-engine.md)."""
+        return {
+            "format": JSON_FORMAT,
+            "covered": self.covered,
+            "required": self.required,
+            "policies": list(self.policies),
+            "boundary": self.boundary,
+            "required_actions": self.required_actions,
+            "missing_actions": self.missing_actions,
+            "unknown_actions": self.unknown_actions,
+            "missing": [r.to_json() for r in self.missing],
+            "unknown": [r.to_json() for r in self.unknown],
+        }
+
+    def summary(self) -> str:
+        if self.covered:
+            return f"covered: all {self.required_actions} required actions are allowed"
+        parts = []
+        if self.missing:
+            parts.append(f"{self.missing_actions} of {self.required_actions} required actions missing")
+        if self.unknown:
+            parts.append(f"{self.unknown_actions} undecided")
+        return "NOT covered: " + ", ".join(parts)
+
+    def to_text(self) -> str:
+        lines = [f"{self.required}: {self.summary()}"]
+        rows = [("STATUS", "ACTION", "RESOURCE", "REASON")]
+        witnesses: list[str | None] = [None]
+        for result in self.missing + self.unknown:
+            rows.append((result.status, result.action, result.resource, result.reason))
+            witnesses.append(None if result.witness is None else str(result.witness))
+        if len(rows) > 1:
+            widths = [max(len(row[i]) for row in rows) for i in range(3)]
+            for row, witness in zip(rows, witnesses, strict=True):
+                lines.append(
+                    "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+                    + "  "
+                    + row[3]
+                )
+                if witness is not None:
+                    lines.append(" " * (widths[0] + 2) + "e.g. " + witness)
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""Evaluate one request the way AWS does for a principal's identity policies and boundary.
+
+1. An explicit Deny in any identity policy or in the permissions boundary decides: ExplicitDeny.
+2. Otherwise an Allow in the identity policies is needed and, when a permissions boundary is
+   attached, an Allow in the boundary too: Allowed. Anything else: ImplicitDeny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from awsip.policy.match import CompiledPolicy, CompiledStatement, Context
+from awsip.policy.model import Decision, PolicyDocument, Request, StatementRef
+
+
+def _applying(
+    compiled: Sequence[CompiledPolicy], action: str, resource: str, context: Context
+) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
+    allows: list[CompiledStatement] = []
+    denies: list[CompiledStatement] = []
+    service, colon, _ = action.lower().partition(":")
+    key = service if colon else None
+    for policy in compiled:
+        for st in policy.candidates(key):
+            if st.applies(action, resource, context):
+                (denies if st.deny else allows).append(st)
+    return allows, denies
+
+
+def simulate(
+    policies: Sequence[PolicyDocument], request: Request, *, boundary: PolicyDocument | None = None
+) -> Decision:
+    """The decision for one request, with the statements that decided it."""
+    context = request.normalized_context()
+    identity = [p.compiled for p in policies]
+    allows, denies = _applying(identity, request.action, request.resource, context)
+    boundary_allows: list[CompiledStatement] = []
+    if boundary is not None:
+        b_allows, b_denies = _applying(
+            [boundary.compiled_as_boundary], request.action, request.resource, context
+        )
+        boundary_allows = b_allows
+        denies += b_denies
+    identity_allowed = bool(allows)
+    boundary_allowed = None if boundary is None else bool(boundary_allows)
+    refs: tuple[StatementRef, ...]
+    if denies:
+        refs = tuple(st.ref for st in denies)
+        return Decision(
+            "ExplicitDeny", request, refs, identity_allowed, boundary_allowed, f"denied by {refs[0]}"
+        )
+    if identity_allowed and boundary_allowed is not False:
+        refs = tuple(st.ref for st in allows + boundary_allows)
+        return Decision("Allowed", request, refs, True, boundary_allowed, f"allowed by {refs[0]}")
+    refs = tuple(st.ref for st in allows + boundary_allows)
+    if not identity_allowed:
+        reason = "no Allow statement of the identity policies matches"
+        if boundary_allowed is False:
+            reason += " (nor of the permissions boundary)"
+    else:
+        assert boundary is not None
+        reason = f"not allowed by the permissions boundary {boundary.name or '(unnamed)'}"
+    return Decision("ImplicitDeny", request, refs, identity_allowed, boundary_allowed, reason)

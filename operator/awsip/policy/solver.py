@@ -1,0 +1,373 @@
+"""Reasoning about condition blocks: is there a context where these clauses hold (or fail)?
+
+Coverage needs three questions about condition blocks, each over *all* request contexts:
+
+- ``implied(C_R, C_S)``: does every context satisfying the required conditions satisfy C_S?
+- ``disjoint(C_R, C_S)``: is there no context satisfying both?
+- ``find_context(...)``: a concrete context satisfying some clauses and falsifying others.
+
+Keys are independent of each other, so everything reduces to one key at a time: is there a value
+for this key (absent, one string, or a set of strings for a multivalued key) that makes each given
+clause true or false as wanted? For one key, each wanted clause becomes a constraint "some value
+is (not) in the predicate" or "every value is (not) in the predicate", and the question reduces to
+whether intersections of predicates and their complements are empty. Those are decided exactly
+with automata (string, ARN and Bool operators: :mod:`awsip.policy.wildcard`) or interval sets
+(numbers, dates, IP addresses: :mod:`awsip.policy.values`). Mixing families on one key (a numeric
+and a string operator on the same key) is only decided when a candidate value happens to work;
+otherwise :class:`Undecidable` is raised and the caller reports Unknown. So are clauses whose
+values contain policy variables (they tie two keys together).
+
+An empty string or list counts as an absent key, so present values are non-empty strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from awsip.policy.conditions import (
+    AddressPredicate,
+    AnyPredicate,
+    NumberPredicate,
+    StringPredicate,
+    holds,
+    null_holds,
+    predicate,
+)
+from awsip.policy.model import Clause, Family, Pattern, Qualifier
+from awsip.policy.patterns import static
+from awsip.policy.values import Interval, Intervals, Ranges, format_address, format_date
+from awsip.policy.wildcard import Literal, Undecided, find_string, glob_text
+
+#: A key's value in a context: absent (None), one string, or a tuple for a multivalued key.
+Value = str | tuple[str, ...] | None
+
+ABSENT: Value = None
+
+
+class Undecidable(Exception):
+    """The solver cannot decide (mixed operator families, policy variables, a huge automaton)."""
+
+
+class _Unsat:
+    def __repr__(self) -> str:
+        return "UNSAT"
+
+
+UNSAT = _Unsat()
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    """A clause that must hold (``positive``) or must fail."""
+
+    clause: Clause
+    positive: bool = True
+
+
+def null_clause(key_name: str, absent: bool = True) -> Clause:
+    """A synthetic ``Null`` clause: the key is absent (or present)."""
+    text = "true" if absent else "false"
+    return Clause(
+        operator="Null",
+        base="Null",
+        family=Family.NULL,
+        negated=False,
+        qualifier=None,
+        if_exists=False,
+        key_name=key_name,
+        values=(Pattern(text, (text,)),),
+    )
+
+
+@lru_cache(maxsize=8192)
+def clause_predicate(clause: Clause) -> AnyPredicate:
+    return predicate(clause.base, tuple(static(p) or () for p in clause.values))
+
+
+# (all-or-some, in-or-not-in) for a positive literal; a negative literal is the dual.
+_FORALL, _EXISTS = "forall", "exists"
+
+
+def _constraint(lit: Lit) -> tuple[str, bool]:
+    clause = lit.clause
+    if clause.qualifier is Qualifier.FOR_ANY_VALUE:
+        quant, inside = _EXISTS, not clause.negated
+    elif clause.qualifier is Qualifier.FOR_ALL_VALUES:
+        quant, inside = _FORALL, not clause.negated
+    else:
+        quant, inside = (_FORALL, False) if clause.negated else (_EXISTS, True)
+    if not lit.positive:
+        quant = _EXISTS if quant == _FORALL else _FORALL
+        inside = not inside
+    return quant, inside
+
+
+Item = tuple[AnyPredicate, bool, Clause]  # value must be (not) in the predicate
+
+
+def _number_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _string_candidates(items: Sequence[Item]) -> Iterable[str]:
+    for pred, _inside, clause in items:
+        if clause.base == "Bool":
+            yield from ("true", "false")
+        if isinstance(pred, StringPredicate):
+            for glob in pred.globs:
+                if glob.literal is not None:
+                    yield glob.literal
+                else:
+                    yield glob.text.replace("*", "example").replace("?", "x")
+                    yield glob.text.replace("*", "").replace("?", "x")
+    yield from ("example", "other-value")
+
+
+def find_value(items: Sequence[Item]) -> str | None:
+    """A non-empty string inside/outside each predicate as wanted; None if there is none."""
+    if not items:
+        return "example"
+    families = {type(pred) for pred, _, _ in items}
+    if len(families) == 1:
+        family = families.pop()
+        if family is StringPredicate:
+            return _find_string_value(items)
+        if family is NumberPredicate:
+            return _find_number_value(items)
+        return _find_address_value(items)
+    # Mixed families on one key: each family alone must be satisfiable, then try candidates.
+    candidates: list[str] = []
+    for family in families:
+        part = [item for item in items if type(item[0]) is family]
+        found = find_value(part)
+        if found is None:
+            return None
+        candidates.append(found)
+    candidates += list(_string_candidates(items))
+    for candidate in candidates:
+        if all(pred.contains(candidate) == inside for pred, inside, _ in items):
+            return candidate
+    raise Undecidable("operators of different kinds (string, numeric, date, address) on one key")
+
+
+def _find_string_value(items: Sequence[Item]) -> str | None:
+    for candidate in _string_candidates(items):
+        if candidate and all(pred.contains(candidate) == inside for pred, inside, _ in items):
+            return candidate
+    literals = [Literal(pred.globs, inside) for pred, inside, _ in items if isinstance(pred, StringPredicate)]
+    literals.append(Literal((glob_text("?*"),), True))  # present values are non-empty
+    prefer = "".join(g.text for lit in literals if lit.positive for g in lit.globs)
+    try:
+        return find_string(literals, prefer=prefer)
+    except Undecided as exc:
+        raise Undecidable(str(exc)) from None
+
+
+def _find_number_value(items: Sequence[Item]) -> str | None:
+    first = items[0][0]
+    assert isinstance(first, NumberPredicate)
+    family = first.family
+    space = Intervals((Interval(None, None),))
+    any_inside = False
+    for pred, inside, _ in items:
+        assert isinstance(pred, NumberPredicate)
+        space = space.intersect(pred.intervals if inside else pred.intervals.complement())
+        any_inside = any_inside or inside
+    sample = space.sample()
+    if sample is not None:
+        return _number_text(sample) if family is Family.NUMERIC else format_date(sample)
+    if not any_inside:
+        return "not-a-number" if family is Family.NUMERIC else "not-a-date"
+    return None
+
+
+def _find_address_value(items: Sequence[Item]) -> str | None:
+    space = Ranges(((0, 2**32 + 2**128 - 1),))
+    any_inside = False
+    for pred, inside, _ in items:
+        assert isinstance(pred, AddressPredicate)
+        space = space.intersect(pred.ranges if inside else pred.ranges.complement())
+        any_inside = any_inside or inside
+    sample = space.sample()
+    if sample is not None:
+        return format_address(sample)
+    return None if any_inside else "not-an-address"
+
+
+def solve_key(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
+    """A value of one key making every literal come out as wanted, or UNSAT.
+
+    Prefers a present value (a clearer witness) and falls back to the key being absent.
+    """
+    if any(lit.clause.opaque for lit in lits):
+        raise Undecidable("a condition uses policy variables")
+    undecided: Undecidable | None = None
+    try:
+        present = _solve_present(lits, multivalued)
+    except Undecidable as exc:
+        present, undecided = UNSAT, exc
+    if present is not UNSAT:
+        return present
+    if all(holds(lit.clause, None, None) == lit.positive for lit in lits):
+        return ABSENT
+    if undecided is not None:
+        raise undecided
+    return UNSAT
+
+
+def _solve_present(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
+    forall: list[Item] = []
+    exists: list[Item] = []
+    for lit in lits:
+        clause = lit.clause
+        if clause.family is Family.NULL:
+            if null_holds(clause, True) != lit.positive:
+                return UNSAT
+            continue
+        quant, inside = _constraint(lit)
+        item = (clause_predicate(clause), inside, clause)
+        (forall if quant == _FORALL else exists).append(item)
+    if not multivalued:
+        value = find_value(forall + exists)
+        return UNSAT if value is None else value
+    if not exists:
+        value = find_value(forall)
+        return UNSAT if value is None else (value,)
+    values: list[str] = []
+    for item in exists:
+        value = find_value([*forall, item])
+        if value is None:
+            return UNSAT
+        if value not in values:
+            values.append(value)
+    return tuple(values)
+
+
+Context = dict[str, str | tuple[str, ...]]
+
+
+def _group(lits: Iterable[Lit]) -> dict[str, list[Lit]]:
+    groups: dict[str, list[Lit]] = {}
+    for lit in lits:
+        groups.setdefault(lit.clause.key, []).append(lit)
+    return groups
+
+
+def find_context(
+    required: Sequence[Clause], extra: Sequence[Lit], multivalued: frozenset[str]
+) -> Context | None:
+    """A context where all ``required`` clauses hold and every ``extra`` literal is as wanted.
+
+    None when there is none; raises :class:`Undecidable`.
+    """
+    groups = _group([*(Lit(c) for c in required), *extra])
+    context: Context = {}
+    for key, lits in groups.items():
+        value = solve_key(lits, key in multivalued)
+        if value is UNSAT:
+            return None
+        if value is not None:
+            assert not isinstance(value, _Unsat)
+            context[lits[0].clause.key_name] = value
+    return context
+
+
+Relation = str  # "yes", "no", "unknown"
+
+
+@lru_cache(maxsize=65536)
+def implied(
+    required: tuple[Clause, ...], clauses: tuple[Clause, ...], multivalued: frozenset[str]
+) -> Relation:
+    """Whether every context satisfying ``required`` satisfies all ``clauses``."""
+    answer = "yes"
+    for clause in clauses:
+        if clause.opaque:
+            answer = "unknown"
+            continue
+        lits = [Lit(r) for r in required if r.key == clause.key]
+        lits.append(Lit(clause, False))
+        try:
+            value = solve_key(lits, clause.key in multivalued)
+        except Undecidable:
+            answer = "unknown"
+            continue
+        if value is not UNSAT:
+            return "no"
+    return answer
+
+
+@lru_cache(maxsize=65536)
+def disjoint(
+    required: tuple[Clause, ...], clauses: tuple[Clause, ...], multivalued: frozenset[str]
+) -> Relation:
+    """Whether no context satisfies both ``required`` and ``clauses``."""
+    answer = "no"
+    groups = _group([*(Lit(c) for c in required), *(Lit(c) for c in clauses if not c.opaque)])
+    if any(c.opaque for c in clauses):
+        answer = "unknown"
+    for key, lits in groups.items():
+        try:
+            if solve_key(lits, key in multivalued) is UNSAT:
+                return "yes"
+        except Undecidable:
+            answer = "unknown"
+    return answer
+
+
+def search_contexts(
+    required: Sequence[Clause],
+    choices: Sequence[Sequence[Sequence[Lit]]],
+    multivalued: frozenset[str],
+    *,
+    budget: int = 512,
+) -> Iterable[tuple[Context, tuple[int, ...]]]:
+    """Contexts satisfying ``required`` and, for each entry of ``choices``, one of its options.
+
+    Yields (context, chosen option per entry), depth first, at most ``budget`` partial choices.
+    Raises :class:`Undecidable` if the search was cut short or a branch could not be decided.
+    """
+    base = [Lit(c) for c in required]
+    expanded = 0
+    undecided = False
+
+    def consistent(lits: list[Lit], touched: Iterable[str]) -> bool:
+        nonlocal undecided
+        groups = _group(lits)
+        for key in touched:
+            try:
+                if solve_key(groups[key], key in multivalued) is UNSAT:
+                    return False
+            except Undecidable:
+                undecided = True
+                return False
+        return True
+
+    def walk(
+        depth: int, lits: list[Lit], chosen: tuple[int, ...]
+    ) -> Iterable[tuple[Context, tuple[int, ...]]]:
+        nonlocal expanded
+        if depth == len(choices):
+            try:
+                context = find_context((), lits, multivalued)
+            except Undecidable:
+                return
+            if context is not None:
+                yield context, chosen
+            return
+        for index, option in enumerate(choices[depth]):
+            expanded += 1
+            if expanded > budget:
+                raise Undecidable("too many combinations of conditions to try")
+            extended = lits + list(option)
+            if consistent(extended, {lit.clause.key for lit in option}):
+                yield from walk(depth + 1, extended, (*chosen, index))
+
+    if not consistent(base, {c.key for c in required}):
+        return
+    yield from walk(0, base, ())
+    if undecided:
+        raise Undecidable("some combination of conditions could not be decided")

@@ -1,0 +1,365 @@
+"""Wildcard patterns as regular languages: fast matching, and exact emptiness of their combinations.
+
+A :class:`Glob` is a pattern with ``*`` (any sequence, including ``:`` and ``/``) and ``?`` (exactly
+one character); in ARN mode (``ArnLike``) the wildcards of the first five ``:``-separated parts do
+not cross ``:``. Matching one string uses a compiled regular expression.
+
+Questions about whole languages ("is every string of pattern R matched by one of the patterns
+A1..An?", "do R and D share a string?", "which strings of R are in which of A1..An?") are answered
+by a breadth-first search over the product of the patterns' automata, with an on-the-fly subset
+construction per union of patterns. A *literal* is a union of patterns taken positively or
+negatively (its complement); the search looks for a string in the intersection of the literals.
+Only characters that occur in the patterns (and their other case, ``:``, and one representative of
+every other character) need to be tried, so the search is exact and yields a witness string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from awsip.policy.model import Wild
+
+# Atom kinds of a compiled pattern.
+LIT, ANY1, STAR, ANY1_NC, STAR_NC = range(5)
+
+#: Tokens of a resolved pattern (no variables left): literal runs and wildcards.
+Resolved = tuple[str | Wild, ...]
+
+DEFAULT_BUDGET = 50_000
+
+
+class Undecided(Exception):
+    """The automaton search exceeded its budget; the caller reports Unknown."""
+
+
+@dataclass(frozen=True, eq=False)
+class Glob:
+    text: str
+    atoms: tuple[tuple[int, str], ...]
+    ignore_case: bool
+    regex: re.Pattern[str] = field(repr=False)
+    literal: str | None  # the pattern's only string when it has no wildcards
+    universal: bool  # matches every string
+
+    def matches(self, value: str) -> bool:
+        if self.ignore_case:
+            value = value.lower()
+        if self.literal is not None:
+            return value == self.literal
+        return self.universal or self.regex.fullmatch(value) is not None
+
+
+def _arn_parts(tokens: Resolved) -> bool:
+    colons = sum(t.count(":") for t in tokens if isinstance(t, str))
+    return colons >= 5
+
+
+@lru_cache(maxsize=65536)
+def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False) -> Glob:
+    """Compile resolved tokens (cached: the operator checks the same patterns over and over)."""
+    arn = arn and _arn_parts(tokens)
+    atoms: list[tuple[int, str]] = []
+    regex: list[str] = []
+    colons = 0
+    for token in tokens:
+        in_prefix = arn and colons < 5
+        if isinstance(token, Wild):
+            if token is Wild.STAR:
+                atoms.append((STAR_NC if in_prefix else STAR, ""))
+                regex.append("[^:]*" if in_prefix else ".*")
+            else:
+                atoms.append((ANY1_NC if in_prefix else ANY1, ""))
+                regex.append("[^:]" if in_prefix else ".")
+            continue
+        text = token.lower() if ignore_case else token
+        for char in text:
+            atoms.append((LIT, char))
+            if char == ":":
+                colons += 1
+        regex.append(re.escape(text))
+    # Collapse runs of stars: "**" is "*".
+    collapsed: list[tuple[int, str]] = []
+    for atom in atoms:
+        if collapsed and atom[0] in (STAR, STAR_NC) and collapsed[-1][0] == atom[0]:
+            continue
+        collapsed.append(atom)
+    text = "".join(t.value if isinstance(t, Wild) else t for t in tokens)
+    literal = None
+    if all(kind == LIT for kind, _ in collapsed):
+        literal = "".join(char for _, char in collapsed)
+    return Glob(
+        text=text,
+        atoms=tuple(collapsed),
+        ignore_case=ignore_case,
+        regex=re.compile("".join(regex), re.DOTALL),
+        literal=literal,
+        universal=len(collapsed) == 1 and collapsed[0][0] == STAR,
+    )
+
+
+def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -> Glob:
+    """A glob from plain text (no variables): for tests and samples."""
+    tokens: list[str | Wild] = []
+    for char in text:
+        if wildcards and char == "*":
+            tokens.append(Wild.STAR)
+        elif wildcards and char == "?":
+            tokens.append(Wild.QMARK)
+        elif tokens and isinstance(tokens[-1], str):
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return compile_glob(tuple(tokens), ignore_case)
+
+
+State = frozenset[int]
+
+
+class Nfa:
+    """The union of some globs as one automaton; states are positions in the globs' atoms."""
+
+    def __init__(self, globs: tuple[Glob, ...]) -> None:
+        self.globs = globs
+        kinds: list[int] = []
+        chars: list[str] = []
+        ci: list[bool] = []
+        accept: list[bool] = []
+        starts: list[int] = []
+        for glob in globs:
+            starts.append(len(kinds))
+            for kind, char in glob.atoms:
+                kinds.append(kind)
+                chars.append(char)
+                ci.append(glob.ignore_case)
+                accept.append(False)
+            kinds.append(-1)  # end of this glob
+            chars.append("")
+            ci.append(glob.ignore_case)
+            accept.append(True)
+        self._kinds = kinds
+        self._chars = chars
+        self._ci = ci
+        self._accept = accept
+        # closure[s]: s plus the states reachable by skipping stars (which match the empty string).
+        closure: list[frozenset[int]] = [frozenset()] * len(kinds)
+        for s in range(len(kinds) - 1, -1, -1):
+            if kinds[s] in (STAR, STAR_NC):
+                closure[s] = frozenset({s}) | closure[s + 1]
+            else:
+                closure[s] = frozenset({s})
+        self._closure = closure
+        # universal[s]: from s every continuation is accepted (only '*' atoms up to the end).
+        universal = [False] * len(kinds)
+        for s in range(len(kinds) - 1, -1, -1):
+            universal[s] = kinds[s] == -1 or (kinds[s] == STAR and universal[s + 1])
+        self._universal = [u and kinds[s] != -1 for s, u in enumerate(universal)]
+        start: set[int] = set()
+        for s in starts:
+            start |= closure[s]
+        self.start: State = frozenset(start)
+        self._steps: dict[tuple[State, str], State] = {}
+        self._accepts: dict[State, bool] = {}
+
+    def accepts(self, state: State) -> bool:
+        result = self._accepts.get(state)
+        if result is None:
+            result = any(self._accept[s] for s in state)
+            self._accepts[state] = result
+        return result
+
+    def universal(self, state: State) -> bool:
+        return any(self._universal[s] for s in state)
+
+    def step(self, state: State, char: str) -> State:
+        key = (state, char)
+        result = self._steps.get(key)
+        if result is not None:
+            return result
+        out: set[int] = set()
+        lower = char.lower()
+        for s in state:
+            kind = self._kinds[s]
+            if kind == LIT:
+                atom = self._chars[s]
+                if atom == char or (self._ci[s] and atom == lower):
+                    out |= self._closure[s + 1]
+            elif kind == ANY1 or (kind == ANY1_NC and char != ":"):
+                out |= self._closure[s + 1]
+            elif kind == STAR or (kind == STAR_NC and char != ":"):
+                out |= self._closure[s]
+        result = frozenset(out)
+        if len(self._steps) < 200_000:
+            self._steps[key] = result
+        return result
+
+    def alphabet(self) -> set[str]:
+        chars: set[str] = set()
+        for s, kind in enumerate(self._kinds):
+            if kind == LIT:
+                char = self._chars[s]
+                chars.add(char)
+                if self._ci[s]:
+                    for variant in (char.upper(), char.lower()):
+                        if len(variant) == 1:
+                            chars.add(variant)
+        return chars
+
+
+@lru_cache(maxsize=16384)
+def nfa(globs: tuple[Glob, ...]) -> Nfa:
+    return Nfa(globs)
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A union of globs (``positive``) or its complement (not ``positive``)."""
+
+    globs: tuple[Glob, ...]
+    positive: bool = True
+
+    def contains(self, value: str) -> bool:
+        return any(g.matches(value) for g in self.globs) == self.positive
+
+
+_REPRESENTATIVES = "xyzqwkvjXYZ0123456789-_./@#%&+=~!"
+
+
+def _alphabet(automata: Sequence[Nfa], prefer: str = "") -> list[str]:
+    chars: set[str] = {":"}
+    for automaton in automata:
+        chars |= automaton.alphabet()
+    for candidate in _REPRESENTATIVES:
+        if candidate not in chars:
+            chars.add(candidate)
+            break
+    else:  # pragma: no cover - every representative occurs in the patterns
+        for code in range(0x100, 0x10000):
+            if chr(code) not in chars:
+                chars.add(chr(code))
+                break
+    # Try the preferred characters first so that witnesses look like the patterns they come from.
+    ordered = [c for c in dict.fromkeys(prefer) if c in chars]
+    return ordered + sorted(chars - set(ordered))
+
+
+def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, prefer: str = "") -> str | None:
+    """A shortest string in the intersection of the literals, or None when it is empty.
+
+    Raises :class:`Undecided` when more than ``budget`` product states would be explored.
+    """
+    if not literals:
+        return ""
+    automata = [nfa(lit.globs) for lit in literals]
+    polarity = [lit.positive for lit in literals]
+    alphabet = _alphabet(automata, prefer)
+
+    def classify(states: tuple[State, ...]) -> tuple[State, ...] | None:
+        # Drop components whose outcome is already fixed; None when the product is dead.
+        out = []
+        for automaton, positive, state in zip(automata, polarity, states, strict=True):
+            if positive:
+                if not state:
+                    return None
+            elif automaton.universal(state):
+                return None
+            out.append(state)
+        return tuple(out)
+
+    start = classify(tuple(a.start for a in automata))
+    if start is None:
+        return None
+    parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
+    queue: deque[tuple[State, ...]] = deque([start])
+    while queue:
+        current = queue.popleft()
+        if all(a.accepts(s) == p for a, p, s in zip(automata, polarity, current, strict=True)):
+            chars: list[str] = []
+            node: tuple[State, ...] | None = current
+            while node is not None:
+                link = parents[node]
+                if link is None:
+                    break
+                node, char = link
+                chars.append(char)
+            return "".join(reversed(chars))
+        for char in alphabet:
+            following = classify(tuple(a.step(s, char) for a, s in zip(automata, current, strict=True)))
+            if following is None or following in parents:
+                continue
+            parents[following] = (current, char)
+            if len(parents) > budget:
+                raise Undecided(f"more than {budget} automaton states")
+            queue.append(following)
+    return None
+
+
+def is_subset(inner: Sequence[Literal], outer: Sequence[Glob], *, budget: int = DEFAULT_BUDGET) -> bool:
+    """Whether every string of the intersection ``inner`` is matched by one of ``outer``."""
+    if any(g.universal for g in outer):
+        return True
+    return find_string([*inner, Literal(tuple(outer), False)], budget=budget) is None
+
+
+def cells(
+    required: Sequence[Literal],
+    tracked: Sequence[Literal],
+    *,
+    budget: int = DEFAULT_BUDGET,
+    prefer: str = "",
+) -> list[tuple[str, tuple[bool, ...]]]:
+    """The distinct ways a string of ``required`` can belong to the ``tracked`` literals.
+
+    Returns one (witness string, membership vector) per reachable combination: every string of the
+    intersection of ``required`` belongs to the tracked literals as one of these vectors says.
+    """
+    req_automata = [nfa(lit.globs) for lit in required]
+    req_polarity = [lit.positive for lit in required]
+    trk_automata = [nfa(lit.globs) for lit in tracked]
+    trk_polarity = [lit.positive for lit in tracked]
+    alphabet = _alphabet(req_automata + trk_automata, prefer)
+    n = len(req_automata)
+
+    def alive(states: tuple[State, ...]) -> bool:
+        for automaton, positive, state in zip(req_automata, req_polarity, states[:n], strict=True):
+            if positive and not state:
+                return False
+            if not positive and automaton.universal(state):
+                return False
+        return True
+
+    start = tuple(a.start for a in req_automata) + tuple(a.start for a in trk_automata)
+    found: dict[tuple[bool, ...], str] = {}
+    if not alive(start):
+        return []
+    parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
+    queue: deque[tuple[State, ...]] = deque([start])
+    all_automata = req_automata + trk_automata
+    while queue:
+        current = queue.popleft()
+        if all(a.accepts(s) == p for a, p, s in zip(req_automata, req_polarity, current[:n], strict=True)):
+            vector = tuple(
+                a.accepts(s) == p for a, p, s in zip(trk_automata, trk_polarity, current[n:], strict=True)
+            )
+            if vector not in found:
+                chars: list[str] = []
+                node: tuple[State, ...] | None = current
+                while node is not None:
+                    link = parents[node]
+                    if link is None:
+                        break
+                    node, char = link
+                    chars.append(char)
+                found[vector] = "".join(reversed(chars))
+        for char in alphabet:
+            following = tuple(a.step(s, char) for a, s in zip(all_automata, current, strict=True))
+            if following in parents or not alive(following):
+                continue
+            parents[following] = (current, char)
+            if len(parents) > budget:
+                raise Undecided(f"more than {budget} automaton states")
+            queue.append(following)
+    return [(witness, vector) for vector, witness in found.items()]
