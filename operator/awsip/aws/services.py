@@ -1,0 +1,183 @@
+"""The operator's AWS access: its boto3 session and clients, shared by all verifications.
+
+One :class:`AwsServices` lives as long as the operator. It holds
+
+- the boto3 session with the operator's own credentials (boto3's default chain: environment,
+  IRSA web identity, EKS Pod Identity, instance profile; ``AWS_ENDPOINT_URL`` redirects every
+  client, which the tests and the sandbox use to reach a loopback moto server),
+- the clients made from it (cached per service and region; boto3 clients are thread-safe, the
+  session is not, so creation is serialised),
+- the managed-policy document cache, the per-operation call counters and the global rate limiter,
+  hooked into every client through botocore's event system,
+- the operator's own identity (GetCallerIdentity, called once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from awsip.aws.cache import PolicyDocumentCache
+from awsip.aws.counters import CallCounter
+from awsip.aws.ratelimit import TokenBucket
+from awsip.aws.regions import region_for
+from awsip.aws.simulate import IamPolicySimulator, PolicySimulator
+from awsip.aws.sts import CallerIdentity, TemporaryCredentials, get_caller_identity
+
+DEFAULT_CALLS_PER_SECOND = 10.0
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 20.0
+USER_AGENT = "awsip"
+
+
+def botocore_config(
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_pool_connections: int = 32,
+) -> Config:
+    """Short timeouts and botocore's standard retry mode with few attempts: the controller retries
+    transient failures itself, with backoff, so a verification should fail fast rather than hang."""
+    return Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        max_pool_connections=max_pool_connections,
+        user_agent_extra=USER_AGENT,
+    )
+
+
+def quiet_botocore_debug_logs() -> None:
+    """Keep botocore's DEBUG records (request parameters, response bodies) out of the logs.
+
+    At DEBUG, botocore logs every request's parameters, AssumeRole's ``ExternalId`` among them, and
+    every response body, temporary credentials among them. The ``botocore`` logger is raised to
+    INFO unless it was set to a level of its own already.
+    """
+    logger = logging.getLogger("botocore")
+    if logger.level == logging.NOTSET or logger.level < logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+class AwsServices:
+    def __init__(
+        self,
+        session: boto3.session.Session,
+        *,
+        config: Config | None = None,
+        rate_limiter: TokenBucket | None = None,
+        counter: CallCounter | None = None,
+        policy_cache: PolicyDocumentCache[Any] | None = None,
+        session_tags: bool = False,
+        simulator_factory: Callable[[Any], PolicySimulator] = IamPolicySimulator,
+    ) -> None:
+        self.session = session
+        self.config = config or botocore_config()
+        self.rate_limiter = rate_limiter
+        self.counter = counter or CallCounter()
+        self.policy_cache: PolicyDocumentCache[Any] = policy_cache or PolicyDocumentCache()
+        self.session_tags = session_tags
+        self.simulator_factory = simulator_factory
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._identity: CallerIdentity | None = None
+        self._install_hooks()
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        calls_per_second: float = DEFAULT_CALLS_PER_SECOND,
+        session_tags: bool = False,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ) -> AwsServices:
+        """The operator's services with boto3's default credential chain and region.
+
+        ``calls_per_second`` <= 0 switches the rate limit off.
+        """
+        quiet_botocore_debug_logs()
+        return cls(
+            boto3.session.Session(),
+            config=botocore_config(
+                max_attempts=max_attempts, connect_timeout=connect_timeout, read_timeout=read_timeout
+            ),
+            rate_limiter=TokenBucket(calls_per_second) if calls_per_second > 0 else None,
+            session_tags=session_tags,
+        )
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def region_for(self, partition: str, region: str | None = None) -> str:
+        """The region for a provider's calls: its own, else the operator's if in the partition."""
+        return region_for(partition, region, fallback=self.session.region_name)
+
+    def operator_client(self, service: str, region: str) -> Any:
+        """A (cached) client with the operator's own credentials."""
+        key = (service, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self.session.client(
+                    service, region_name=region, config=self.config
+                )
+            return client
+
+    def temporary_client(self, service: str, region: str, credentials: TemporaryCredentials) -> Any:
+        """A new client with an assumed-role session's credentials (not cached: they expire)."""
+        with self._lock:
+            return self.session.client(
+                service,
+                region_name=region,
+                config=self.config,
+                aws_access_key_id=credentials.access_key_id,
+                aws_secret_access_key=credentials.secret_access_key,
+                aws_session_token=credentials.session_token,
+            )
+
+    def operator_identity(self, region: str) -> CallerIdentity:
+        """The operator's own identity (GetCallerIdentity once; raises botocore errors until it works)."""
+        identity = self._identity
+        if identity is None:
+            identity = get_caller_identity(self.operator_client("sts", region))
+            self._identity = identity
+        return identity
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def _install_hooks(self) -> None:
+        events = self.session.events
+        events.register("before-parameter-build", self._count_call, unique_id="awsip-count-call")
+        events.register("after-call", self._count_failed_response, unique_id="awsip-count-failed-response")
+        events.register("after-call-error", self._count_call_error, unique_id="awsip-count-call-error")
+        if self.rate_limiter is not None:
+            events.register("before-send", self._rate_limit, unique_id="awsip-rate-limit")
+
+    def _count_call(self, event_name: str, **_: Any) -> None:
+        self.counter.record_call(_operation(event_name))
+
+    def _count_failed_response(self, event_name: str, http_response: Any = None, **_: Any) -> None:
+        status = getattr(http_response, "status_code", None)
+        if isinstance(status, int) and status >= 300:
+            self.counter.record_error(_operation(event_name))
+
+    def _count_call_error(self, event_name: str, **_: Any) -> None:
+        self.counter.record_error(_operation(event_name))
+
+    def _rate_limit(self, **_: Any) -> None:
+        assert self.rate_limiter is not None
+        self.rate_limiter.acquire()
+
+
+def _operation(event_name: str) -> str:
+    """``before-call.iam.GetRole`` -> ``iam:GetRole``."""
+    parts = event_name.split(".")
+    return f"{parts[1]}:{parts[2]}" if len(parts) >= 3 else event_name

@@ -1,0 +1,196 @@
+"""The status of a provider from its last verification (pure; kstatus compatible).
+
+Conditions
+----------
+``RoleAssumed``, ``PermissionsVerified``, ``TrustPolicySecure`` are the verification's checks.
+A check that was not reached because an earlier step failed transiently is kept as it was.
+
+``Ready`` is True (``Verified``) only when the role was assumed, every required permission is
+granted and the trust policy is secure: ``TrustPolicySecure`` must be True, so any Critical or
+High trust finding (a wildcard principal, an External ID the trust policy does not enforce, ...)
+keeps a provider from being Ready. Otherwise Ready is
+
+- False with the reason and message of the first check that is False (in the order above), else
+  of the first check that is Unknown without being transient (e.g. ``CannotReadPolicies``);
+- Unknown with the transient check's reason (``AWSUnavailable``) while a retry is under way.
+
+``Stalled`` is True (with Ready's reason) when Ready is False and no retry is under way: only a
+person can fix it (AccessDenied, MissingPermissions, an insecure trust policy, a missing Secret or
+ConfigMap, a bad policy, no operator credentials). ``Reconciling`` is True (``Retrying``) while a
+transient failure is being retried, and False (``VerificationComplete``) after a final verdict.
+
+Times and generations
+---------------------
+``lastTransitionTime`` changes only when a condition's status changes; a condition whose content
+did not change is returned exactly as before. ``observedGeneration`` (top level and on every
+condition set by this verification) is the generation verified, and is left out when the
+generation is unknown (None). ``lastVerifiedTime`` is the verification's time, on every
+verification (a heartbeat).
+
+A new generation
+----------------
+:func:`reconciling_status` is what the controller patches when it starts verifying a new
+generation: ``Reconciling`` True (``Verifying``, observedGeneration = the new generation) and
+``Stalled`` False; Ready and the checks keep their values and their older observedGeneration,
+which says they are about the previous generation (kstatus: Reconciling True is InProgress). The
+top-level observedGeneration moves only when the verdict for the new generation is in.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from awsip.api.constants import ConditionType
+from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.status.conditions import conditions_by_type, format_time, make_condition
+from awsip.verification.result import Check, VerificationResult
+
+
+class StatusReason:
+    VERIFIED = "Verified"
+    RETRYING = "Retrying"
+    VERIFICATION_COMPLETE = "VerificationComplete"
+    VERIFYING = "Verifying"
+    NOT_VERIFIED = "NotVerified"
+
+
+_OWN_TYPES = ConditionType.ALL
+
+
+def _ready(result: VerificationResult) -> Check:
+    checks = result.checks
+    failed = next((c for c in checks if c.status == "False"), None)
+    if failed is not None:
+        return Check("False", failed.reason, failed.message)
+    retrying = next((c for c in checks if c.transient), None)
+    if retrying is not None:
+        return Check("Unknown", retrying.reason, retrying.message, transient=True)
+    undecided = next((c for c in checks if c.status == "Unknown"), None)
+    if undecided is not None:
+        return Check("False", undecided.reason, undecided.message)
+    if result.verified:
+        assert result.permissions is not None
+        return Check(
+            "True",
+            StatusReason.VERIFIED,
+            f"{result.role_assumed.message} {result.permissions.message} The trust policy is secure.",
+        )
+    # Only reachable when a check was skipped without a transient failure (not produced by verify).
+    return Check("Unknown", StatusReason.NOT_VERIFIED, "Not every check ran.")
+
+
+def build_status(
+    result: VerificationResult, previous: Mapping[str, Any] | None, *, generation: int | None, now: datetime
+) -> dict[str, Any]:
+    """The full new status (JSON-ready) after ``result``; ``previous`` is the status before (or None)."""
+    previous = previous or {}
+    before = conditions_by_type(previous)
+    stamp = format_time(now)
+
+    def condition(type_: str, check: Check) -> dict[str, Any]:
+        return make_condition(
+            type_,
+            check.status,
+            check.reason,
+            check.message,
+            previous=before.get(type_),
+            generation=generation,
+            now=stamp,
+        )
+
+    def kept_or_pending(type_: str, check: Check | None) -> dict[str, Any]:
+        if check is not None:
+            return condition(type_, check)
+        if type_ in before:
+            return copy.deepcopy(before[type_])
+        return condition(type_, Check("Unknown", StatusReason.NOT_VERIFIED, "Not verified yet."))
+
+    ready = _ready(result)
+    transient = result.transient
+    if transient:
+        stalled = Check("False", StatusReason.RETRYING, "A transient failure is being retried.")
+        first = next(c for c in result.checks if c.transient)
+        reconciling = Check("True", StatusReason.RETRYING, f"Retrying: {first.message}")
+    else:
+        if ready.status == "True":
+            stalled = Check("False", StatusReason.VERIFIED, "The provider is verified.")
+        else:
+            stalled = Check("True", ready.reason, ready.message)
+        reconciling = Check("False", StatusReason.VERIFICATION_COMPLETE, "The verification is complete.")
+
+    conditions = [
+        condition(ConditionType.READY, ready),
+        condition(ConditionType.ROLE_ASSUMED, result.role_assumed),
+        kept_or_pending(ConditionType.PERMISSIONS_VERIFIED, result.permissions),
+        kept_or_pending(ConditionType.TRUST_POLICY_SECURE, result.trust),
+        condition(ConditionType.RECONCILING, reconciling),
+        condition(ConditionType.STALLED, stalled),
+    ]
+    conditions += [copy.deepcopy(c) for t, c in before.items() if t not in _OWN_TYPES]
+
+    status: dict[str, Any] = {}
+    if generation is not None:
+        status["observedGeneration"] = generation
+    status["conditions"] = conditions
+
+    if result.role_assumed.ok:
+        if result.account_id is not None:
+            status["accountID"] = result.account_id
+        if result.assumed_role_arn is not None:
+            status["assumedRoleARN"] = result.assumed_role_arn
+    elif result.role_assumed.transient:
+        for key in ("accountID", "assumedRoleARN"):
+            if key in previous:
+                status[key] = previous[key]
+    status["lastVerifiedTime"] = stamp
+
+    if result.permissions is None or result.permissions.transient:
+        if "permissions" in previous:
+            status["permissions"] = copy.deepcopy(previous["permissions"])
+    elif result.permissions_status is not None:
+        status["permissions"] = result.permissions_status.to_k8s()
+
+    if result.trust is None or result.trust.transient:
+        if "trustPolicy" in previous:
+            status["trustPolicy"] = copy.deepcopy(previous["trustPolicy"])
+    elif result.trust_status is not None:
+        status["trustPolicy"] = result.trust_status.to_k8s()
+
+    AWSInfrastructureProviderStatus.model_validate(status)
+    return status
+
+
+def reconciling_status(
+    previous: Mapping[str, Any] | None, generation: int | None, now: datetime, message: str
+) -> dict[str, Any]:
+    """The status to patch when verification of a new generation starts (see the module docs)."""
+    status = copy.deepcopy(dict(previous or {}))
+    before = conditions_by_type(status)
+    stamp = format_time(now)
+    updates = {
+        ConditionType.RECONCILING: ("True", StatusReason.VERIFYING, message),
+        ConditionType.STALLED: ("False", StatusReason.VERIFYING, message),
+    }
+    if ConditionType.READY not in before:
+        updates[ConditionType.READY] = ("Unknown", StatusReason.VERIFYING, message)
+    for type_, (value, reason, text) in updates.items():
+        before[type_] = make_condition(
+            type_, value, reason, text, previous=before.get(type_), generation=generation, now=stamp
+        )
+    order = [t for t in ConditionType.ALL if t in before] + [t for t in before if t not in ConditionType.ALL]
+    status["conditions"] = [before[t] for t in order]
+    AWSInfrastructureProviderStatus.model_validate(status)
+    return status
+
+
+def status_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """Whether patching ``new`` over ``old`` would change anything (compares everything, as JSON)."""
+    return _canonical(old) != _canonical(new)
+
+
+def _canonical(status: Mapping[str, Any] | None) -> str:
+    return json.dumps(status or {}, sort_keys=True, default=str)

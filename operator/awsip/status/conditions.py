@@ -1,0 +1,76 @@
+"""Conditions that keep their history: lastTransitionTime moves only when the status changes (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from awsip.api.types import CONDITION_REASON_PATTERN, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, Condition
+from awsip.verification.messages import cap
+
+_REASON = re.compile(CONDITION_REASON_PATTERN)
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with second precision, as the API server stores metav1.Time.
+
+    Naive datetimes are taken as UTC. Microseconds are dropped: the API server would drop them
+    anyway, and a status compared after a round trip must not differ because of them.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def safe_reason(reason: str) -> str:
+    """``reason`` if it matches the CRD's pattern, else the closest CamelCase string that does."""
+    if _REASON.match(reason) and len(reason) <= MAX_REASON_LENGTH:
+        return reason
+    words = re.findall(r"[A-Za-z0-9]+", reason)
+    candidate = "".join(word[:1].upper() + word[1:] for word in words).lstrip("0123456789")[
+        :MAX_REASON_LENGTH
+    ]
+    return candidate if candidate and _REASON.match(candidate) else "Unknown"
+
+
+def conditions_by_type(status: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    conditions = (status or {}).get("conditions") or []
+    return {
+        str(c["type"]): dict(c)
+        for c in conditions
+        if isinstance(c, Mapping) and isinstance(c.get("type"), str)
+    }
+
+
+def make_condition(
+    type_: str,
+    status: str,
+    reason: str,
+    message: str,
+    *,
+    previous: Mapping[str, Any] | None,
+    generation: int | None,
+    now: str,
+) -> dict[str, Any]:
+    """A condition; ``previous`` (the same type's condition before) lends it its lastTransitionTime.
+
+    When nothing but the time would change, the previous condition is returned unchanged (equal,
+    key for key), so an unchanged condition stays byte-identical.
+    """
+    condition: dict[str, Any] = {
+        "type": type_,
+        "status": status,
+        "reason": safe_reason(reason),
+        "message": cap(message, MAX_MESSAGE_LENGTH),
+        "lastTransitionTime": now,
+    }
+    if generation is not None:
+        condition["observedGeneration"] = generation
+    if previous is not None and previous.get("status") == status and previous.get("lastTransitionTime"):
+        condition["lastTransitionTime"] = previous["lastTransitionTime"]
+    Condition.model_validate(condition)  # the CRD's rules: a violation is a bug here, not user input
+    if previous is not None and dict(previous) == condition:
+        return dict(previous)
+    return condition

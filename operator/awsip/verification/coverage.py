@@ -1,0 +1,162 @@
+"""Combining the Local and Simulate verdicts per required action, and the PermissionsVerified check (pure).
+
+Per required action (IAM action names are case-insensitive):
+
+- missing (``NotCovered``) when Local finds a (statement, action) not granted, or Simulate is
+  denied a sample request without missing context: Simulate also sees SCPs, so either method
+  finding a gap is a gap;
+- granted (``Covered``) when every Local result for it is Covered, or every simulated request
+  for it is allowed (Simulate decides what the local engine could not);
+- undecided (``Unknown``) otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from awsip.api.types import (
+    MAX_MISSING_LISTED,
+    MAX_REASON_LENGTH,
+    MissingPermission,
+    PermissionsMethod,
+    PermissionsStatus,
+)
+from awsip.aws.simulate import SimulationResult
+from awsip.policy import ActionResult
+from awsip.verification import messages
+from awsip.verification.result import Check, Reason
+from awsip.verification.samples import RequiredRequest
+
+Status = Literal["Covered", "NotCovered", "Unknown"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One required (action, resource) as one method judged it."""
+
+    action: str
+    resource: str
+    status: Status
+    reason: str
+
+
+def local_verdicts(results: Iterable[ActionResult]) -> list[Verdict]:
+    """Verdicts from the policy engine's ``CoverageReport.results``."""
+    return [Verdict(r.action, r.resource, r.status, r.reason) for r in results]
+
+
+def simulated_verdicts(
+    required: Sequence[RequiredRequest], results: Sequence[SimulationResult]
+) -> list[Verdict]:
+    by_request = {result.request: result for result in results}
+    verdicts = []
+    for item in required:
+        result = by_request.get(item.request)
+        resource = item.request.resource_arn or "*"
+        if result is None:
+            verdicts.append(Verdict(item.request.action, item.resource_pattern, "Unknown", "not simulated"))
+        elif result.allowed:
+            verdicts.append(Verdict(item.request.action, item.resource_pattern, "Covered", "allowed"))
+        elif result.missing_context:
+            keys = ", ".join(result.missing_context)
+            verdicts.append(
+                Verdict(
+                    item.request.action,
+                    item.resource_pattern,
+                    "Unknown",
+                    f"SimulatePrincipalPolicy on {resource} needs context keys {keys}",
+                )
+            )
+        else:
+            why = f"SimulatePrincipalPolicy: {result.decision} on {resource}"
+            if result.allowed_by_organizations is False:
+                why += " (denied by an organization SCP)"
+            if result.allowed_by_boundary is False:
+                why += " (not allowed by the permissions boundary)"
+            verdicts.append(Verdict(item.request.action, item.resource_pattern, "NotCovered", why))
+    return verdicts
+
+
+def combine(local: Sequence[Verdict] | None, simulated: Sequence[Verdict] | None) -> list[Verdict]:
+    """One verdict per distinct required action, in the order the required policy lists them."""
+    order: dict[str, str] = {}
+    by_method: dict[str, tuple[list[Verdict], list[Verdict]]] = {}
+    for index, verdicts in enumerate((local or [], simulated or [])):
+        for verdict in verdicts:
+            key = verdict.action.lower()
+            order.setdefault(key, verdict.action)
+            by_method.setdefault(key, ([], []))[index].append(verdict)
+    combined = []
+    for key in order:
+        from_local, from_simulate = by_method[key]
+        missing = next((v for v in [*from_local, *from_simulate] if v.status == "NotCovered"), None)
+        if missing is not None:
+            combined.append(missing)
+        elif (from_local and all(v.status == "Covered" for v in from_local)) or (
+            from_simulate and all(v.status == "Covered" for v in from_simulate)
+        ):
+            first = (from_local or from_simulate)[0]
+            combined.append(Verdict(first.action, first.resource, "Covered", first.reason))
+        else:
+            undecided = next(v for v in [*from_local, *from_simulate] if v.status == "Unknown")
+            combined.append(undecided)
+    return combined
+
+
+def _cap(text: str, limit: int) -> str:
+    return messages.cap(text, limit)
+
+
+def permissions_check(
+    verdicts: Sequence[Verdict],
+    *,
+    method: PermissionsMethod,
+    profile: str | None,
+    config_map: str | None,
+) -> tuple[Check, PermissionsStatus]:
+    missing = [v for v in verdicts if v.status == "NotCovered"]
+    unknown = [v for v in verdicts if v.status == "Unknown"]
+    listed = missing[:MAX_MISSING_LISTED]
+    details = PermissionsStatus(
+        method=method,
+        requiredActions=len(verdicts),
+        missingActions=len(missing),
+        unknownActions=len(unknown),
+        missing=[
+            MissingPermission(
+                action=_cap(v.action, 256),
+                resource=_cap(v.resource, 2048),
+                reason=_cap(v.reason, MAX_REASON_LENGTH),
+            )
+            for v in listed
+        ],
+        truncated=len(missing) > len(listed),
+    )
+    if missing:
+        check = Check(
+            "False",
+            Reason.MISSING_PERMISSIONS,
+            messages.missing_permissions(
+                missing=[v.action for v in missing],
+                required_actions=len(verdicts),
+                profile=profile,
+                config_map=config_map,
+            ),
+        )
+    elif unknown:
+        check = Check(
+            "Unknown",
+            Reason.UNDECIDED_PERMISSIONS,
+            messages.undecided_permissions(
+                undecided=[v.action for v in unknown], required_actions=len(verdicts)
+            ),
+        )
+    else:
+        check = Check(
+            "True",
+            Reason.ALL_PERMISSIONS_GRANTED,
+            messages.all_granted(required_actions=len(verdicts), method=method),
+        )
+    return check, details

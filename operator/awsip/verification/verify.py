@@ -1,0 +1,578 @@
+"""One verification of one provider: a blocking function of (spec, AWS services, Kubernetes inputs).
+
+Steps, each reported on its own condition:
+
+1. inputs: the External ID (spec or Secret) and the required policy (profile or ConfigMap);
+2. ``RoleAssumed``: the operator's own identity (GetCallerIdentity, once per process), STS
+   AssumeRole with the External ID, GetCallerIdentity with the new session;
+3. ``TrustPolicySecure``: iam:GetRole, the trust policy analysed by :mod:`awsip.trust`;
+4. ``PermissionsVerified``: Local (the role's policies read from IAM and evaluated by
+   :mod:`awsip.policy`) and/or Simulate (iam:SimulatePrincipalPolicy), per spec.verification.method.
+
+IAM reads go to the role's session first and, where it is denied, to the operator's identity;
+when the role cannot be assumed they all go to the operator's identity, so a denied AssumeRole
+still gets a trust-policy diagnosis when the operator may read the role.
+
+Failures never raise: a user error becomes a False/Unknown check, a transient one an Unknown
+check with ``transient=True`` (checks not reached are None: the status keeps the previous ones).
+No secret (External ID, temporary credentials) leaves this module: the credentials live in local
+variables and clients only, and every message is redacted before it is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from awsip.api.types import (
+    MAX_TRUST_FINDINGS,
+    AWSInfrastructureProviderSpec,
+    PermissionsMethod,
+    PermissionsStatus,
+    TrustFinding,
+    TrustPolicyStatus,
+)
+from awsip.aws import iam
+from awsip.aws.errors import ClassifiedError, ErrorKind, classify_error
+from awsip.aws.redact import redact
+from awsip.aws.services import AwsServices
+from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
+from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, parse_policy
+from awsip.profiles import load_profile
+from awsip.trust import analyze_trust_policy
+from awsip.verification import messages
+from awsip.verification.coverage import (
+    Verdict,
+    combine,
+    local_verdicts,
+    permissions_check,
+    simulated_verdicts,
+)
+from awsip.verification.inputs import (
+    InputNotFoundError,
+    InputUnavailableError,
+    InvalidInputError,
+    ProviderInputs,
+    ProviderRef,
+    decode_policy_json,
+    required_policy_text,
+    resolve_external_id,
+)
+from awsip.verification.local import ReadsDenied, UnsupportedPolicyError, read_role_policies
+from awsip.verification.reader import FallbackReader
+from awsip.verification.result import Check, Reason, VerificationResult
+from awsip.verification.samples import simulation_requests
+
+log = logging.getLogger(__name__)
+
+AwsError = (ClientError, BotoCoreError)
+
+
+def verify(
+    ref: ProviderRef, spec: AWSInfrastructureProviderSpec, *, aws: AwsServices, inputs: ProviderInputs
+) -> VerificationResult:
+    """Verify one provider. Blocking (run it in a worker thread); never raises for AWS or user errors."""
+    run = _Verification(ref, spec, aws, inputs)
+    try:
+        result = run.run()
+    except AwsError as error:  # a safety net: every step classifies its own errors
+        classified = _classify(error)
+        result = run.result(
+            Check(
+                "Unknown",
+                Reason.AWS_UNAVAILABLE,
+                messages.aws_unavailable(classified, step="the verification"),
+                True,
+            )
+        )
+    return run.redacted(result)
+
+
+@dataclass(frozen=True)
+class _RequiredPolicy:
+    document: dict[str, Any]
+    parsed: PolicyDocument
+    profile: str | None
+    config_map: str | None
+
+
+class _Stop(Exception):
+    """Ends the verification early with ``result``."""
+
+    def __init__(self, result: VerificationResult) -> None:
+        super().__init__("verification stopped")
+        self.result = result
+
+
+def _classify(error: BaseException) -> ClassifiedError:
+    classified = classify_error(error)
+    assert classified is not None
+    return classified
+
+
+def _transient(reason_step: str, error: ClassifiedError) -> Check:
+    return Check(
+        "Unknown", Reason.AWS_UNAVAILABLE, messages.aws_unavailable(error, step=reason_step), transient=True
+    )
+
+
+def _not_verified(because: str) -> Check:
+    return Check("Unknown", Reason.NOT_VERIFIED, messages.not_verified(because))
+
+
+class _Verification:
+    def __init__(
+        self, ref: ProviderRef, spec: AWSInfrastructureProviderSpec, aws: AwsServices, inputs: ProviderInputs
+    ) -> None:
+        self.ref = ref
+        self.spec = spec
+        self.aws = aws
+        self.inputs = inputs
+        self.region = aws.region_for(spec.partition, spec.region)
+        self.session_name = spec.effective_session_name(ref.namespace, ref.name)
+        self._secrets: list[str] = []
+
+    # -- results -----------------------------------------------------------------------------
+
+    def result(self, role_assumed: Check, **fields: Any) -> VerificationResult:
+        return VerificationResult(
+            ref=self.ref, role_arn=self.spec.role_arn, role_assumed=role_assumed, **fields
+        )
+
+    def blocked(self, role_assumed: Check, because: str) -> _Stop:
+        """Stop: a user or credentials error before any check could run."""
+        return _Stop(
+            self.result(role_assumed, trust=_not_verified(because), permissions=_not_verified(because))
+        )
+
+    def redacted(self, result: VerificationResult) -> VerificationResult:
+        """The result with every secret that this verification handled removed from its text."""
+
+        def clean(text: str) -> str:
+            return redact(text, self._secrets)
+
+        def clean_check(check: Check | None) -> Check | None:
+            return None if check is None else replace(check, message=clean(check.message))
+
+        trust_status = result.trust_status
+        if trust_status is not None:
+            trust_status = trust_status.model_copy(
+                update={
+                    "findings": [
+                        f.model_copy(
+                            update={
+                                "message": clean(f.message),
+                                "statement": clean(f.statement) if f.statement else None,
+                            }
+                        )
+                        for f in trust_status.findings
+                    ]
+                }
+            )
+        permissions_status = result.permissions_status
+        if permissions_status is not None:
+            permissions_status = permissions_status.model_copy(
+                update={
+                    "missing": [
+                        m.model_copy(update={"reason": clean(m.reason), "resource": clean(m.resource)})
+                        for m in permissions_status.missing
+                    ]
+                }
+            )
+        role_assumed = clean_check(result.role_assumed)
+        assert role_assumed is not None
+        return replace(
+            result,
+            role_assumed=role_assumed,
+            trust=clean_check(result.trust),
+            permissions=clean_check(result.permissions),
+            trust_status=trust_status,
+            permissions_status=permissions_status,
+            notes=tuple(clean(note) for note in result.notes),
+        )
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def run(self) -> VerificationResult:
+        try:
+            return self._run()
+        except _Stop as stop:
+            return stop.result
+
+    def _run(self) -> VerificationResult:
+        external_id = self._external_id()
+        required, required_problem = self._required_policy()
+        operator = self._operator_identity()
+
+        notes: list[str] = []
+        role_check, assumed, session_identity = self._assume(operator, external_id)
+        session_iam = None
+        if assumed is not None:
+            session_iam = self.aws.temporary_client("iam", self.region, assumed.credentials)
+        reader = FallbackReader(session_iam, self.aws.operator_client("iam", self.region))
+
+        try:
+            role = reader.call("iam:GetRole", lambda client: iam.get_role(client, self.spec.role_name))
+        except AwsError as error:
+            role = None
+            classified = _classify(error)
+            if classified.kind is ErrorKind.NOT_FOUND and assumed is None:
+                role_check = Check(
+                    "False",
+                    Reason.ROLE_NOT_FOUND,
+                    messages.role_not_found(role_arn=self.spec.role_arn, operator=operator, error=classified),
+                )
+                because = "the role does not exist"
+                return self.result(
+                    role_check, trust=_not_verified(because), permissions=_not_verified(because)
+                )
+            if classified.kind is not ErrorKind.ACCESS_DENIED:
+                problem = _transient("iam:GetRole", classified)
+                return self.result(
+                    role_check, trust=problem, permissions=problem, **self._session_fields(session_identity)
+                )
+            trust_check: Check = Check(
+                "Unknown",
+                Reason.CANNOT_READ_TRUST_POLICY,
+                messages.cannot_read_trust_policy(
+                    role_arn=self.spec.role_arn, operator=operator, error=classified
+                ),
+            )
+            trust_status = None
+        else:
+            assert role is not None
+            trust_check, trust_status = self._trust(role, operator, external_id, assumed is not None)
+
+        if required is None:
+            assert required_problem is not None
+            permissions, permissions_status = required_problem, None
+        else:
+            permissions, permissions_status = self._permissions(reader, role, required, operator, notes)
+
+        return self.result(
+            role_check,
+            trust=trust_check,
+            permissions=permissions,
+            trust_status=trust_status,
+            permissions_status=permissions_status,
+            notes=tuple(notes),
+            **self._session_fields(session_identity),
+        )
+
+    @staticmethod
+    def _session_fields(identity: CallerIdentity | None) -> dict[str, Any]:
+        if identity is None:
+            return {}
+        return {"account_id": identity.account, "assumed_role_arn": identity.arn}
+
+    def _external_id(self) -> str | None:
+        secret = self.spec.external_id_secret_ref
+        try:
+            external_id = resolve_external_id(self.ref, self.spec, self.inputs)
+        except InputNotFoundError as error:
+            assert secret is not None
+            raise self.blocked(
+                Check(
+                    "False",
+                    Reason.EXTERNAL_ID_SECRET_NOT_FOUND,
+                    messages.secret_not_found(
+                        namespace=self.ref.namespace, name=secret.name, key=secret.key, detail=error.message
+                    ),
+                ),
+                "the External ID could not be read",
+            ) from None
+        except InvalidInputError as error:
+            raise self.blocked(
+                Check("False", Reason.INVALID_EXTERNAL_ID, messages.cap(f"{error}.")),
+                "the External ID is not valid",
+            ) from None
+        except InputUnavailableError as error:
+            raise _Stop(
+                self.result(
+                    Check(
+                        "Unknown",
+                        Reason.KUBERNETES_UNAVAILABLE,
+                        messages.kubernetes_unavailable(error.message),
+                        transient=True,
+                    )
+                )
+            ) from None
+        if external_id is not None:
+            self._secrets.append(external_id)
+        return external_id
+
+    def _required_policy(self) -> tuple[_RequiredPolicy | None, Check | None]:
+        policy = self.spec.required_policy
+        if policy.profile is not None:
+            document = load_profile(policy.profile)
+            return _RequiredPolicy(
+                document, parse_policy(document, name=policy.profile), policy.profile, None
+            ), None
+        ref = policy.config_map_ref
+        assert ref is not None
+        source = f"ConfigMap {self.ref.namespace}/{ref.name} key {ref.key!r}"
+        try:
+            text = required_policy_text(self.ref, self.spec, self.inputs)
+        except InputNotFoundError as error:
+            return None, Check(
+                "Unknown",
+                Reason.POLICY_CONFIGMAP_NOT_FOUND,
+                messages.configmap_not_found(
+                    namespace=self.ref.namespace, name=ref.name, key=ref.key, detail=error.message
+                ),
+            )
+        except InputUnavailableError as error:
+            return None, Check(
+                "Unknown",
+                Reason.KUBERNETES_UNAVAILABLE,
+                messages.kubernetes_unavailable(error.message),
+                transient=True,
+            )
+        assert text is not None
+        try:
+            parsed = parse_policy(text, name=source)
+            document = decode_policy_json(text)
+        except (PolicyParseError, ValueError) as error:
+            return None, Check(
+                "Unknown",
+                Reason.INVALID_REQUIRED_POLICY,
+                messages.invalid_required_policy(source=source, detail=str(error)),
+            )
+        return _RequiredPolicy(
+            document, parsed, None, f"{self.ref.namespace}/{ref.name} (key {ref.key!r})"
+        ), None
+
+    def _operator_identity(self) -> CallerIdentity:
+        try:
+            return self.aws.operator_identity(self.region)
+        except AwsError as error:
+            classified = _classify(error)
+            if classified.kind is ErrorKind.CREDENTIALS:
+                raise self.blocked(
+                    Check(
+                        "False",
+                        Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
+                        messages.operator_credentials(classified, step="sts:GetCallerIdentity"),
+                    ),
+                    "the operator has no AWS credentials",
+                ) from None
+            raise _Stop(self.result(_transient("sts:GetCallerIdentity", classified))) from None
+
+    def _assume(
+        self, operator: CallerIdentity, external_id: str | None
+    ) -> tuple[Check, AssumedRole | None, CallerIdentity | None]:
+        sts = self.aws.operator_client("sts", self.region)
+        tags = (
+            {"awsip:namespace": self.ref.namespace, "awsip:name": self.ref.name}
+            if self.aws.session_tags
+            else None
+        )
+        try:
+            assumed = assume_role(
+                sts,
+                role_arn=self.spec.role_arn,
+                session_name=self.session_name,
+                duration_seconds=self.spec.duration_seconds,
+                external_id=external_id,
+                tags=tags,
+            )
+        except AwsError as error:
+            classified = _classify(error)
+            if classified.kind is ErrorKind.CREDENTIALS:
+                raise self.blocked(
+                    Check(
+                        "False",
+                        Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
+                        messages.operator_credentials(classified, step="sts:AssumeRole"),
+                    ),
+                    "the operator has no usable AWS credentials",
+                ) from None
+            if classified.transient:
+                raise _Stop(self.result(_transient("sts:AssumeRole", classified))) from None
+            if classified.kind is ErrorKind.INVALID_REQUEST:
+                message = messages.assume_role_rejected(role_arn=self.spec.role_arn, error=classified)
+                return Check("False", Reason.ASSUME_ROLE_REJECTED, message), None, None
+            message = messages.access_denied(
+                role_arn=self.spec.role_arn,
+                operator=operator,
+                external_id_configured=external_id is not None,
+                session_tags=self.aws.session_tags,
+                error=classified,
+            )
+            return Check("False", Reason.ACCESS_DENIED, message), None, None
+
+        credentials = assumed.credentials
+        self._secrets += [credentials.access_key_id, credentials.secret_access_key, credentials.session_token]
+        try:
+            identity = get_caller_identity(self.aws.temporary_client("sts", self.region, assumed.credentials))
+        except AwsError as error:
+            # A fresh session that STS does not accept yet is worth a retry, like any other failure here.
+            raise _Stop(
+                self.result(_transient("sts:GetCallerIdentity (assumed role)", _classify(error)))
+            ) from None
+        message = f"Assumed {self.spec.role_arn} as {identity.arn} (account {identity.account})."
+        return Check("True", Reason.ASSUME_ROLE_SUCCEEDED, message), assumed, identity
+
+    def _probe_without_external_id(self) -> bool | None:
+        """True if AssumeRole succeeds without the External ID; None if the probe was inconclusive."""
+        tags = (
+            {"awsip:namespace": self.ref.namespace, "awsip:name": self.ref.name}
+            if self.aws.session_tags
+            else None
+        )
+        try:
+            probe = assume_role(
+                self.aws.operator_client("sts", self.region),
+                role_arn=self.spec.role_arn,
+                session_name=self.session_name,
+                duration_seconds=900,
+                tags=tags,
+            )
+        except AwsError as error:
+            return False if _classify(error).kind is ErrorKind.ACCESS_DENIED else None
+        credentials = probe.credentials
+        self._secrets += [credentials.access_key_id, credentials.secret_access_key, credentials.session_token]
+        return True
+
+    def _trust(
+        self, role: iam.RoleInfo, operator: CallerIdentity, external_id: str | None, assumed: bool
+    ) -> tuple[Check, TrustPolicyStatus]:
+        analysis = analyze_trust_policy(
+            role.trust_policy,
+            external_id_configured=external_id is not None,
+            management_account_id=operator.account,
+            operator_principal_arn=operator.arn,
+            role_arn=role.arn,
+        )
+        status = analysis.to_status()
+        check = Check("True" if analysis.secure else "False", analysis.reason, analysis.message)
+        probe = (
+            self.spec.verification.probe_external_id
+            and external_id is not None
+            and assumed
+            and analysis.external_id_enforced
+        )
+        if probe and self._probe_without_external_id():
+            message = messages.external_id_probe_succeeded(self.spec.role_arn)
+            finding = TrustFinding(severity="High", code="ExternalIDNotEnforced", message=message)
+            findings = [finding, *status.findings]
+            status = TrustPolicyStatus(
+                externalIDEnforced=False,
+                findings=findings[:MAX_TRUST_FINDINGS],
+                truncated=status.truncated or len(findings) > MAX_TRUST_FINDINGS,
+            )
+            check = Check("False", "ExternalIDNotEnforced", message)
+        return check, status
+
+    # -- permissions -------------------------------------------------------------------------
+
+    def _permissions(
+        self,
+        reader: FallbackReader,
+        role: iam.RoleInfo | None,
+        required: _RequiredPolicy,
+        operator: CallerIdentity,
+        notes: list[str],
+    ) -> tuple[Check, PermissionsStatus | None]:
+        method = self.spec.verification.method
+        local: list[Verdict] | None = None
+        simulated: list[Verdict] | None = None
+        problems: list[Check] = []
+        denied: list[str] = []
+        simulate_error: ClassifiedError | None = None
+
+        if method in ("Local", "Auto"):
+            try:
+                local = self._local(reader, role, required)
+            except ReadsDenied as error:
+                denied = error.operations
+            except UnsupportedPolicyError as error:
+                problems.append(
+                    Check(
+                        "Unknown",
+                        Reason.UNSUPPORTED_ROLE_POLICY,
+                        messages.unsupported_role_policy(policy=error.policy, detail=error.detail),
+                    )
+                )
+            except AwsError as error:
+                problems.append(_transient("reading the role's policies", _classify(error)))
+
+        if method == "Simulate" or (method == "Auto"):
+            try:
+                simulated = self._simulate(reader, required)
+            except AwsError as error:
+                simulate_error = _classify(error)
+                if method == "Auto":
+                    notes.append(f"SimulatePrincipalPolicy skipped: {simulate_error.code}")
+                if simulate_error.transient:
+                    problems.append(_transient("iam:SimulatePrincipalPolicy", simulate_error))
+                elif method == "Simulate":
+                    problems.append(
+                        Check(
+                            "Unknown",
+                            Reason.CANNOT_SIMULATE,
+                            messages.cannot_simulate(
+                                role_arn=self.spec.role_arn, operator=operator, error=simulate_error
+                            ),
+                        )
+                    )
+
+        ran: PermissionsMethod | None = (
+            "LocalAndSimulate"
+            if local is not None and simulated is not None
+            else "Local"
+            if local is not None
+            else "Simulate"
+            if simulated is not None
+            else None
+        )
+        if ran is None:
+            if problems:
+                transient = [p for p in problems if p.transient]
+                return (transient or problems)[0], None
+            return (
+                Check(
+                    "Unknown",
+                    Reason.CANNOT_READ_POLICIES,
+                    messages.cannot_read_policies(
+                        role_arn=self.spec.role_arn,
+                        denied=denied,
+                        simulate_denied=simulate_error is not None
+                        and simulate_error.kind is ErrorKind.ACCESS_DENIED,
+                        operator=operator,
+                    ),
+                ),
+                None,
+            )
+        return permissions_check(
+            combine(local, simulated), method=ran, profile=required.profile, config_map=required.config_map
+        )
+
+    def _local(
+        self, reader: FallbackReader, role: iam.RoleInfo | None, required: _RequiredPolicy
+    ) -> list[Verdict]:
+        if role is None:
+            raise ReadsDenied(["iam:GetRole"])
+        policies = read_role_policies(reader, role, self.aws.policy_cache)
+        report = check_coverage(required.parsed, policies.policies, boundary=policies.boundary)
+        return local_verdicts(report.results)
+
+    def _simulate(self, reader: FallbackReader, required: _RequiredPolicy) -> list[Verdict]:
+        samples = simulation_requests(
+            required.document, partition=self.spec.partition, account=self.spec.account_id, region=self.region
+        )
+        requests = [item.request for item in samples.requests]
+        simulate: Callable[[Any], Any] = lambda client: self.aws.simulator_factory(client).simulate(  # noqa: E731
+            self.spec.role_arn, requests
+        )
+        results = reader.call("iam:SimulatePrincipalPolicy", simulate)
+        verdicts = simulated_verdicts(samples.requests, results)
+        verdicts += [
+            Verdict(action, "*", "Unknown", "action patterns cannot be simulated")
+            for action in samples.not_simulated
+        ]
+        return verdicts
