@@ -75,6 +75,8 @@ def test_default_registry_is_served() -> None:
     with start_metrics_server(0, addr="127.0.0.1") as server:
         samples = scrape(server.port)
     assert sample_key("awsip_providers", ready="True") in samples
+    assert "process_resident_memory_bytes" in samples  # the process collectors, as on the default
+    assert any(key.startswith("python_info{") for key in samples)
 
 
 def test_sample_keys_sort_and_escape_labels() -> None:

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from typing import Final
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
 
 from awsip.observability.labels import (
     ReasonLabels,
@@ -41,16 +50,25 @@ MAX_MISSING_PERMISSION_SERIES: Final = 500
 
 
 class Metrics:
-    """All awsip metrics, registered on ``registry`` (a new one unless given)."""
+    """All awsip metrics, registered on ``registry`` (a new one unless given).
+
+    ``process_collectors`` adds the usual ``process_*`` (CPU, memory, file descriptors),
+    ``python_gc_*`` and ``python_info`` metrics, which only the global default registry has.
+    """
 
     def __init__(
         self,
         registry: CollectorRegistry | None = None,
         *,
         max_missing_permission_series: int = MAX_MISSING_PERMISSION_SERIES,
+        process_collectors: bool = False,
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
+        if process_collectors:
+            ProcessCollector(registry=r)
+            PlatformCollector(registry=r)
+            GCCollector(registry=r)
         self.verifications = Counter(
             "awsip_verifications",
             "Verifications of providers, by outcome and Ready reason.",
@@ -138,7 +156,7 @@ class Metrics:
         self.missing_permissions.forget(namespace, name)
 
 
-METRICS: Final = Metrics()
+METRICS: Final = Metrics(process_collectors=True)
 REGISTRY: Final = METRICS.registry
 PROVIDERS: Final = METRICS.providers
 
