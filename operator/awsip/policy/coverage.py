@@ -295,14 +295,16 @@ class _Cell:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _nonempty(literals: list[Literal]) -> bool:
+    def _nonempty(self, literals: list[Literal]) -> bool:
         if len(literals) == 1 and literals[0].positive:
             return bool(literals[0].globs)
-        return find_string(literals) is not None
+        return self._resource(literals) is not None
 
     def _resource(self, literals: list[Literal]) -> str | None:
-        """A readable resource in the intersection of the literals (None if empty)."""
+        """A readable resource in the intersection of the literals (None if empty).
+
+        Readable candidates are tried first (cheap); the automaton search decides the rest.
+        """
         first = literals[0]
         patterns = [g.text for g in first.globs] if first.positive else ["*"]
         service = service_of(self.action)
@@ -340,7 +342,7 @@ class _Cell:
 
     def _deny(self, st: CompiledStatement) -> _Outcome | None:
         overlap = [*self.req, self._deny_literal(st, None)]
-        if find_string(overlap) is None:
+        if self._resource(overlap) is None:
             return None  # never the same resources
         clauses = _clauses(st)
         if disjoint(self.conditions, clauses, self.mv) == "yes":
@@ -377,7 +379,8 @@ class _Cell:
         gap = list(self.req) + _outside(unconditional)
         if any(g.universal for st in unconditional if not st.resources_negated for g in st.static_globs):
             return None
-        if find_string(gap) is None:
+        first_gap = self._resource(gap)
+        if first_gap is None:
             return None  # the union of the unconditional Allows includes every required resource
         note = ""
         if conditional:
@@ -386,7 +389,7 @@ class _Cell:
             note = f" (conditions of {names}{more} do not hold in this context)"
         # a. A resource outside every Allow that matches the action, conditional or not.
         avoid_all = gap + [_outside_over(st) for st in conditional]
-        resource = self._resource(avoid_all)
+        resource = self._resource(avoid_all) if conditional else first_gap
         if resource is not None:
             found = self._verify(resource, self.context)
             if found is not None:

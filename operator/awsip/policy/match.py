@@ -223,6 +223,7 @@ class CompiledPolicy:
         self._by_service = by_service
         self._generic = tuple(generic)
         self._candidates: dict[str | None, tuple[CompiledStatement, ...]] = {}
+        self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
 
     def candidates(self, service: str | None) -> tuple[CompiledStatement, ...]:
         """The statements that may match an action of ``service`` (in document order)."""
@@ -236,8 +237,15 @@ class CompiledPolicy:
         return found
 
     def matching_action(self, action: str) -> tuple[CompiledStatement, ...]:
-        service, colon, _ = action.lower().partition(":")
-        return tuple(st for st in self.candidates(service if colon else None) if st.matches_action(action))
+        """The statements whose Action/NotAction matches ``action`` (remembered per action)."""
+        found = self._by_action.get(action)
+        if found is None:
+            service, colon, _ = action.lower().partition(":")
+            candidates = self.candidates(service if colon else None)
+            found = tuple(st for st in candidates if st.matches_action(action))
+            if len(self._by_action) < 65536:
+                self._by_action[action] = found
+        return found
 
 
 def compile_policy(document: PolicyDocument, *, boundary: bool) -> CompiledPolicy:

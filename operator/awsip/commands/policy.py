@@ -1,0 +1,239 @@
+"""``awsip policy``: check, simulate and print IAM policies offline (no AWS calls).
+
+- ``awsip policy check``: do these policies (and boundary) grant everything the required policy
+  grants? Exit 0 when covered, 1 when something is missing or undecided, 2 on bad input.
+- ``awsip policy simulate``: the decision for one request. Exit 0 when allowed, 1 when denied.
+- ``awsip policy print``: the seed's documents with the placeholders filled in (like
+  ``clusterawsadm bootstrap iam print-policy``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from awsip.policy import PolicyDocument, PolicyParseError, Request, check_coverage, parse_policy, simulate
+from awsip.profiles import (
+    EXTERNAL_ID_PLACEHOLDER,
+    PROFILES,
+    UnknownProfileError,
+    load_profile,
+    management_policy,
+    trust_policy,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _BadInput(Exception):
+    pass
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "policy",
+        help="check, simulate and print IAM policies offline",
+        description="Evaluate IAM policy documents offline with awsip's policy engine (no AWS calls).",
+    )
+    commands = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+
+    check = commands.add_parser(
+        "check",
+        help="do the policies grant everything the required policy grants?",
+        description="Check that identity policies (and an optional permissions boundary) allow every "
+        "request the required policy allows. Exit 0 when covered, 1 when something is missing or "
+        "cannot be decided, 2 on bad input.",
+    )
+    _policy_arguments(check)
+    source = check.add_mutually_exclusive_group()
+    source.add_argument("--required", metavar="FILE", help="the required policy document")
+    source.add_argument(
+        "--profile",
+        default="capa-minimal",
+        choices=PROFILES,
+        help="a built-in required policy (default: %(default)s)",
+    )
+    check.add_argument("--output", choices=("text", "json"), default="text")
+    check.set_defaults(func=run_check)
+
+    sim = commands.add_parser(
+        "simulate",
+        help="the decision for one request",
+        description="Evaluate one request: Allowed, ImplicitDeny or ExplicitDeny, with the deciding "
+        "statements. Exit 0 when allowed, 1 when denied, 2 on bad input.",
+    )
+    _policy_arguments(sim)
+    sim.add_argument("--action", required=True, help="e.g. ec2:RunInstances")
+    sim.add_argument("--resource", required=True, help="the resource ARN (or *)")
+    sim.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a context key; repeat a key for a multivalued key",
+    )
+    sim.add_argument("--output", choices=("text", "json"), default="text")
+    sim.set_defaults(func=run_simulate)
+
+    show = commands.add_parser(
+        "print",
+        help="print the seed's policy documents with the placeholders filled in",
+        description="Print the permission policy of a profile, the provider role's trust policy, or "
+        "the management cluster's policy (like clusterawsadm bootstrap iam print-policy).",
+    )
+    show.add_argument("--profile", default="capa-minimal", choices=PROFILES)
+    show.add_argument("--kind", choices=("permissions", "trust", "management"), default="permissions")
+    show.add_argument(
+        "--account",
+        metavar="ID",
+        help="trust: the management account allowed to assume the role; "
+        "management: the account that holds the provider role",
+    )
+    show.add_argument("--role-name", metavar="NAME", help="management: the provider role's name")
+    show.add_argument(
+        "--external-id",
+        metavar="ID",
+        nargs="?",
+        const=EXTERNAL_ID_PLACEHOLDER,
+        help=f"trust: require this External ID (without a value: {EXTERNAL_ID_PLACEHOLDER})",
+    )
+    show.add_argument("--partition", default="aws", metavar="P", help="aws, aws-cn, aws-us-gov ...")
+    show.add_argument("--session-tags", action="store_true", help="trust: also allow sts:TagSession")
+    show.add_argument("--namespace", metavar="NS", help="trust: only sessions tagged with this namespace")
+    show.set_defaults(func=run_print)
+
+
+def _policy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy",
+        action="extend",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="identity policy documents (JSON or URL-encoded JSON); '-' reads standard input",
+    )
+    parser.add_argument("--boundary", metavar="FILE", help="the permissions boundary document")
+
+
+def _read(path: str) -> PolicyDocument:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise _BadInput(f"cannot read {path}: not UTF-8 text") from None
+    return parse_policy(text, name="<stdin>" if path == "-" else path)
+
+
+def _load(args: argparse.Namespace) -> tuple[list[PolicyDocument], PolicyDocument | None]:
+    policies = [_read(path) for path in args.policy]
+    boundary = _read(args.boundary) if args.boundary else None
+    return policies, boundary
+
+
+def _guard(run: Any, args: argparse.Namespace) -> int:
+    try:
+        return int(run(args))
+    except (_BadInput, PolicyParseError, UnknownProfileError) as exc:
+        print(f"awsip policy: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def run_check(args: argparse.Namespace) -> int:
+    return _guard(_check, args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    policies, boundary = _load(args)
+    if args.required:
+        required = _read(args.required)
+    else:
+        required = parse_policy(load_profile(args.profile), name=args.profile)
+    report = check_coverage(required, policies, boundary=boundary)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(report.to_text())
+    return EXIT_OK if report.covered else EXIT_FAILED
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    return _guard(_simulate, args)
+
+
+def _context(pairs: list[str]) -> dict[str, str | list[str]]:
+    context: dict[str, str | list[str]] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise _BadInput(f"--context wants KEY=VALUE, got {pair!r}")
+        existing = context.get(key)
+        if existing is None:
+            context[key] = value
+        elif isinstance(existing, list):
+            existing.append(value)
+        else:
+            context[key] = [existing, value]
+    return context
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    policies, boundary = _load(args)
+    request = Request(args.action, args.resource, _context(args.context))
+    decision = simulate(policies, request, boundary=boundary)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(decision.to_json(), indent=2) + "\n")
+    else:
+        lines = [f"{decision.decision}: {decision.reason}"]
+        lines += [f"  {ref}" for ref in decision.statements]
+        sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+def run_print(args: argparse.Namespace) -> int:
+    return _guard(_print, args)
+
+
+def _print(args: argparse.Namespace) -> int:
+    document: dict[str, Any]
+    if args.kind == "permissions":
+        document = load_profile(args.profile)
+        if args.partition != "aws":
+            document = _with_partition(document, args.partition)
+    elif args.kind == "trust":
+        if not args.account:
+            raise _BadInput(
+                "--kind trust needs --account (the management account allowed to assume the role)"
+            )
+        document = trust_policy(
+            args.account,
+            external_id=args.external_id,
+            partition=args.partition,
+            session_tags=args.session_tags,
+            namespace=args.namespace,
+        )
+    else:
+        if not args.account or not args.role_name:
+            raise _BadInput("--kind management needs --account (of the provider role) and --role-name")
+        document = management_policy(args.account, args.role_name, partition=args.partition)
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _with_partition(document: dict[str, Any], partition: str) -> dict[str, Any]:
+    """The permission policy with its ``arn:aws:`` resources moved to another partition."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("arn:aws:"):
+            return f"arn:{partition}:" + value[len("arn:aws:") :]
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    for statement in document["Statement"]:
+        if "Resource" in statement:
+            statement["Resource"] = convert(statement["Resource"])
+    return document
