@@ -1,0 +1,115 @@
+"""Kopf handlers of the operator (the module ``awsip run`` loads; also ``kopf run -m awsip.controller.handlers``).
+
+They are thin: they hand what Kopf saw to the :class:`~awsip.controller.runtime.Runtime`, which
+schedules and runs the verifications. One controller serves the kind; each provider is
+independent of the others.
+
+- create / update of ``spec`` (status patches never trigger it) / resume: track the provider; a
+  new or changed spec is verified right away, a resumed one when it is due;
+- every watch event: keep the provider's latest state; ``DELETED`` drops it (no finalizers);
+- startup / cleanup: settings, runtime, metrics; login: the same credentials for Kopf and for the
+  operator's own API client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from awsip.api import constants
+from awsip.controller import kube, settings
+from awsip.controller.backend import Backend, default_backend
+from awsip.controller.config import OperatorConfig
+from awsip.controller.runtime import Runtime
+from awsip.observability import metrics
+
+RESOURCE = (constants.GROUP, constants.VERSION, constants.PLURAL)
+
+#: Keys of Kopf's operator-wide memo (``kopf.run(memo=...)``); per-object memos are copies of it.
+CONFIG_KEY = "awsip_config"
+BACKEND_KEY = "awsip_backend"
+RUNTIME_KEY = "awsip_runtime"
+METRICS_KEY = "awsip_metrics_server"
+
+
+def config_of(memo: Any) -> OperatorConfig:
+    config = memo.get(CONFIG_KEY) if memo is not None else None
+    return config if isinstance(config, OperatorConfig) else OperatorConfig()
+
+
+def runtime_of(memo: Any) -> Runtime:
+    runtime = memo.get(RUNTIME_KEY)
+    if not isinstance(runtime, Runtime):
+        raise kopf.PermanentError("the awsip runtime is not started")
+    return runtime
+
+
+@kopf.on.startup()
+async def startup(
+    settings: kopf.OperatorSettings,
+    memo: kopf.Memo,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    **_: Any,
+) -> None:
+    config = config_of(memo)
+    _configure(settings)
+    backend = memo.get(BACKEND_KEY)
+    if not isinstance(backend, Backend):
+        backend = default_backend(config)
+    client = kube.KubeClient(kube.load_configuration(config.kubeconfig))
+    memo[RUNTIME_KEY] = Runtime(config=config, backend=backend, kube=client)
+    if config.metrics_port:
+        server = metrics.start_metrics_server(config.metrics_port, config.metrics_address)
+        memo[METRICS_KEY] = server
+        logger.info(f"Serving metrics on {config.metrics_address}:{server.port}/metrics.")
+    logger.info(f"awsip is ready: {config.workers} AWS workers, {config.aws_calls_per_second:g} AWS calls/s.")
+
+
+def _configure(operator_settings: kopf.OperatorSettings) -> None:
+    settings.apply(operator_settings)
+
+
+@kopf.on.cleanup()
+async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    runtime = memo.get(RUNTIME_KEY)
+    if isinstance(runtime, Runtime):
+        await runtime.close()
+    server = memo.get(METRICS_KEY)
+    if server is not None:
+        server.close()
+
+
+@kopf.on.login()
+def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+    return kube.connection_info(kube.load_configuration(config_of(memo).kubeconfig))
+
+
+@kopf.on.probe(id="providers")
+def probe(memo: kopf.Memo, **_: Any) -> dict[str, int]:
+    return runtime_of(memo).summary()
+
+
+@kopf.on.create(*RESOURCE)
+async def created(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    runtime_of(memo).observe(body, requested=True)
+
+
+@kopf.on.update(*RESOURCE, field="spec")
+async def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    runtime_of(memo).observe(body, requested=True)
+
+
+@kopf.on.resume(*RESOURCE)
+async def resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    runtime_of(memo).observe(body)
+
+
+@kopf.on.event(*RESOURCE)
+async def watched(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    runtime = runtime_of(memo)
+    if event["type"] == "DELETED":
+        runtime.forget(event["object"])
+    else:
+        runtime.observe(event["object"])

@@ -1,0 +1,222 @@
+"""Kubernetes access of the operator, through the official (blocking) client.
+
+Kopf watches the providers with its own client; everything else the operator does against the
+API goes through one :class:`KubeClient` built from the same credentials:
+
+- status patches (JSON merge patch on the ``status`` subresource),
+- Events (``v1/events``, one per change of ``Ready``),
+- reading the Secret that holds an External ID and the ConfigMap that holds a required policy
+  (:class:`KubernetesInputs`, the ``ProviderInputs`` of :func:`awsip.verification.verify`).
+
+The calls block; the runtime runs them in a small thread pool of their own, never in the pool of
+the AWS verifications, so that a slow AWS never delays a status patch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable
+from typing import Any, Final
+
+import kopf
+import kubernetes.client
+import kubernetes.config
+from kubernetes.client.exceptions import ApiException
+
+from awsip.api import constants
+
+MERGE_PATCH: Final = "application/merge-patch+json"
+#: Seconds for one API request (connect, read).
+REQUEST_TIMEOUT: Final = (10, 30)
+
+
+class NotFoundError(LookupError):
+    """The object (or the namespace) does not exist."""
+
+
+def load_configuration(kubeconfig: str | None = None) -> kubernetes.client.Configuration:
+    """Credentials for the API: ``kubeconfig`` if given; else in-cluster when running in a pod;
+    else ``$KUBECONFIG`` (read now, not when the client library was imported) or ~/.kube/config."""
+    configuration = kubernetes.client.Configuration()
+    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        kubernetes.config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        return configuration
+    path = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+        config_file=path, client_configuration=configuration, persist_config=False
+    )
+    return configuration
+
+
+def connection_info(configuration: kubernetes.client.Configuration) -> kopf.ConnectionInfo:
+    """The same credentials for Kopf's own API client (what ``kopf.login_via_client`` does, but
+    for this configuration instead of the client library's process-wide default)."""
+    header = configuration.get_api_key_with_prefix("BearerToken") or configuration.get_api_key_with_prefix(
+        "authorization"
+    )
+    parts = header.split(" ", 1) if header else []
+    scheme, token = (
+        (None, None) if not parts else (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    )
+    return kopf.ConnectionInfo(
+        server=configuration.host,
+        ca_path=configuration.ssl_ca_cert,
+        insecure=not configuration.verify_ssl,
+        username=configuration.username or None,
+        password=configuration.password or None,
+        scheme=scheme,
+        token=token,
+        certificate_path=configuration.cert_file,
+        private_key_path=configuration.key_file,
+    )
+
+
+class KubeClient:
+    """The few blocking API calls the operator makes besides watching."""
+
+    def __init__(self, configuration: kubernetes.client.Configuration) -> None:
+        self._api = kubernetes.client.ApiClient(configuration)
+        self._core = kubernetes.client.CoreV1Api(self._api)
+        self._custom = kubernetes.client.CustomObjectsApi(self._api)
+
+    def close(self) -> None:
+        self._api.close()  # type: ignore[no-untyped-call]
+
+    def patch_status(self, namespace: str, name: str, status_patch: dict[str, Any]) -> dict[str, Any]:
+        """Merge-patch the provider's status; returns the object as stored. NotFoundError if gone."""
+        try:
+            result = self._custom.patch_namespaced_custom_object_status(
+                constants.GROUP,
+                constants.VERSION,
+                namespace,
+                constants.PLURAL,
+                name,
+                {"status": status_patch},
+                _content_type=MERGE_PATCH,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"{constants.KIND} {namespace}/{name} not found") from None
+            raise
+        return dict(result) if isinstance(result, dict) else {}
+
+    def create_event(self, namespace: str, event: dict[str, Any]) -> None:
+        try:
+            body = kubernetes.client.CoreV1Event.from_dict(event)
+            if body is None:
+                raise ValueError("an empty event")
+            self._core.create_namespaced_event(
+                namespace, body, _request_timeout=REQUEST_TIMEOUT, _preload_content=False
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"namespace {namespace} not found") from None
+            raise
+
+    def secret_data(self, namespace: str, name: str) -> dict[str, str]:
+        """The ``data`` of a Secret, base64-encoded as the API serves it."""
+        return self._raw_data("Secret", self._core.read_namespaced_secret, namespace, name)
+
+    def configmap_data(self, namespace: str, name: str) -> dict[str, str]:
+        return self._raw_data("ConfigMap", self._core.read_namespaced_config_map, namespace, name)
+
+    @staticmethod
+    def _raw_data(kind: str, read: Callable[..., Any], namespace: str, name: str) -> dict[str, str]:
+        # The raw JSON, not the client's model: no decoding or validation of someone else's object.
+        try:
+            response = read(name, namespace, _request_timeout=REQUEST_TIMEOUT, _preload_content=False)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"{kind} {namespace}/{name} not found") from None
+            raise
+        data = json.loads(response.data).get("data") or {}
+        return {str(key): str(value) for key, value in data.items()}
+
+
+InputErrorFactory = Callable[[str], Exception]
+
+
+class KubernetesInputs:
+    """Secret and ConfigMap keys of one provider's own namespace (``ProviderInputs``).
+
+    Missing objects or keys, and references to other namespaces, raise ``error(message)``
+    (``awsip.verification.InputNotFoundError``); an API server that cannot answer now (5xx,
+    timeouts, connection errors) raises ``unavailable(message)`` (``InputUnavailableError``),
+    which the verification reports as transient. Secret values are reported to ``on_secret`` (the
+    log redaction) before they are returned. A value read from a Secret is stripped of surrounding
+    whitespace: External IDs contain none, and ``kubectl create secret --from-file`` keeps a
+    trailing newline.
+    """
+
+    def __init__(
+        self,
+        client: KubeClient,
+        namespace: str,
+        *,
+        error: InputErrorFactory,
+        unavailable: InputErrorFactory,
+        on_secret: Callable[[str], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._error = error
+        self._unavailable = unavailable
+        self._on_secret = on_secret
+
+    def _check_namespace(self, namespace: str, kind: str, name: str) -> None:
+        if namespace != self._namespace:
+            raise self._error(
+                f"{kind} {namespace}/{name} is in another namespace; a provider may only refer to "
+                f"{kind}s of its own namespace ({self._namespace})"
+            )
+
+    def _read(
+        self, kind: str, namespace: str, name: str, read: Callable[[str, str], dict[str, str]]
+    ) -> dict[str, str]:
+        try:
+            return read(namespace, name)
+        except NotFoundError:
+            raise self._error(f'{kind} "{name}" not found in namespace "{namespace}"') from None
+        except ApiException as exc:
+            if exc.status == 403:
+                raise self._error(
+                    f'awsip is not allowed to read {kind} "{name}" in namespace "{namespace}" (HTTP 403); '
+                    "grant it get on that object"
+                ) from None
+            if exc.status == 401:
+                raise self._error(
+                    f"awsip is not authorized by the API server to read {kind} {namespace}/{name}"
+                ) from None
+            raise self._unavailable(
+                f"cannot read {kind} {namespace}/{name} now (HTTP {exc.status})"
+            ) from None
+        except Exception as exc:  # urllib3 connection errors, timeouts
+            raise self._unavailable(
+                f"cannot read {kind} {namespace}/{name} now ({type(exc).__name__})"
+            ) from None
+
+    def secret_value(self, namespace: str, name: str, key: str) -> str:
+        self._check_namespace(namespace, "Secret", name)
+        data = self._read("Secret", namespace, name, self._client.secret_data)
+        if key not in data:
+            raise self._error(f'Secret "{name}" in namespace "{namespace}" has no key "{key}"')
+        try:
+            value = base64.b64decode(data[key], validate=True).decode("utf-8").strip()
+        except (binascii.Error, UnicodeDecodeError):
+            raise self._error(f'key "{key}" of Secret "{name}" is not UTF-8 text') from None
+        if not value:
+            raise self._error(f'key "{key}" of Secret "{name}" in namespace "{namespace}" is empty')
+        if self._on_secret is not None:
+            self._on_secret(value)
+        return value
+
+    def configmap_value(self, namespace: str, name: str, key: str) -> str:
+        self._check_namespace(namespace, "ConfigMap", name)
+        data = self._read("ConfigMap", namespace, name, self._client.configmap_data)
+        if key not in data:
+            raise self._error(f'ConfigMap "{name}" in namespace "{namespace}" has no key "{key}"')
+        return data[key]

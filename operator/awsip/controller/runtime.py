@@ -1,0 +1,427 @@
+"""The operator's in-memory runtime: one small asyncio task per provider, and the thread pools.
+
+Kopf's handlers (:mod:`awsip.controller.handlers`) only tell the runtime what they saw
+(:meth:`Runtime.observe`, :meth:`Runtime.forget`). Each provider's task then loops:
+
+1. sleep until the provider is due (:func:`awsip.controller.scheduling.next_due`), or until it
+   is woken by a new event of the object (a spec change, an edited status);
+2. parse the spec (an invalid one becomes ``Stalled``/``InvalidSpec`` and waits for a new spec);
+3. when a new generation starts, patch the ``Reconciling`` status;
+4. run the blocking :func:`verify` in the AWS worker pool (``--workers`` threads);
+5. build the new status and patch what changed: when the verdict did not change that is only
+   ``lastVerifiedTime`` (the heartbeat that keeps the schedule across restarts);
+6. post an Event when ``Ready`` changed compared with the status stored in the object;
+7. a transient result (AWS unreachable, throttled) is retried with a per-provider exponential
+   backoff; the status builder never turns it into ``Ready=False``.
+
+Why own tasks rather than a Kopf daemon or timer: Kopf puts a finalizer on every object that has
+a daemon or a timer, so deleting a provider would hang whenever the operator is not running (or
+is uninstalled). awsip holds nothing that needs cleaning up in the cluster, so it uses no
+finalizer at all; a watch event ``DELETED`` (or a ``deletionTimestamp``) cancels the task and
+drops its memory. The schedule needs no persistence of its own: it derives from the status
+(``lastVerifiedTime``, ``observedGeneration``) and a deterministic per-uid jitter.
+
+Any exception in one provider's task is logged and retried with backoff; it never reaches the
+other providers or Kopf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import copy
+import functools
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from pydantic import ValidationError
+
+from awsip.api import constants
+from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.controller import scheduling, statuses
+from awsip.controller.backend import Backend
+from awsip.controller.config import OperatorConfig
+from awsip.controller.kube import KubeClient, KubernetesInputs, NotFoundError
+from awsip.controller.statuses import ReadyEvent
+from awsip.observability import metrics
+from awsip.observability.logging import provider_context, provider_logger
+from awsip.status import format_time
+
+T = TypeVar("T")
+
+logger = logging.getLogger("awsip.controller")
+
+#: Longest uninterrupted sleep; the due time is recomputed after it (clock jumps, safety net).
+MAX_SLEEP_SECONDS: Final = 600.0
+EVENT_COMPONENT: Final = "awsip"
+REPORTING_CONTROLLER: Final = "awsip.io/operator"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(eq=False)
+class Provider:
+    """What the runtime remembers about one provider (dropped when it is deleted)."""
+
+    key: str
+    namespace: str
+    name: str
+    body: dict[str, Any]
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Fingerprint of a spec that must be verified (set by the create/update handlers).
+    requested_spec: str | None = None
+    #: Fingerprint of the spec this process last verified (or found invalid).
+    verified_spec: str | None = None
+    invalid: bool = False
+    failures: int = 0
+    retry_at: datetime | None = None
+    verifying: bool = False
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def spec(self) -> Any:
+        return self.body.get("spec")
+
+    @property
+    def status(self) -> dict[str, Any] | None:
+        status = self.body.get("status")
+        return status if isinstance(status, dict) and status else None
+
+    @property
+    def generation(self) -> int | None:
+        value = self.body.get("metadata", {}).get("generation")
+        return value if isinstance(value, int) else None
+
+
+def provider_key(body: Mapping[str, Any]) -> str:
+    metadata = body.get("metadata") or {}
+    return str(metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}")
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        config: OperatorConfig,
+        backend: Backend,
+        kube: KubeClient,
+        clock: Callable[[], datetime] = utcnow,
+        on_secret: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.kube = kube
+        self.clock = clock
+        self.on_secret = on_secret
+        self.providers: dict[str, Provider] = {}
+        self._aws_pool = concurrent.futures.ThreadPoolExecutor(config.workers, thread_name_prefix="awsip-aws")
+        self._kube_pool = concurrent.futures.ThreadPoolExecutor(
+            config.kube_workers, thread_name_prefix="awsip-kube"
+        )
+        self._closed = False
+        self._instance = os.environ.get("POD_NAME") or os.uname().nodename
+
+    # -- what Kopf tells us ----------------------------------------------------------------------
+
+    def observe(self, body: Mapping[str, Any], *, requested: bool = False) -> None:
+        """The latest state of a provider; ``requested``: its spec must be verified now."""
+        if self._closed:
+            return
+        raw = copy.deepcopy(dict(body))
+        metadata = raw.get("metadata") or {}
+        if metadata.get("deletionTimestamp"):
+            self.forget(raw)
+            return
+        self._note_secrets(raw)
+        key = provider_key(raw)
+        provider = self.providers.get(key)
+        if provider is None:
+            provider = Provider(
+                key=key, namespace=str(metadata.get("namespace")), name=str(metadata.get("name")), body=raw
+            )
+            self.providers[key] = provider
+            provider.task = asyncio.get_running_loop().create_task(
+                self._run(provider), name=f"awsip provider {provider.namespace}/{provider.name}"
+            )
+        else:
+            provider.body = raw
+        if requested:
+            provider.requested_spec = statuses.fingerprint(raw.get("spec"))
+        provider.wake.set()
+
+    def forget(self, body: Mapping[str, Any]) -> None:
+        """The provider is gone (or going): stop its task and drop everything about it."""
+        provider = self.providers.pop(provider_key(body), None)
+        if provider is None:
+            return
+        if provider.task is not None:
+            provider.task.cancel()
+        metrics.forget_provider(provider.namespace, provider.name)
+        provider_logger(logger, provider.namespace, provider.name).debug(
+            "Forgotten: the provider is deleted."
+        )
+
+    def summary(self) -> dict[str, int]:
+        """For the liveness probe."""
+        return {
+            "providers": len(self.providers),
+            "verifying": sum(1 for p in self.providers.values() if p.verifying),
+            "retrying": sum(1 for p in self.providers.values() if p.retry_at is not None),
+        }
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = [p.task for p in self.providers.values() if p.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.providers.clear()
+        self._aws_pool.shutdown(wait=False, cancel_futures=True)
+        self._kube_pool.shutdown(wait=False, cancel_futures=True)
+        self.kube.close()
+        self.backend.close()
+
+    # -- the per-provider loop -------------------------------------------------------------------
+
+    def due(self, provider: Provider, now: datetime) -> datetime | None:
+        """When to verify next; None: not until something changes (an invalid spec)."""
+        current = statuses.fingerprint(provider.spec)
+        if provider.invalid and current == provider.verified_spec:
+            return None
+        requested = provider.requested_spec is not None and provider.requested_spec != provider.verified_spec
+        return scheduling.next_due(
+            status=provider.status,
+            generation=provider.generation,
+            interval=scheduling.interval_seconds(provider.spec),
+            key=provider.key,
+            now=now,
+            requested=requested or (provider.invalid and current != provider.verified_spec),
+            retry_at=provider.retry_at,
+        )
+
+    async def _run(self, provider: Provider) -> None:
+        log = provider_logger(logger, provider.namespace, provider.name)
+        while True:
+            provider.wake.clear()
+            now = self.clock()
+            try:
+                due = self.due(provider, now)
+                if due is None or due > now:
+                    delay = MAX_SLEEP_SECONDS if due is None else (due - now).total_seconds()
+                    await _wait(provider.wake, min(delay, MAX_SLEEP_SECONDS))
+                    continue
+                await self.verify_once(provider)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                provider.failures += 1
+                delay = self._retry_delay(provider)
+                provider.retry_at = self.clock() + timedelta(seconds=delay)
+                log.error(
+                    "Verification failed unexpectedly (%s: %s); retrying in %.0fs.",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                    exc_info=logger.isEnabledFor(logging.DEBUG),
+                )
+                metrics.record_verification("error", type(exc).__name__, 0.0)
+
+    def _retry_delay(self, provider: Provider) -> float:
+        cap = min(self.config.retry_max_seconds, scheduling.interval_seconds(provider.spec))
+        return scheduling.retry_delay(
+            provider.failures,
+            key=provider.key,
+            base=self.config.retry_base_seconds,
+            cap=max(cap, self.config.retry_base_seconds),
+        )
+
+    async def verify_once(self, provider: Provider) -> None:
+        """One verification of one provider, from spec to patched status and Event."""
+        log = provider_logger(logger, provider.namespace, provider.name)
+        body = provider.body
+        raw_spec = body.get("spec")
+        spec_fingerprint = statuses.fingerprint(raw_spec)
+        requested = provider.requested_spec is not None and provider.requested_spec != provider.verified_spec
+        generation = provider.generation
+        previous = provider.status
+        now = self.clock()
+
+        try:
+            spec = AWSInfrastructureProviderSpec.model_validate(raw_spec or {})
+        except ValidationError as exc:
+            problem = statuses.describe_validation_error(exc)
+            new = statuses.invalid_spec_status(previous, generation=generation, now=now, message=problem)
+            provider.verified_spec, provider.invalid = spec_fingerprint, True
+            provider.failures, provider.retry_at = 0, None
+            await self._publish(provider, previous, new, event_base=previous)
+            log.warning("The spec is invalid, not verifying it: %s", problem)
+            metrics.record_verification("not_ready", statuses.INVALID_SPEC, 0.0)
+            return
+        provider.invalid = False
+
+        event_base = previous
+        starting = (
+            requested
+            or previous is None
+            or (generation is not None and previous.get("observedGeneration") != generation)
+        )
+        if starting:
+            reconciling = self.backend.reconciling_status(
+                previous, generation, now, f"Verifying role {spec.role_arn}."
+            )
+            if self.backend.status_changed(previous, reconciling):
+                if not await self._patch(provider, previous, reconciling):
+                    return
+                previous = reconciling
+
+        provider.verifying = True
+        started = time.monotonic()
+        try:
+            inputs = KubernetesInputs(
+                self.kube,
+                provider.namespace,
+                error=self.backend.input_error,
+                unavailable=self.backend.unavailable_error,
+                on_secret=self.on_secret,
+            )
+            with provider_context(provider.namespace, provider.name):
+                context = contextvars.copy_context()
+            call = functools.partial(self.backend.verify, provider.namespace, provider.name, spec, inputs)
+            result = await asyncio.get_running_loop().run_in_executor(self._aws_pool, context.run, call)
+        finally:
+            provider.verifying = False
+        duration = time.monotonic() - started
+        provider.verified_spec = spec_fingerprint
+
+        now = self.clock()
+        new = self.backend.build_status(result, previous, generation=generation, now=now)
+        transient = self.backend.is_transient(result)
+        if transient:
+            provider.failures += 1
+            delay = self._retry_delay(provider)
+            provider.retry_at = now + timedelta(seconds=delay)
+        else:
+            provider.failures, provider.retry_at = 0, None
+        await self._publish(provider, previous, new, event_base=event_base)
+
+        ready = statuses.condition(new, constants.ConditionType.READY) or {}
+        reason = str(ready.get("reason") or "Unknown")
+        outcome: metrics.VerificationResult = (
+            "transient" if transient else "ready" if ready.get("status") == "True" else "not_ready"
+        )
+        metrics.record_verification(outcome, reason, duration)
+        if transient:
+            log.warning("Verification could not decide (%s); retrying in %.0fs.", reason, delay)
+        else:
+            log.debug("Verified in %.1fs: Ready=%s (%s).", duration, ready.get("status"), reason)
+
+    # -- writing to the API ----------------------------------------------------------------------
+
+    async def _publish(
+        self,
+        provider: Provider,
+        previous: Mapping[str, Any] | None,
+        new: dict[str, Any],
+        *,
+        event_base: Mapping[str, Any] | None,
+    ) -> None:
+        """Patch the status, then post the Event if Ready changed (compared with ``event_base``)."""
+        if not await self._patch(provider, previous, new):
+            return
+        ready = statuses.condition(new, constants.ConditionType.READY)
+        if ready is not None:
+            metrics.set_provider_ready(provider.namespace, provider.name, _ready_status(ready.get("status")))
+        permissions = new.get("permissions")
+        if isinstance(permissions, Mapping):
+            metrics.set_missing_permissions(
+                provider.namespace, provider.name, int(permissions.get("missingActions") or 0)
+            )
+        event = statuses.ready_event(event_base, new)
+        if event is not None:
+            await self._post_event(provider, event)
+
+    async def _patch(
+        self, provider: Provider, previous: Mapping[str, Any] | None, new: dict[str, Any]
+    ) -> bool:
+        """Write ``new`` over ``previous``; False if the provider is gone.
+
+        Only what differs is sent (a JSON merge patch): when the verdict did not change, the
+        conditions are identical and the patch is the ``lastVerifiedTime`` heartbeat alone.
+        """
+        if not self.backend.status_changed(previous, new):
+            return True
+        patch = statuses.merge_patch(previous, new)
+        if not patch:
+            return True
+        try:
+            await self._kube_call(self.kube.patch_status, provider.namespace, provider.name, patch)
+        except NotFoundError:
+            self.forget(provider.body)
+            return False
+        # Until the watch brings the object back, the status we wrote is the one we know.
+        provider.body["status"] = copy.deepcopy(new)
+        return True
+
+    async def _post_event(self, provider: Provider, event: ReadyEvent) -> None:
+        stamp = format_time(self.clock())
+        metadata = provider.body.get("metadata") or {}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{provider.name[:200]}.{secrets.token_hex(8)}",
+                "namespace": provider.namespace,
+            },
+            "involvedObject": {
+                "apiVersion": constants.API_VERSION,
+                "kind": constants.KIND,
+                "name": provider.name,
+                "namespace": provider.namespace,
+                "uid": metadata.get("uid"),
+                "resourceVersion": metadata.get("resourceVersion"),
+            },
+            "reason": event.reason,
+            "message": event.message,
+            "type": event.type,
+            "source": {"component": EVENT_COMPONENT},
+            "reportingComponent": REPORTING_CONTROLLER,
+            "reportingInstance": self._instance,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+        }
+        try:
+            await self._kube_call(self.kube.create_event, provider.namespace, body)
+        except Exception as exc:  # events are best effort
+            provider_logger(logger, provider.namespace, provider.name).warning(
+                "Could not post the event %s: %s", event.reason, exc
+            )
+
+    async def _kube_call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._kube_pool, functools.partial(fn, *args))
+
+    def _note_secrets(self, body: Mapping[str, Any]) -> None:
+        spec = body.get("spec")
+        if self.on_secret is not None and isinstance(spec, Mapping):
+            external_id = spec.get("externalID")
+            if isinstance(external_id, str) and external_id:
+                self.on_secret(external_id)
+
+
+def _ready_status(value: Any) -> Any:
+    return value if value in ("True", "False", "Unknown") else "Unknown"
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=max(timeout, 0.0))

@@ -1,0 +1,135 @@
+"""When to verify a provider next: pure functions of its status, its spec and the clock.
+
+The operator keeps one small asyncio task per provider that sleeps until the provider is due
+(:func:`next_due`). Nothing here touches Kubernetes or AWS, so the schedule is unit-tested with
+plain datetimes.
+
+Spreading: every provider gets a deterministic offset derived from its uid (:func:`jitter`), a
+fraction of its interval (at most :data:`MAX_JITTER_SECONDS`). A thousand providers created by
+one ``kubectl apply`` are verified once right away (bounded by the worker pool and the AWS rate
+limit), and then come due at different seconds of the following interval; the offsets survive
+operator restarts because they depend on nothing but the uid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from awsip.api import constants
+from awsip.api.durations import parse_duration
+
+#: Re-verification happens between ``interval`` and ``interval * (1 + JITTER_FRACTION)`` after the last.
+JITTER_FRACTION: Final = 0.1
+MAX_JITTER_SECONDS: Final = 600.0
+DEFAULT_INTERVAL_SECONDS: Final = parse_duration(constants.DEFAULT_INTERVAL)
+MIN_INTERVAL_SECONDS: Final = 60.0
+
+
+def fraction(key: str) -> float:
+    """A stable number in [0, 1) derived from ``key`` (a uid, or namespace/name)."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def jitter(key: str, interval_seconds: float) -> float:
+    """The provider's fixed offset (seconds) added to its interval."""
+    return fraction(key) * min(interval_seconds * JITTER_FRACTION, MAX_JITTER_SECONDS)
+
+
+def interval_seconds(spec: Mapping[str, Any] | None) -> float:
+    """``spec.verification.interval`` in seconds; the default when absent or unreadable.
+
+    Never below a minute, even when the CRD schema (which refuses shorter ones) is not enforced.
+    """
+    verification = spec.get("verification") if isinstance(spec, Mapping) else None
+    raw = verification.get("interval") if isinstance(verification, Mapping) else None
+    if not isinstance(raw, str):
+        return DEFAULT_INTERVAL_SECONDS
+    try:
+        seconds = parse_duration(raw)
+    except ValueError:
+        return DEFAULT_INTERVAL_SECONDS
+    return max(seconds, MIN_INTERVAL_SECONDS)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp of a status (``2024-05-01T10:00:00Z``), or None."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _condition(status: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
+    conditions = status.get("conditions")
+    if not isinstance(conditions, list):
+        return None
+    for condition in conditions:
+        if isinstance(condition, Mapping) and condition.get("type") == type_:
+            return condition
+    return None
+
+
+def is_current(status: Mapping[str, Any] | None, generation: int | None) -> bool:
+    """Whether ``status`` holds a finished verdict for this generation of the spec.
+
+    Without ``metadata.generation`` (some emulators do not set it) the generation cannot tell, and
+    spec changes are only noticed through the change handlers.
+    """
+    if not status:
+        return False
+    if generation is not None and status.get("observedGeneration") != generation:
+        return False
+    ready = _condition(status, constants.ConditionType.READY)
+    if ready is None or ready.get("status") not in ("True", "False"):
+        return False  # never verified, or the last attempt could not decide (transient)
+    reconciling = _condition(status, constants.ConditionType.RECONCILING)
+    return not (reconciling is not None and reconciling.get("status") == "True")
+
+
+def next_due(
+    *,
+    status: Mapping[str, Any] | None,
+    generation: int | None,
+    interval: float,
+    key: str,
+    now: datetime,
+    requested: bool = False,
+    retry_at: datetime | None = None,
+) -> datetime:
+    """When the provider must be verified next.
+
+    - ``requested`` (the spec changed, or the provider was just created): now;
+    - a transient failure is being retried: at ``retry_at``;
+    - the status is not a finished verdict for this generation (never verified, spec changed while
+      the operator was away, or the last attempt was transient before a restart): now;
+    - otherwise: ``lastVerifiedTime + interval + jitter``.
+    """
+    if requested:
+        return now
+    if retry_at is not None:
+        return retry_at
+    last = parse_time(status.get("lastVerifiedTime")) if status else None
+    if last is None or not is_current(status, generation):
+        return now
+    return last + timedelta(seconds=interval + jitter(key, interval))
+
+
+def retry_delay(failures: int, *, key: str, base: float, cap: float) -> float:
+    """Seconds to wait after the ``failures``-th consecutive transient failure (1, 2, 3 ...).
+
+    Exponential from ``base``, capped at ``cap``, stretched by up to a quarter so that providers
+    failing together (an AWS outage) do not retry together.
+    """
+    exponent = min(max(failures, 1) - 1, 30)
+    delay = min(cap, base * math.pow(2, exponent))
+    return delay * (1 + 0.25 * fraction(f"retry:{key}"))

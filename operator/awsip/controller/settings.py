@@ -1,0 +1,66 @@
+"""Kopf's settings for awsip, and why.
+
+Persistence -- annotations, not ``status``:
+    Kopf keeps its handlers' progress and the last handled spec (the "diff-base" that tells
+    ``on.update`` what changed) either in annotations or under ``status.kopf``. The CRD's status
+    schema is structural and does not preserve unknown fields, so the API server would prune
+    ``status.kopf`` and Kopf would lose its progress; annotations are never pruned, are merge-patched
+    like anything else (the only patch kmock emulates), and do not bump ``metadata.generation``.
+    Both live under ``awsip.io/``.
+
+Diff-base without the External ID:
+    The diff-base annotation holds a copy of the spec. An inline ``spec.externalID`` is replaced
+    there by a salted digest: a changed External ID still counts as a spec change, but its value
+    is not copied into another field (nor into Kopf's debug logs of that annotation).
+
+Events -- posted by awsip itself:
+    awsip posts exactly one Event per change of ``Ready`` through its own API client. Kopf's
+    implicit posting of log lines as Events is off (``posting.loggers``) and the level of what
+    Kopf may post is raised to warnings, so handler chatter never becomes Events.
+
+Watching:
+    Server-side watch timeout of 10 minutes (re-listing reconciles anything a stream missed) and a
+    client-side one slightly longer, so a silently dead connection is noticed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from collections.abc import Iterable
+from typing import Any, Final
+
+import kopf
+
+ANNOTATIONS_PREFIX: Final = "awsip.io"
+WATCH_SERVER_TIMEOUT: Final = 600.0
+WATCH_CLIENT_TIMEOUT: Final = 660.0
+
+
+class SpecDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
+    """Kopf's annotation diff-base with ``spec.externalID`` replaced by a digest."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> kopf.BodyEssence:
+        essence = super().build(body=body, extra_fields=extra_fields)
+        spec = essence.get("spec") if isinstance(essence, dict) else None
+        if isinstance(spec, dict) and isinstance(spec.get("externalID"), str):
+            essence = copy.deepcopy(essence)
+            salt = str(body.get("metadata", {}).get("uid", ""))
+            digest = hashlib.sha256(f"{salt}:{spec['externalID']}".encode()).hexdigest()
+            essence["spec"]["externalID"] = f"sha256:{digest}"
+        return essence
+
+
+def apply(settings: kopf.OperatorSettings) -> None:
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATIONS_PREFIX)
+    settings.persistence.diffbase_storage = SpecDiffBaseStorage(
+        prefix=ANNOTATIONS_PREFIX, key="last-handled-configuration"
+    )
+    settings.posting.loggers = False
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
+    settings.watching.client_timeout = WATCH_CLIENT_TIMEOUT
+    settings.watching.connect_timeout = 30
+    settings.networking.request_timeout = 60
+    settings.networking.connect_timeout = 30

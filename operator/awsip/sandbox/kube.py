@@ -1,0 +1,341 @@
+"""A Kubernetes API emulator on loopback: kmock's ``KubernetesEmulator`` served over real HTTP.
+
+kmock keeps objects in memory and serves list/watch/get/create/merge-patch/delete. It is a test
+double, not an API server, so this module fills the gaps that matter to the operator, to kubectl
+and to the tests -- in the harness, never in the product:
+
+* Objects get no ``uid``, ``resourceVersion`` or ``creationTimestamp``. Kopf keys its per-object
+  memory by ``uid`` (every object would share one memory and one set of daemons without it) and
+  uses ``resourceVersion`` to wait for its own patches to arrive; kubectl's AGE needs the
+  timestamp. :class:`SandboxKubernetesEmulator` adds them on creation and bumps the version on
+  every write.
+* ``metadata.generateName`` is not honoured (a second unnamed object would conflict with the
+  first one), so a name is generated.
+* ``metadata.generation`` is deliberately NOT emulated: the operator must cope without it, and the
+  tests that need it set it explicitly.
+* Resources are only discoverable when declared: :func:`declare_resources` declares the core
+  kinds the operator and kubectl touch (namespaces, events, secrets, configmaps) and the CRD.
+
+The emulator runs in its own thread with its own event loop, so that synchronous callers (tests,
+``awsip sandbox``, kubectl subprocesses) and the operator's event loop are independent of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import itertools
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import aiohttp.web
+import kmock
+import yaml
+
+from awsip.api import constants
+
+T = TypeVar("T")
+
+CRD_RESOURCE = f"{constants.GROUP}/{constants.VERSION}/{constants.PLURAL}"
+_ALL_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+
+
+class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
+    """kmock's emulator plus what a real API server would do (see the module docstring)."""
+
+    _versions = itertools.count(1)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self.namespaces: dict[str, dict[str, Any]] = {}
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        # kmock parses /api/v1/namespaces[/NAME] as "a namespace prefix without a resource" and
+        # fails on it, so Namespace objects cannot be created or read through it. A tiny store
+        # serves them here instead (get, list, create, patch, delete; no watch).
+        match = _NAMESPACE_PATH.fullmatch(raw_request.path)
+        if match is not None:
+            return await self._serve_namespace(raw_request, match.group("name"))
+        response: aiohttp.web.StreamResponse = await super().__call__(raw_request)
+        return response
+
+    async def _serve_namespace(
+        self, raw_request: aiohttp.web.BaseRequest, name: str | None
+    ) -> aiohttp.web.StreamResponse:
+        method = raw_request.method.upper()
+        if name is None and method == "GET":
+            items = list(self.namespaces.values())
+            return _json({"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": items})
+        if name is None and method == "POST":
+            try:
+                body = await raw_request.json()
+            except ValueError:  # e.g. protobuf from `kubectl create namespace`; use `kubectl apply`
+                return _status(415, "UnsupportedMediaType", "only JSON bodies are supported here")
+            _complete_new_object(body, next(self._versions))
+            new_name = body["metadata"]["name"]
+            if new_name in self.namespaces:
+                return _status(409, "AlreadyExists", f'namespaces "{new_name}" already exists')
+            body.setdefault("apiVersion", "v1")
+            body.setdefault("kind", "Namespace")
+            body["status"] = {"phase": "Active"}
+            self.namespaces[new_name] = body
+            return _json(body, status=201)
+        if name is None or name not in self.namespaces:
+            return _status(404, "NotFound", f'namespaces "{name}" not found')
+        if method == "GET":
+            return _json(self.namespaces[name])
+        if method == "DELETE":
+            return _json(self.namespaces.pop(name))
+        if method == "PATCH":
+            changes = await raw_request.json()
+            merged = _merge(self.namespaces[name], changes)
+            merged["metadata"]["resourceVersion"] = str(next(self._versions))
+            self.namespaces[name] = merged
+            return _json(merged)
+        return _status(405, "MethodNotAllowed", f"{method} is not supported on namespaces here")
+
+    async def _handle(self, request: Any) -> Any:
+        data = request.data
+        if request.resource is not None and isinstance(data, dict):
+            if request.action == kmock.action.CREATE:
+                _complete_new_object(data, next(self._versions))
+            elif request.action == kmock.action.UPDATE:
+                metadata = data.get("metadata")
+                if not isinstance(metadata, dict):
+                    metadata = data["metadata"] = {}
+                # The client's resourceVersion (optimistic locking) is not checked, only replaced.
+                metadata["resourceVersion"] = str(next(self._versions))
+            if request.resource == "v1/secrets" and isinstance(data.get("stringData"), dict):
+                # The API server moves stringData into data (base64); kmock stores what it gets.
+                encoded = {
+                    k: base64.b64encode(str(v).encode()).decode() for k, v in data["stringData"].items()
+                }
+                data.setdefault("data", {}).update(encoded)
+                del data["stringData"]
+        return await super()._handle(request)
+
+    async def _serve_list(self, request: Any) -> Any:
+        # kmock's lists carry no apiVersion/kind; kubectl refuses them without.
+        payload = cast(dict[str, Any], await super()._serve_list(request))
+        resource = request.resource
+        kind = self.resources[resource].kind if resource in self.resources else None
+        group_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
+        payload["apiVersion"] = group_version
+        payload["kind"] = f"{kind}List" if kind else "List"
+        return payload
+
+    async def _serve_version(self, request: Any) -> Any:
+        # kmock answers /api/v1 with groupVersion "/v1" (kubectl then maps no core kinds) and lists
+        # subresources with the short names of their parent (kubectl then finds "awsip" ambiguous).
+        payload = cast(dict[str, Any], await super()._serve_version(request))
+        if request.resource is not None and request.resource.group == "":
+            payload["groupVersion"] = request.resource.version
+        for entry in payload.get("resources", []):
+            if "/" in entry["name"]:
+                entry.update(singularName="", shortNames=[], categories=[], verbs=["get", "patch", "update"])
+        return payload
+
+
+_NAMESPACE_PATH = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+))?(?:/status|/finalize)?/?")
+
+
+def _json(body: Any, *, status: int = 200) -> aiohttp.web.Response:
+    return aiohttp.web.json_response(body, status=status)
+
+
+def _status(code: int, reason: str, message: str) -> aiohttp.web.Response:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Status",
+        "metadata": {},
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
+    return aiohttp.web.json_response(body, status=code)
+
+
+def _merge(base: Any, changes: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(changes, dict):
+        return changes
+    result = dict(base) if isinstance(base, dict) else {}
+    for key, value in changes.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge(result.get(key), value)
+    return result
+
+
+def _complete_new_object(data: dict[str, Any], version: int) -> None:
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = data["metadata"] = {}
+    if not metadata.get("name") and metadata.get("generateName"):
+        metadata["name"] = f"{metadata['generateName']}{secrets.token_hex(3)}"
+    metadata.setdefault("uid", str(uuid.uuid4()))
+    metadata.setdefault(
+        "creationTimestamp", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    metadata["resourceVersion"] = str(version)
+
+
+def declare_resources(emulator: kmock.KubernetesEmulator) -> None:
+    """Make the kinds that the operator, kubectl and the sandbox use discoverable."""
+    core = {
+        "v1/namespaces": ("Namespace", "namespace", False, {"ns"}),
+        "v1/events": ("Event", "event", True, {"ev"}),
+        "v1/secrets": ("Secret", "secret", True, set()),
+        "v1/configmaps": ("ConfigMap", "configmap", True, {"cm"}),
+    }
+    for key, (kind, singular, namespaced, shortnames) in core.items():
+        emulator.resources[key] = kmock.ResourceInfo(
+            kind=kind, singular=singular, namespaced=namespaced, verbs=_ALL_VERBS, shortnames=shortnames
+        )
+    emulator.resources[CRD_RESOURCE] = kmock.ResourceInfo(
+        kind=constants.KIND,
+        singular=constants.SINGULAR,
+        namespaced=True,
+        verbs=_ALL_VERBS,
+        shortnames=set(constants.SHORT_NAMES),
+        categories=set(constants.CATEGORIES),
+        subresources={"status"},
+    )
+
+
+class KubeEmulator:
+    """A :class:`SandboxKubernetesEmulator` served on ``127.0.0.1`` from a background thread."""
+
+    def __init__(self, *, port: int = 0) -> None:
+        self._port = port
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self.emulator = SandboxKubernetesEmulator()
+        declare_resources(self.emulator)
+        self.url = ""
+
+    def start(self, timeout: float = 30) -> KubeEmulator:
+        self._thread = threading.Thread(target=self._main, name="kube-emulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the Kubernetes emulator did not start in time")
+        if self._failure is not None:
+            raise RuntimeError(f"the Kubernetes emulator failed to start: {self._failure}")
+        return self
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # surfaced to start() if it happens before ready
+            self._failure = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        async with self.emulator, kmock.Server(self.emulator, host="127.0.0.1", port=self._port) as server:
+            self.url = f"http://127.0.0.1:{server.port}"
+            self._ready.set()
+            await self._stopping.wait()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+            self._thread.join(timeout=30)
+        self._thread = None
+
+    def __enter__(self) -> KubeEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- access from other threads ----------------------------------------------------------------
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run a coroutine in the emulator's loop (kmock's state is only safe to touch there)."""
+        if self._loop is None:
+            raise RuntimeError("the Kubernetes emulator is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def requests(self) -> list[Any]:
+        """A snapshot of every request served so far (kmock's ``Request`` objects), oldest first."""
+
+        async def snapshot() -> list[Any]:
+            return list(self.emulator)
+
+        return self.call(snapshot())
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """The stored object, or None if it does not exist (or was deleted)."""
+
+        async def fetch() -> dict[str, Any] | None:
+            key = (resource, namespace, name)
+            if key not in self.emulator.objects:
+                return None
+            obj = self.emulator.objects[key]
+            return None if obj.deleted else dict(obj.raw)
+
+        return self.call(fetch())
+
+    def list(self, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        async def fetch() -> list[dict[str, Any]]:
+            found = []
+            for (res, ns, _name), obj in self.emulator.objects.items():
+                if res == resource and (namespace is None or ns == namespace) and not obj.deleted:
+                    found.append(dict(obj.raw))
+            return found
+
+        return self.call(fetch())
+
+    def kubeconfig(self, *, namespace: str = "default") -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "awsip-sandbox", "cluster": {"server": self.url}}],
+            "users": [{"name": "awsip-sandbox", "user": {"token": "sandbox"}}],
+            "contexts": [
+                {
+                    "name": "awsip-sandbox",
+                    "context": {"cluster": "awsip-sandbox", "user": "awsip-sandbox", "namespace": namespace},
+                }
+            ],
+            "current-context": "awsip-sandbox",
+        }
+
+    def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.kubeconfig(namespace=namespace), sort_keys=False))
+        path.chmod(0o600)
+        return path
+
+
+def iter_requests(
+    requests: list[Any], *, method: str | None = None, subresource: str | None = None
+) -> Iterator[Any]:
+    for request in requests:
+        if method is not None and str(request.method.value).upper() != method.upper():
+            continue
+        if subresource is not None and request.subresource != subresource:
+            continue
+        yield request
+
+
+__all__ = [
+    "CRD_RESOURCE",
+    "KubeEmulator",
+    "SandboxKubernetesEmulator",
+    "declare_resources",
+    "iter_requests",
+]
