@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from awsip import profiles
-from awsip.api.types import TrustPolicyStatus
+from awsip.api.types import MAX_MESSAGE_LENGTH, TrustPolicyStatus
 from awsip.trust import SEVERITIES, analyze_trust_policy
+from awsip.trust.result import FindingCollector
 
 MGMT = "111122223333"
 OTHER = "444455556666"
@@ -654,3 +655,33 @@ def test_no_findings_message() -> None:
     assert analysis.findings == []
     assert "no findings" in analysis.message
     assert "External ID is enforced" in analysis.message
+
+
+def test_allow_not_principal_that_excludes_the_operator() -> None:
+    document = policy(
+        {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{MGMT}:root"}, "Action": "sts:AssumeRole"}
+    )
+    analysis = _analyse(document, {})
+    assert set(analysis.codes) == {"NotPrincipalAllow", "ManagementPrincipalNotTrusted"}
+    not_trusted = next(f for f in analysis.findings if f.code == "ManagementPrincipalNotTrusted")
+    assert f'everyone except "arn:aws:iam::{MGMT}:root"' in not_trusted.message
+
+
+def test_no_assume_role_statement_names_non_iam_principals_only() -> None:
+    services = _analyse(policy(allow({"Service": "ec2.amazonaws.com"})), {})
+    message = next(f.message for f in services.findings if f.code == "NoAssumeRoleStatement")
+    assert '"ec2.amazonaws.com"' in message
+    tag_only = _analyse(policy(allow("*", action="sts:TagSession")), {})
+    assert "not IAM principals" not in tag_only.findings[0].message
+
+
+def test_summary_keeps_the_other_codes_when_the_first_message_is_long() -> None:
+    collector = FindingCollector()
+    collector.add("WildcardPrincipal", "w" * 10_000, statement="S" * 1000, index=0)
+    collector.add("ServicePrincipal", "s", statement="#1", index=1)
+    analysis = collector.result(external_id_enforced=False)
+    assert len(analysis.findings[0].message) == MAX_MESSAGE_LENGTH
+    assert len(analysis.findings[0].statement or "") == 256
+    assert len(analysis.message) <= MAX_MESSAGE_LENGTH
+    assert analysis.message.endswith("Also: ServicePrincipal (Info); see status.trustPolicy.findings.")
+    TrustPolicyStatus.model_validate(analysis.to_status().to_k8s())

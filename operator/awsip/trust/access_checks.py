@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from awsip.trust import codes
-from awsip.trust.actions import ASSUME_ROLE, covers
+from awsip.trust.actions import ASSUME_ROLE, covers, covers_any_assume
 from awsip.trust.conditions import deny_enforces_external_id
 from awsip.trust.context import Context
 from awsip.trust.document import Statement
@@ -75,8 +75,14 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
             _check_deny(statement, context, findings, access)
 
     if not access.aws_allows:
-        trusted = [p.value for s in statements if s.effect == "Allow" for p in s.principals or ()]
-        only = f" It trusts only {quote_list(trusted)}, which are not IAM principals." if trusted else ""
+        others = [
+            p.value
+            for s in statements
+            if s.effect == "Allow" and covers_any_assume(s)
+            for p in s.principals or ()
+            if p.kind != "AWS"
+        ]
+        only = f" Only {quote_list(others)} may assume it, and they are not IAM principals." if others else ""
         findings.add(
             codes.NO_ASSUME_ROLE_STATEMENT,
             "No statement allows an IAM principal to call sts:AssumeRole, so awsip cannot assume the "
@@ -84,16 +90,15 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
             f'and "Principal": {{"AWS": "{context.suggestion()}"}}.',
         )
     elif not access.operator_allows:
-        trusted = [
-            p.value
-            for s in access.aws_allows
-            for p in (s.principals or s.not_principals or ())
-            if p.kind == "AWS"
-        ]
+        trusted = [p.value for s in access.aws_allows for p in s.principals or () if p.kind == "AWS"]
+        excepted = [p.value for s in access.aws_allows for p in s.not_principals or ()]
+        described = [quote_list(trusted)] if trusted else []
+        if excepted:
+            described.append(f"everyone except {quote_list(excepted)}")
         findings.add(
             codes.MANAGEMENT_PRINCIPAL_NOT_TRUSTED,
             f"No statement lets {context.who()} call sts:AssumeRole (the role trusts "
-            f"{quote_list(trusted)}), so awsip's AssumeRole calls are denied. Add "
+            f"{' and '.join(described)}), so awsip's AssumeRole calls are denied. Add "
             f'"{context.suggestion()}" to the AWS principals of the statement that allows '
             "sts:AssumeRole.",
         )

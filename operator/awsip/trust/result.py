@@ -89,19 +89,20 @@ def _summary(findings: list[TrustFinding], *, secure: bool, external_id_enforced
         return f"The trust policy has no findings.{enforced}"
     head = findings[0]
     where = f" (statement {head.statement})" if head.statement else ""
-    if secure:
-        opening = f"The trust policy is acceptable, with {len(findings)} finding(s) to review.{enforced}"
-        text = f"{opening} {head.severity}{where}: {head.message}"
-    else:
-        text = f"{head.severity}{where}: {head.message}"
-    rest = findings[1:]
-    if rest:
-        counts: dict[str, int] = {}
-        for finding in rest:
-            counts[finding.code] = counts.get(finding.code, 0) + 1
+    opening = (
+        f"The trust policy is acceptable, with {len(findings)} finding(s) to review.{enforced} "
+        if secure
+        else ""
+    )
+    also = ""
+    counts: dict[str, int] = {}
+    for finding in findings[1:]:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    if counts:
         listed = ", ".join(
             f"{code} ({codes.SEVERITIES[code]}{f', x{count}' if count > 1 else ''})"
             for code, count in counts.items()
         )
-        text = f"{text} Also: {listed}; see status.trustPolicy.findings."
-    return shorten(text, MAX_MESSAGE_LENGTH)
+        also = f" Also: {listed}; see status.trustPolicy.findings."
+    text = f"{opening}{head.severity}{where}: {head.message}"
+    return shorten(text, MAX_MESSAGE_LENGTH - len(also)) + also
