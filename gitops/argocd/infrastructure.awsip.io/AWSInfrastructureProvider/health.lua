@@ -4,7 +4,7 @@
 -- is running or will be retried), Stalled (a terminal problem that needs a change from you).
 --   Ready=True                                   -> Healthy
 --   Stalled=True, or Ready=False with a terminal -> Degraded
---   reason (in case Stalled is missing)
+--   reason when there is no Stalled condition
 --   no status yet, status.observedGeneration     -> Progressing
 --   behind metadata.generation, anything else
 -- The message is the deciding condition's message.
@@ -72,7 +72,10 @@ if ready ~= nil and ready.status == "True" then
   return hs
 end
 
-if ready ~= nil and ready.status == "False" and TERMINAL_READY_REASONS[ready.reason] then
+-- Objects written without a Stalled condition (older operators): judge by Ready's reason. With a
+-- Stalled condition present and False, a terminal reason only means that another check is being
+-- retried (Reconciling=True), so the verdict is not final yet.
+if stalled == nil and ready ~= nil and ready.status == "False" and TERMINAL_READY_REASONS[ready.reason] then
   hs.status = "Degraded"
   hs.message = describe(ready, "Not ready")
   return hs
