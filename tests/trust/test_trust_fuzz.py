@@ -9,7 +9,7 @@ import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from awsip.api.types import (
@@ -73,6 +73,15 @@ json_values = st.recursive(
 
 @FUZZ
 @given(document=json_values, configured=st.booleans())
+@example(document={"Version": []}, configured=False)
+@example(
+    document={"Statement": [{"Effect": ["Allow"], "Principal": {"AWS": [[]]}, "Action": [{}]}]},
+    configured=True,
+)
+@example(
+    document={"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"": {}}}},
+    configured=True,
+)
 def test_arbitrary_values(document: Any, configured: bool) -> None:
     check(analyse(document, external_id_configured=configured))
 

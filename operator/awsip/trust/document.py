@@ -114,7 +114,7 @@ def parse_document(document: Mapping[Any, Any]) -> ParsedDocument:
             )
         )
     version = document.get("Version")
-    if version is not None and version not in _VERSIONS:
+    if version is not None and not (isinstance(version, str) and version in _VERSIONS):
         shown = quote(version) if isinstance(version, str) else _json_type(version)
         result.problems.append(
             Problem(None, -1, f"Version {shown} is not a policy language version (use 2012-10-17).")
