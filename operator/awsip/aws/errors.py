@@ -22,6 +22,12 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
+
+#: Every exception type a boto3 call raises for AWS-side or transport reasons (not bugs).
+#: botocore's ResponseParserError (an unparsable body, e.g. a proxy's HTML error page) is no
+#: BotoCoreError.
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 
 class ErrorKind(enum.Enum):
@@ -137,6 +143,8 @@ def classify_error(error: BaseException) -> ClassifiedError | None:
         return _classify_client_error(error)
     if isinstance(error, BotoCoreError):
         return _classify_botocore_error(error)
+    if isinstance(error, ResponseParserError):
+        return ClassifiedError(ErrorKind.UNEXPECTED, type(error).__name__, "", "unparsable response")
     return None
 
 

@@ -92,11 +92,12 @@ def access_denied(
     )
 
 
-def role_not_found(*, role_arn: str, operator: CallerIdentity, error: ClassifiedError) -> str:
+def role_not_found(*, role_arn: str, assumed: bool) -> str:
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
+    opening = "" if assumed else "AWS denied sts:AssumeRole because "
     return cap(
-        f"AWS denied sts:AssumeRole on {role_arn} to {operator.arn}{_aws_said(error)}, and the role does not "
-        f"exist (iam:GetRole: NoSuchEntity). Check spec.roleARN: account {role_arn.split(':')[4]}, "
-        f"role {role_arn.split(':', 5)[5].removeprefix('role')}."
+        f"{opening}the role {role_arn} does not exist (iam:GetRole: NoSuchEntity). "
+        f"Check spec.roleARN: is there a role {name} in account {account}?"
     )
 
 

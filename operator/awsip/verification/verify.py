@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from awsip.api.types import (
     MAX_TRUST_FINDINGS,
     AWSInfrastructureProviderSpec,
@@ -37,7 +35,7 @@ from awsip.api.types import (
     TrustPolicyStatus,
 )
 from awsip.aws import iam
-from awsip.aws.errors import ClassifiedError, ErrorKind, classify_error
+from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_error
 from awsip.aws.redact import redact
 from awsip.aws.services import AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
@@ -69,7 +67,7 @@ from awsip.verification.samples import simulation_requests
 
 log = logging.getLogger(__name__)
 
-AwsError = (ClientError, BotoCoreError)
+AwsError = AWS_ERRORS
 
 
 def verify(
@@ -220,15 +218,13 @@ class _Verification:
         except AwsError as error:
             role = None
             classified = _classify(error)
-            if classified.kind is ErrorKind.NOT_FOUND and assumed is None:
-                role_check = Check(
-                    "False",
-                    Reason.ROLE_NOT_FOUND,
-                    messages.role_not_found(role_arn=self.spec.role_arn, operator=operator, error=classified),
-                )
-                because = "the role does not exist"
+            if classified.kind is ErrorKind.NOT_FOUND:
+                message = messages.role_not_found(role_arn=self.spec.role_arn, assumed=assumed is not None)
+                if assumed is None:
+                    role_check = Check("False", Reason.ROLE_NOT_FOUND, message)
+                missing = Check("Unknown", Reason.ROLE_NOT_FOUND, message)
                 return self.result(
-                    role_check, trust=_not_verified(because), permissions=_not_verified(because)
+                    role_check, trust=missing, permissions=missing, **self._session_fields(session_identity)
                 )
             if classified.kind is not ErrorKind.ACCESS_DENIED:
                 problem = _transient("iam:GetRole", classified)

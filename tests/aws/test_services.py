@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from awsip.aws import AwsServices, CallCounter
+from awsip.aws.ratelimit import TokenBucket
+from awsip.aws.regions import partition_of_region, region_for
+from awsip.aws.sts import CallerIdentity, TemporaryCredentials
+from tests.aws.moto_fixtures import Sandbox, isolate_aws_environment
+
+
+def offline_services(**kwargs: object) -> AwsServices:
+    session = boto3.session.Session(
+        aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="example", region_name="eu-central-1"
+    )
+    return AwsServices(session, **kwargs)  # type: ignore[arg-type]
+
+
+def test_every_api_call_is_counted_per_operation_with_failures() -> None:
+    aws = offline_services()
+    iam = aws.operator_client("iam", "us-east-1")
+    with Stubber(iam) as stubber:
+        stubber.add_response("list_role_policies", {"PolicyNames": []})
+        stubber.add_client_error("get_role", "AccessDenied", http_status_code=403)
+        iam.list_role_policies(RoleName="r")
+        with pytest.raises(ClientError):
+            iam.get_role(RoleName="r")
+    assert aws.counter.calls() == {"iam:ListRolePolicies": 1, "iam:GetRole": 1}
+    assert aws.counter.errors() == {"iam:GetRole": 1}
+    assert aws.counter.total() == 2
+
+
+def test_operator_clients_are_cached_per_service_and_region() -> None:
+    aws = offline_services()
+    assert aws.operator_client("sts", "eu-west-1") is aws.operator_client("sts", "eu-west-1")
+    assert aws.operator_client("sts", "eu-west-1") is not aws.operator_client("sts", "us-east-1")
+
+
+def test_sts_uses_the_regional_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_aws_environment(monkeypatch)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    aws = offline_services()
+    assert aws.operator_client("sts", "eu-west-1").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+    assert aws.operator_client("sts", "cn-north-1").meta.endpoint_url.startswith("https://sts.cn-north-1.")
+
+
+def test_region_choice() -> None:
+    assert region_for("aws", "eu-west-1") == "eu-west-1"
+    assert region_for("aws", None, fallback="eu-central-1") == "eu-central-1"
+    assert region_for("aws-cn", None, fallback="eu-central-1") == "cn-north-1"
+    assert region_for("aws-us-gov", None) == "us-gov-west-1"
+    assert partition_of_region("us-gov-east-1") == "aws-us-gov"
+    assert offline_services().region_for("aws") == "eu-central-1"
+
+
+def test_botocore_is_configured_with_timeouts_and_few_standard_retries() -> None:
+    aws = AwsServices.from_environment(max_attempts=2, connect_timeout=3, read_timeout=7)
+    config = aws.operator_client("iam", "us-east-1").meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert (config.connect_timeout, config.read_timeout) == (3, 7)
+    assert isinstance(aws.rate_limiter, TokenBucket) and aws.rate_limiter.rate == 10
+
+
+def test_botocore_debug_logs_are_kept_out() -> None:
+    logger = logging.getLogger("botocore")
+    before = logger.level
+    try:
+        logger.setLevel(logging.NOTSET)
+        AwsServices.from_environment()
+        assert logger.getEffectiveLevel() >= logging.INFO
+    finally:
+        logger.setLevel(before)
+
+
+def test_temporary_credentials_show_nothing() -> None:
+    credentials = TemporaryCredentials("ASIAKEYID", "secret-access-key", "session-token")
+    for text in (repr(credentials), str(credentials)):
+        assert "ASIAKEYID" not in text and "secret-access-key" not in text and "session-token" not in text
+
+
+def test_principal_arn_of_an_assumed_role_session_is_its_role() -> None:
+    irsa = CallerIdentity(
+        "111122223333", "arn:aws:sts::111122223333:assumed-role/awsip-operator/botocore-session-1"
+    )
+    assert irsa.principal_arn == "arn:aws:iam::111122223333:role/awsip-operator"
+    assert irsa.role_name == "awsip-operator"
+    user = CallerIdentity("111122223333", "arn:aws-cn:iam::111122223333:user/op")
+    assert (user.principal_arn, user.role_name, user.partition) == (user.arn, None, "aws-cn")
+
+
+def test_every_http_request_takes_a_token_and_the_operator_identity_is_asked_once(sandbox: Sandbox) -> None:
+    aws = sandbox.services(calls_per_second=1000)
+    identity = aws.operator_identity("us-east-1")
+    assert identity.arn == sandbox.operator.arn
+    assert aws.operator_identity("us-east-1") is identity
+    aws.operator_client("iam", "us-east-1").list_roles()
+    assert aws.counter.calls() == {"sts:GetCallerIdentity": 1, "iam:ListRoles": 1}
+    assert aws.rate_limiter is not None and aws.rate_limiter.acquired == 2
+
+
+def test_the_rate_limit_holds_across_threads(sandbox: Sandbox) -> None:
+    aws = sandbox.services(calls_per_second=20)
+    assert aws.rate_limiter is not None
+    aws.rate_limiter = TokenBucket(20, burst=1)
+    iam = aws.operator_client("iam", "us-east-1")
+    iam.list_roles()  # the first call pays for connection set-up
+    threads = [threading.Thread(target=iam.list_roles) for _ in range(10)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    # 10 more calls at 20/s with no burst: at least 10/20 s.
+    assert aws.rate_limiter.acquired == 11
+    assert elapsed >= 0.5 - 0.02
+
+
+def test_call_counter_is_thread_safe() -> None:
+    counter = CallCounter()
+    threads = [
+        threading.Thread(target=lambda: [counter.record_call("iam:GetRole") for _ in range(1000)])
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counter.get("iam:GetRole") == 8000
+    counter.reset()
+    assert counter.total() == 0
