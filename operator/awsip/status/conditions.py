@@ -29,9 +29,8 @@ def safe_reason(reason: str) -> str:
     if _REASON.match(reason) and len(reason) <= MAX_REASON_LENGTH:
         return reason
     words = re.findall(r"[A-Za-z0-9]+", reason)
-    candidate = "".join(word[:1].upper() + word[1:] for word in words).lstrip("0123456789")[
-        :MAX_REASON_LENGTH
-    ]
+    joined = "".join(word[:1].upper() + word[1:] for word in words).lstrip("0123456789")
+    candidate = (joined[:1].upper() + joined[1:])[:MAX_REASON_LENGTH]
     return candidate if candidate and _REASON.match(candidate) else "Unknown"
 
 
