@@ -28,10 +28,16 @@ test: $(STAMP) tools
 tools: $(STAMP)
 	bash scripts/fetch-tools.sh .tools
 
-## crd: regenerate the committed CRD files from the API types
-crd: $(STAMP)
+## crd: regenerate the committed CRD files from the API types (crds/, the chart, deploy/)
+crd: $(STAMP) tools
 	$(VENV)/bin/awsip crd > crds/awsinfrastructureproviders.infrastructure.awsip.io.yaml
 	cp crds/awsinfrastructureproviders.infrastructure.awsip.io.yaml charts/awsip/crds/
+	$(PY) scripts/render-deploy.py
+
+## e2e-kind: install the chart on a local kind cluster and verify an example provider (needs Docker
+## and kind; CI cannot run it). See scripts/e2e-kind.sh for the AWS settings it reads.
+e2e-kind: tools
+	bash scripts/e2e-kind.sh
 
 ## bench: print the benchmark figures
 bench: $(STAMP)
