@@ -39,6 +39,7 @@ import kmock
 import yaml
 
 from awsip.api import constants
+from awsip.sandbox import table
 
 T = TypeVar("T")
 
@@ -128,6 +129,14 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         group_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
         payload["apiVersion"] = group_version
         payload["kind"] = f"{kind}List" if kind else "List"
+        if _wants_table(request) and resource == CRD_RESOURCE:
+            return _provider_table(payload["items"])
+        return payload
+
+    async def _serve_fetch(self, request: Any) -> Any:
+        payload = await super()._serve_fetch(request)
+        if _wants_table(request) and request.resource == CRD_RESOURCE:
+            return _provider_table([cast(dict[str, Any], payload)])
         return payload
 
     async def _serve_version(self, request: Any) -> Any:
@@ -140,6 +149,46 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
             if "/" in entry["name"]:
                 entry.update(singularName="", shortNames=[], categories=[], verbs=["get", "patch", "update"])
         return payload
+
+
+def _wants_table(request: Any) -> bool:
+    return "as=Table" in str(request.headers.get("Accept", ""))
+
+
+def _provider_table(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A meta.k8s.io/v1 Table with the CRD's printer columns, as the API server serves
+    ``kubectl get`` (kmock serves plain lists, and kubectl would then show NAME and AGE only)."""
+    now = datetime.datetime.now(datetime.UTC)
+    printer = table.columns(wide=True)
+    definitions = [{"name": "Name", "type": "string", "format": "name", "description": "", "priority": 0}]
+    definitions += [
+        {
+            "name": c["name"],
+            "type": c["type"],
+            "format": "",
+            "description": "",
+            "priority": c.get("priority", 0),
+        }
+        for c in printer
+    ]
+    rows = [
+        {
+            "cells": [item["metadata"]["name"]] + [table.cell(item, c, now) for c in printer],
+            "object": {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": item["metadata"],
+            },
+        }
+        for item in items
+    ]
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": ""},
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }
 
 
 _NAMESPACE_PATH = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+))?(?:/status|/finalize)?/?")
