@@ -68,7 +68,7 @@ def test_trust_policy_with_external_id_placeholder_and_partition() -> None:
 def test_trust_policy_pinned_to_a_workspace() -> None:
     (statement,) = trust_policy("111122223333", namespace="team-a")["Statement"]
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    assert statement["Condition"]["StringEquals"]["aws:PrincipalTag/awsip:namespace"] == "team-a"
+    assert statement["Condition"]["StringEquals"]["aws:RequestTag/awsip:namespace"] == "team-a"
 
 
 def test_management_policy_fills_the_seed_template() -> None:

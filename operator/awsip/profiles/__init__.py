@@ -67,7 +67,10 @@ def trust_policy(
     With ``external_id`` the statement requires it (``sts:ExternalId``); pass
     :data:`EXTERNAL_ID_PLACEHOLDER` to print a policy without disclosing a real value. With
     ``session_tags`` it also allows ``sts:TagSession`` so that awsip's session tags reach the role,
-    and with ``namespace`` it restricts the role to sessions tagged with that workspace.
+    and with ``namespace`` it restricts the role to sessions tagged with that workspace. In a trust
+    policy the tags passed with AssumeRole are ``aws:RequestTag/...`` (``aws:PrincipalTag`` there
+    would be the tags of the operator's own role); once assumed, the session's permission policies
+    can match the same tags as ``aws:PrincipalTag/awsip:namespace``.
     """
     document = _fill(_template("seed-trust-policy.json"), {_ACCOUNT: trusted_account_id})
     statement = document["Statement"][0]
@@ -78,7 +81,7 @@ def trust_policy(
         statement["Action"] = ["sts:AssumeRole", "sts:TagSession"]
     if namespace is not None:
         statement.setdefault("Condition", {}).setdefault("StringEquals", {})[
-            "aws:PrincipalTag/awsip:namespace"
+            "aws:RequestTag/awsip:namespace"
         ] = namespace
     return dict(document)
 
