@@ -184,7 +184,7 @@ class _Checker:
             found = cells(
                 [required],
                 [st.action_literal(service) for st in candidates],
-                prefer=pattern.text if pattern is not None else "",
+                prefer=pattern.text if pattern is not None else "abcdefghijklmnopqrstuvwxyz:",
             )
         except Undecided as exc:
             return _Outcome("Unknown", f"cannot enumerate the actions of the pattern: {exc}")

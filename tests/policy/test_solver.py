@@ -1,0 +1,171 @@
+"""The condition solver: implication and disjointness of condition blocks, and witness contexts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from awsip.policy import Request, simulate
+from awsip.policy.model import Clause
+from awsip.policy.operators import MULTIVALUED_KEYS
+from awsip.policy.solver import Lit, Undecidable, disjoint, find_context, implied
+
+from .helpers import allow, doc
+
+MV = MULTIVALUED_KEYS | {"test:tags"}
+
+
+def clauses(block: dict[str, Any] | None) -> tuple[Clause, ...]:
+    if not block:
+        return ()
+    return doc(allow(condition=block)).statements[0].conditions
+
+
+# (required conditions, granted conditions, implied?)
+IMPLIED: list[tuple[Any, Any, str]] = [
+    (None, None, "yes"),
+    ({"StringEquals": {"k": "a"}}, None, "yes"),
+    (None, {"StringEquals": {"k": "a"}}, "no"),
+    ({"StringEquals": {"k": "a"}}, {"StringEquals": {"k": "a"}}, "yes"),
+    ({"StringEquals": {"k": "a"}}, {"StringEquals": {"K": ["a", "b"]}}, "yes"),  # key names ignore case
+    ({"StringEquals": {"k": ["a", "b"]}}, {"StringEquals": {"k": "a"}}, "no"),
+    (
+        {"StringLike": {"k": "autoscaling.amazonaws.com"}},
+        {"StringEquals": {"k": "autoscaling.amazonaws.com"}},
+        "yes",
+    ),
+    ({"StringLike": {"k": "a*"}}, {"StringLike": {"k": "*"}}, "yes"),
+    ({"StringLike": {"k": "ab*"}}, {"StringLike": {"k": "a*"}}, "yes"),
+    ({"StringLike": {"k": "a*"}}, {"StringLike": {"k": "ab*"}}, "no"),
+    ({"StringEquals": {"k": "a"}}, {"StringNotEquals": {"k": "b"}}, "yes"),
+    ({"StringEquals": {"k": "a"}}, {"StringEqualsIgnoreCase": {"k": "A"}}, "yes"),
+    ({"StringEqualsIgnoreCase": {"k": "A"}}, {"StringEquals": {"k": "a"}}, "no"),
+    ({"StringEquals": {"k": "a"}}, {"StringEqualsIfExists": {"k": "a"}}, "yes"),
+    ({"StringEqualsIfExists": {"k": "a"}}, {"StringEquals": {"k": "a"}}, "no"),  # k may be absent
+    ({"StringEqualsIfExists": {"k": "a"}}, {"StringNotEquals": {"k": "b"}}, "yes"),
+    ({"Null": {"k": "true"}}, {"StringNotLike": {"k": "*"}}, "yes"),
+    ({"Null": {"k": "false"}}, {"StringLike": {"k": "*"}}, "yes"),
+    (None, {"StringLike": {"k": "*"}}, "no"),  # k may be absent
+    ({"StringEquals": {"k": "a"}}, {"Null": {"k": "false"}}, "yes"),
+    ({"NumericLessThan": {"n": "5"}}, {"NumericLessThan": {"n": "10"}}, "yes"),
+    ({"NumericLessThan": {"n": "10"}}, {"NumericLessThan": {"n": "5"}}, "no"),
+    ({"NumericLessThanEquals": {"n": "5"}}, {"NumericLessThan": {"n": "5"}}, "no"),
+    (
+        {"NumericGreaterThan": {"n": "1"}, "NumericLessThan": {"n": "3"}},
+        {"NumericNotEquals": {"n": "7"}},
+        "yes",
+    ),
+    ({"DateLessThan": {"d": "2020-01-01"}}, {"DateLessThan": {"d": "2021-01-01T00:00:00Z"}}, "yes"),
+    ({"IpAddress": {"ip": "10.1.0.0/16"}}, {"IpAddress": {"ip": "10.0.0.0/8"}}, "yes"),
+    ({"IpAddress": {"ip": "10.0.0.0/8"}}, {"IpAddress": {"ip": "10.1.0.0/16"}}, "no"),
+    ({"IpAddress": {"ip": "10.0.0.0/8"}}, {"NotIpAddress": {"ip": "192.168.0.0/16"}}, "yes"),
+    ({"Bool": {"b": "true"}}, {"Bool": {"b": "true"}}, "yes"),
+    ({"Bool": {"b": "true"}}, {"BoolIfExists": {"b": "true"}}, "yes"),
+    (None, {"BoolIfExists": {"b": "true"}}, "no"),
+    ({"ArnLike": {"a": "arn:aws:iam::1:role/x*"}}, {"ArnLike": {"a": "arn:aws:iam::*:role/*"}}, "yes"),
+    # Multivalued keys: the set operators.
+    ({"ForAnyValue:StringLike": {"test:tags": "a*"}}, {"ForAnyValue:StringLike": {"test:tags": "a*"}}, "yes"),
+    (
+        {"ForAnyValue:StringLike": {"test:tags": "ab*"}},
+        {"ForAnyValue:StringLike": {"test:tags": "a*"}},
+        "yes",
+    ),
+    ({"ForAnyValue:StringLike": {"test:tags": "a*"}}, {"ForAllValues:StringLike": {"test:tags": "a*"}}, "no"),
+    ({"ForAllValues:StringLike": {"test:tags": "a*"}}, {"ForAnyValue:StringLike": {"test:tags": "a*"}}, "no"),
+    (
+        {"ForAllValues:StringLike": {"test:tags": "a*"}, "Null": {"test:tags": "false"}},
+        {"ForAnyValue:StringLike": {"test:tags": "a*"}},
+        "yes",
+    ),
+    (
+        {"ForAllValues:StringEquals": {"test:tags": "a"}},
+        {"ForAllValues:StringEquals": {"test:tags": ["a", "b"]}},
+        "yes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("required", "granted", "expected"), IMPLIED)
+def test_implied(required: Any, granted: Any, expected: str) -> None:
+    assert implied(clauses(required), clauses(granted), MV) == expected
+
+
+DISJOINT: list[tuple[Any, Any, str]] = [
+    (None, None, "no"),
+    ({"StringEquals": {"k": "a"}}, {"StringEquals": {"k": "b"}}, "yes"),
+    ({"StringEquals": {"k": "a"}}, {"StringNotEquals": {"k": "a"}}, "yes"),
+    ({"StringEquals": {"k": "a"}}, {"StringLike": {"k": "a*"}}, "no"),
+    ({"StringLike": {"k": "a*"}}, {"StringLike": {"k": "*b"}}, "no"),
+    ({"StringLike": {"k": "a*"}}, {"StringLike": {"k": "b*"}}, "yes"),
+    ({"StringEquals": {"k": "a"}}, {"Null": {"k": "true"}}, "yes"),
+    ({"NumericLessThan": {"n": "5"}}, {"NumericGreaterThanEquals": {"n": "5"}}, "yes"),
+    ({"NumericLessThan": {"n": "5"}}, {"NumericGreaterThan": {"n": "4"}}, "no"),
+    ({"IpAddress": {"ip": "10.0.0.0/8"}}, {"IpAddress": {"ip": "192.168.0.0/16"}}, "yes"),
+    ({"StringEquals": {"k": "a"}}, {"StringEquals": {"other": "b"}}, "no"),
+    ({"StringEquals": {"k": "a"}}, {"StringEquals": {"k": "${aws:username}"}}, "unknown"),
+    ({"StringEquals": {"k": "a"}}, {"StringEquals": {"k": "b", "j": "${aws:username}"}}, "yes"),
+]
+
+
+@pytest.mark.parametrize(("required", "granted", "expected"), DISJOINT)
+def test_disjoint(required: Any, granted: Any, expected: str) -> None:
+    assert disjoint(clauses(required), clauses(granted), MV) == expected
+
+
+def test_mixed_operator_families_on_one_key_are_undecidable_unless_a_candidate_works() -> None:
+    mixed = clauses({"NumericLessThan": {"k": "5"}, "StringLike": {"k": "x*"}})
+    with pytest.raises(Undecidable):
+        find_context(mixed, [], MV)
+    compatible = clauses({"NumericLessThan": {"k": "5"}, "StringNotEquals": {"k": "zzz"}})
+    context = find_context(compatible, [], MV)
+    assert context is not None and "k" in context
+
+
+def test_witness_contexts_satisfy_what_was_asked() -> None:
+    required = clauses(
+        {"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/cluster-api-provider-aws-*"}}
+    )
+    granted = clauses(
+        {"ForAllValues:StringLike": {"kms:ResourceAliases": "alias/cluster-api-provider-aws-*"}}
+    )
+    context = find_context(required, [Lit(granted[0], False)], MV)
+    assert context is not None
+    values = context["kms:ResourceAliases"]
+    assert isinstance(values, tuple) and len(values) == 2
+    # Check with the evaluator: the required condition holds, the granted one does not.
+    request = Request(
+        "kms:CreateGrant", "*", {k: list(v) if isinstance(v, tuple) else v for k, v in context.items()}
+    )
+    assert simulate(
+        [
+            doc(
+                allow(
+                    condition={
+                        "ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/cluster-api-provider-aws-*"}
+                    }
+                )
+            )
+        ],
+        request,
+    ).allowed
+    assert not simulate(
+        [
+            doc(
+                allow(
+                    condition={
+                        "ForAllValues:StringLike": {"kms:ResourceAliases": "alias/cluster-api-provider-aws-*"}
+                    }
+                )
+            )
+        ],
+        request,
+    ).allowed
+
+
+def test_unsatisfiable_required_conditions() -> None:
+    assert find_context(clauses({"StringEquals": {"k": "a"}, "StringNotEquals": {"k": "a"}}), [], MV) is None
+    assert (
+        find_context(clauses({"NumericLessThan": {"n": "1"}, "NumericGreaterThan": {"n": "2"}}), [], MV)
+        is None
+    )
