@@ -40,6 +40,11 @@ TERMINAL_READY_REASONS = (
     "NotPermitted",
     "OperatorCredentialsUnavailable",
     "RequiredPolicyInvalid",
+    "RoleNotFound",
+    "AssumeRoleRejected",
+    "InvalidExternalID",
+    "InvalidRequiredPolicy",
+    "PolicyConfigMapNotFound",
 )
 
 #: Samples that follow the operator's status contract (kstatus-compatible). The other two show what

@@ -20,6 +20,12 @@ local TERMINAL_READY_REASONS = {
   NotPermitted = true,
   OperatorCredentialsUnavailable = true,
   RequiredPolicyInvalid = true,
+  -- Further reasons of awsip.verification for checks that only a person can fix.
+  RoleNotFound = true,
+  AssumeRoleRejected = true,
+  InvalidExternalID = true,
+  InvalidRequiredPolicy = true,
+  PolicyConfigMapNotFound = true,
 }
 
 local function describe(condition, fallback)
