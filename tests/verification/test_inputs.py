@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.verification import InputNotFoundError, ProviderRef
+from awsip.verification.inputs import InvalidInputError, decode_policy_json, resolve_external_id
+from tests.verification.fakes import FakeInputs
+
+ROLE = "arn:aws:iam::123456789012:role/capa"
+REF = ProviderRef("team-a", "prod")
+
+
+def spec(**fields: object) -> AWSInfrastructureProviderSpec:
+    return AWSInfrastructureProviderSpec.model_validate({"roleARN": ROLE, **fields})
+
+
+def test_external_id_from_the_spec_or_none() -> None:
+    assert resolve_external_id(REF, spec(externalID="from-spec"), FakeInputs()) == "from-spec"
+    assert resolve_external_id(REF, spec(), FakeInputs()) is None
+
+
+def test_external_id_from_a_secret_in_the_providers_namespace() -> None:
+    inputs = FakeInputs(secrets={("team-a", "aws", "externalID"): "from-secret\n"})
+    ref = {"externalIDSecretRef": {"name": "aws", "key": "externalID"}}
+    assert resolve_external_id(REF, spec(**ref), inputs) == "from-secret"
+    assert inputs.reads == [("secret", "team-a", "aws", "externalID")]
+    with pytest.raises(InputNotFoundError):
+        resolve_external_id(ProviderRef("team-b", "prod"), spec(**ref), inputs)
+
+
+def test_an_invalid_external_id_in_a_secret_is_reported_without_its_value() -> None:
+    inputs = FakeInputs(secrets={("team-a", "aws", "externalID"): "has spaces in it"})
+    with pytest.raises(InvalidInputError) as raised:
+        resolve_external_id(REF, spec(externalIDSecretRef={"name": "aws", "key": "externalID"}), inputs)
+    assert "has spaces" not in str(raised.value)
+    assert "Secret team-a/aws" in str(raised.value)
+
+
+def test_policy_json_plain_or_url_encoded() -> None:
+    assert decode_policy_json('{"Version": "2012-10-17"}') == {"Version": "2012-10-17"}
+    assert decode_policy_json("%7B%22Version%22%3A%222012-10-17%22%7D") == {"Version": "2012-10-17"}
+    with pytest.raises(ValueError):
+        decode_policy_json("[1]")
