@@ -29,6 +29,7 @@ from tests.delivery.support import (
     render,
     restricted_violations,
     template,
+    tool,
     workload,
 )
 
@@ -503,3 +504,8 @@ def test_helm_test_hook_checks_the_installation(default_docs: list[Doc]) -> None
         "WATCH_NAMESPACES": "team-a team-b"
     }
     assert not by_kind(render("tests.enabled=false"), "Pod")
+
+
+def test_a_missing_tool_fails_with_how_to_fetch_it() -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"run `make tools`"):
+        tool("no-such-tool")

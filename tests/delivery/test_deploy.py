@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import kubernetes_validate
+import pytest
 import yaml
 
 from tests.delivery.support import (
@@ -97,3 +98,11 @@ def test_kustomize_builds_the_same_objects() -> None:
 
 def test_render_script_check_mode_passes() -> None:
     assert render_deploy.main(["--check"]) == 0
+
+
+def test_render_script_without_helm_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELM", "/nonexistent/helm")
+    assert render_deploy.main(["--check"]) == 2
+    assert "run `make tools`" in capsys.readouterr().err
