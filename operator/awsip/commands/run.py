@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+from typing import Any, TextIO
 
 import kopf
 
@@ -98,9 +98,10 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
     )
 
 
-def configure_logs(args: argparse.Namespace) -> None:
+def configure_logs(args: argparse.Namespace, *, stream: TextIO | None = None) -> None:
+    """Logging as ``awsip run`` sets it up (the e2e tests capture the same thing in ``stream``)."""
     debug = args.verbose or args.debug
-    configure_logging(args.log_format, logging.DEBUG if debug else logging.INFO)
+    configure_logging(args.log_format, logging.DEBUG if debug else logging.INFO, stream=stream)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if args.debug else logging.WARNING)
     if not args.debug:

@@ -34,6 +34,23 @@ RUNTIME_KEY = "awsip_runtime"
 METRICS_KEY = "awsip_metrics_server"
 
 
+class QuietWatchHandler(logging.Filter):
+    """Kopf logs "Handler 'watched' succeeded." at INFO for every watch event of every provider
+    (every status patch makes one); keep that line for debug logging only."""
+
+    MESSAGE = "Handler 'watched' succeeded."
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        return record.getMessage() != self.MESSAGE
+
+
+_kopf_objects = logging.getLogger("kopf.objects")
+if not any(isinstance(f, QuietWatchHandler) for f in _kopf_objects.filters):
+    _kopf_objects.addFilter(QuietWatchHandler())
+
+
 def config_of(memo: Any) -> OperatorConfig:
     config = memo.get(CONFIG_KEY) if memo is not None else None
     return config if isinstance(config, OperatorConfig) else OperatorConfig()
@@ -106,7 +123,7 @@ async def resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     runtime_of(memo).observe(body)
 
 
-@kopf.on.event(*RESOURCE)
+@kopf.on.event(*RESOURCE, id="watched")
 async def watched(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     runtime = runtime_of(memo)
     if event["type"] == "DELETED":

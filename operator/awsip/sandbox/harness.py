@@ -44,6 +44,9 @@ SANDBOX_OPERATOR_CONFIG = OperatorConfig(
 )
 
 
+EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.server", "aiohttp.access", "aiohttp.web")
+
+
 class SandboxTimeoutError(AssertionError):
     pass
 
@@ -63,6 +66,11 @@ class Sandbox:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> Sandbox:
+        # The emulators run in this process and log into the same root logger as the operator;
+        # moto's debug lines dump whole AWS requests (External IDs included). They are not the
+        # operator's output: keep them to warnings.
+        for name in EMULATOR_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.moto.start()
         host, port = self.moto.endpoint.removeprefix("http://").rsplit(":", 1)
