@@ -10,11 +10,14 @@ One :class:`AwsServices` lives as long as the operator. It holds
 - the managed-policy document cache, the per-operation call counters and the global rate limiter,
   hooked into every client through botocore's event system,
 - the operator's own identity (GetCallerIdentity, called once).
+
+Logging is left alone: at DEBUG botocore logs request parameters (AssumeRole's ExternalId) and
+response bodies (temporary credentials); :func:`awsip.observability.configure_logging` masks
+them, and nothing in awsip.aws or awsip.verification logs a secret of its own.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -52,18 +55,6 @@ def botocore_config(
         max_pool_connections=max_pool_connections,
         user_agent_extra=USER_AGENT,
     )
-
-
-def quiet_botocore_debug_logs() -> None:
-    """Keep botocore's DEBUG records (request parameters, response bodies) out of the logs.
-
-    At DEBUG, botocore logs every request's parameters, AssumeRole's ``ExternalId`` among them, and
-    every response body, temporary credentials among them. The ``botocore`` logger is raised to
-    INFO unless it was set to a level of its own already.
-    """
-    logger = logging.getLogger("botocore")
-    if logger.level == logging.NOTSET or logger.level < logging.INFO:
-        logger.setLevel(logging.INFO)
 
 
 class AwsServices:
@@ -104,7 +95,6 @@ class AwsServices:
 
         ``calls_per_second`` <= 0 switches the rate limit off.
         """
-        quiet_botocore_debug_logs()
         return cls(
             boto3.session.Session(),
             config=botocore_config(

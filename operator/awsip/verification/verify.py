@@ -87,7 +87,17 @@ def verify(
                 True,
             )
         )
-    return run.redacted(result)
+    result = run.redacted(result)
+    log.debug(
+        "verified %s: RoleAssumed=%s PermissionsVerified=%s TrustPolicySecure=%s transient=%s%s",
+        ref,
+        result.role_assumed.reason,
+        result.permissions.reason if result.permissions else "-",
+        result.trust.reason if result.trust else "-",
+        result.transient,
+        "".join(f"; {note}" for note in result.notes),
+    )
+    return result
 
 
 @dataclass(frozen=True)
