@@ -146,8 +146,7 @@ class KubernetesInputs:
     Missing objects or keys, and references to other namespaces, raise ``error(message)``
     (``awsip.verification.InputNotFoundError``); an API server that cannot answer now (5xx,
     timeouts, connection errors) raises ``unavailable(message)`` (``InputUnavailableError``),
-    which the verification reports as transient. Secret values are reported to ``on_secret`` (the
-    log redaction) before they are returned. A value read from a Secret is stripped of surrounding
+    which the verification reports as transient. A value read from a Secret is stripped of surrounding
     whitespace: External IDs contain none, and ``kubectl create secret --from-file`` keeps a
     trailing newline.
     """
@@ -159,13 +158,11 @@ class KubernetesInputs:
         *,
         error: InputErrorFactory,
         unavailable: InputErrorFactory,
-        on_secret: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._namespace = namespace
         self._error = error
         self._unavailable = unavailable
-        self._on_secret = on_secret
 
     def _check_namespace(self, namespace: str, kind: str, name: str) -> None:
         if namespace != self._namespace:
@@ -210,8 +207,6 @@ class KubernetesInputs:
             raise self._error(f'key "{key}" of Secret "{name}" is not UTF-8 text') from None
         if not value:
             raise self._error(f'key "{key}" of Secret "{name}" in namespace "{namespace}" is empty')
-        if self._on_secret is not None:
-            self._on_secret(value)
         return value
 
     def configmap_value(self, namespace: str, name: str, key: str) -> str:

@@ -61,6 +61,8 @@ logger = logging.getLogger("awsip.controller")
 
 #: Longest uninterrupted sleep; the due time is recomputed after it (clock jumps, safety net).
 MAX_SLEEP_SECONDS: Final = 600.0
+#: How long to wait for the watch to deliver our own status patch (then trust the events again).
+EXPECTED_VERSION_TIMEOUT: Final = 10.0
 EVENT_COMPONENT: Final = "awsip"
 REPORTING_CONTROLLER: Final = "awsip.io/operator"
 
@@ -86,6 +88,9 @@ class Provider:
     failures: int = 0
     retry_at: datetime | None = None
     verifying: bool = False
+    #: resourceVersion of our last status patch: watch events before it carry an older status.
+    expected_version: str | None = None
+    expected_until: float = 0.0
     task: asyncio.Task[None] | None = None
 
     @property
@@ -116,13 +121,11 @@ class Runtime:
         backend: Backend,
         kube: KubeClient,
         clock: Callable[[], datetime] = utcnow,
-        on_secret: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.backend = backend
         self.kube = kube
         self.clock = clock
-        self.on_secret = on_secret
         self.providers: dict[str, Provider] = {}
         self._aws_pool = concurrent.futures.ThreadPoolExecutor(config.workers, thread_name_prefix="awsip-aws")
         self._kube_pool = concurrent.futures.ThreadPoolExecutor(
@@ -142,7 +145,6 @@ class Runtime:
         if metadata.get("deletionTimestamp"):
             self.forget(raw)
             return
-        self._note_secrets(raw)
         key = provider_key(raw)
         provider = self.providers.get(key)
         if provider is None:
@@ -154,6 +156,14 @@ class Runtime:
                 self._run(provider), name=f"awsip provider {provider.namespace}/{provider.name}"
             )
         else:
+            if provider.expected_version is not None:
+                if (
+                    metadata.get("resourceVersion") == provider.expected_version
+                    or time.monotonic() > provider.expected_until
+                ):
+                    provider.expected_version = None
+                else:  # an event from before our last status patch: keep the status we wrote
+                    raw["status"] = provider.body.get("status")
             provider.body = raw
         if requested:
             provider.requested_spec = statuses.fingerprint(raw.get("spec"))
@@ -292,7 +302,6 @@ class Runtime:
                 provider.namespace,
                 error=self.backend.input_error,
                 unavailable=self.backend.unavailable_error,
-                on_secret=self.on_secret,
             )
             with provider_context(provider.namespace, provider.name):
                 context = contextvars.copy_context()
@@ -364,12 +373,16 @@ class Runtime:
         if not patch:
             return True
         try:
-            await self._kube_call(self.kube.patch_status, provider.namespace, provider.name, patch)
+            stored = await self._kube_call(self.kube.patch_status, provider.namespace, provider.name, patch)
         except NotFoundError:
             self.forget(provider.body)
             return False
-        # Until the watch brings the object back, the status we wrote is the one we know.
+        # Until the watch brings our patch back, the status we wrote is the one we know; events
+        # still under way from before it must not put an older status back (see observe()).
         provider.body["status"] = copy.deepcopy(new)
+        version = (stored.get("metadata") or {}).get("resourceVersion")
+        provider.expected_version = str(version) if version else None
+        provider.expected_until = time.monotonic() + EXPECTED_VERSION_TIMEOUT
         return True
 
     async def _post_event(self, provider: Provider, event: ReadyEvent) -> None:
@@ -409,13 +422,6 @@ class Runtime:
 
     async def _kube_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._kube_pool, functools.partial(fn, *args))
-
-    def _note_secrets(self, body: Mapping[str, Any]) -> None:
-        spec = body.get("spec")
-        if self.on_secret is not None and isinstance(spec, Mapping):
-            external_id = spec.get("externalID")
-            if isinstance(external_id, str) and external_id:
-                self.on_secret(external_id)
 
 
 def _ready_status(value: Any) -> Any:
