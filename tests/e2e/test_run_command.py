@@ -1,0 +1,69 @@
+"""``awsip run`` as a process, as the container runs it, against the emulators."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from awsip.observability.scrape import sample_key, scrape
+from awsip.sandbox import scenarios
+from awsip.sandbox.harness import Sandbox
+from tests.e2e.support import has_verdict, provider
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_awsip_run_serves_providers_health_metrics_and_json_logs(tmp_path: Path) -> None:
+    with Sandbox(tmp_path) as world:
+        assert world.operator_user is not None
+        scenarios.seed_roles(world.iam(), world.operator_user.arn, [scenarios.PRODUCTION])
+        world.enable_aws_auth()
+        liveness, metrics = free_port(), free_port()
+        command = [
+            sys.executable, "-m", "awsip", "run", "--all-namespaces", "--standalone", "--log-format=json",
+            f"--liveness=http://127.0.0.1:{liveness}/healthz", f"--metrics-port={metrics}",
+            "--workers=2", "--aws-calls-per-second=20",
+        ]  # fmt: skip
+        # The AWS credentials and endpoint are in this process's environment (set by the Sandbox).
+        env = {**os.environ, "KUBECONFIG": str(world.kubeconfig)}
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            namespace = "run-command"
+            world.client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            spec = {"roleARN": scenarios.PRODUCTION.arn, "externalID": scenarios.PRODUCTION.external_id}
+            world.client.apply(provider(namespace, "via-awsip-run", spec))
+            world.wait_for_provider(namespace, "via-awsip-run", has_verdict("True", "Verified"), timeout=60)
+
+            with urllib.request.urlopen(f"http://127.0.0.1:{liveness}/healthz", timeout=10) as response:
+                health = json.loads(response.read())
+            assert health["providers"]["providers"] == 1
+            samples = scrape(metrics)
+            assert samples[sample_key("awsip_verifications_total", result="ready", reason="Verified")] >= 1
+            assert samples[sample_key("awsip_providers", ready="True")] >= 1
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 0, stderr[-3000:]
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert lines, stderr[-3000:]
+    about = [line for line in lines if line.get("name") == "via-awsip-run"]
+    assert about and all(line.get("namespace") == "run-command" for line in about)
+    assert scenarios.PRODUCTION.external_id not in stderr  # (the scan of the e2e session checks the rest)
