@@ -99,3 +99,14 @@ def test_role_not_found_and_read_failures_say_what_to_allow() -> None:
     assert re.search(
         r"Allow iam:GetRole, .*iam:GetRolePolicy on arn:aws:iam::111122223333:role/capa-manager", text
     )
+
+
+def test_the_operator_is_offered_as_a_reader_only_in_its_own_account() -> None:
+    same = CallerIdentity("111122223333", "arn:aws:iam::111122223333:user/op")
+    text = messages.cannot_read_trust_policy(role_arn=ROLE, operator=same, error=DENIED)
+    assert "to the role itself or the operator's identity arn:aws:iam::111122223333:user/op" in text
+    text = messages.cannot_read_trust_policy(role_arn=ROLE, operator=IRSA, error=DENIED)
+    assert (
+        "to the role itself (the operator, in account 444455556666, cannot read IAM in account 111122223333)"
+        in text
+    )

@@ -400,3 +400,25 @@ def test_a_hundred_providers_sharing_a_policy_fetch_its_document_once(sandbox: S
     assert calls["iam:GetPolicy"] == 100
     assert calls["sts:AssumeRole"] == 100
     assert (aws.policy_cache.hits, aws.policy_cache.misses) == (99, 1)
+
+
+def test_the_operator_does_not_read_iam_of_another_account(sandbox: Sandbox) -> None:
+    own_account_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::123456789012:role/*"},
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+        ],
+    }
+    operator = create_operator_user(sandbox.iam, "own-account-operator", policy=own_account_only)
+    # A role of the same name in the operator's account must not be mistaken for the provider's.
+    create_provider_role(sandbox.iam, "capa", trusted_principal_arn=operator.arn)
+    for name, value in operator.environment(sandbox.endpoint).items():
+        sandbox.monkeypatch.setenv(name, value)
+    sandbox.auth()
+    aws = sandbox.services()
+    result = verify(REF, spec("arn:aws:iam::999999999999:role/capa"), aws=aws, inputs=FakeInputs())
+    assert conditions(result)["RoleAssumed"] == ("False", "AccessDenied")
+    assert conditions(result)["TrustPolicySecure"] == ("Unknown", "NotVerified")
+    assert result.trust is not None and "cannot read roles of account 999999999999" in result.trust.message
+    assert set(aws.counter.calls()) == {"sts:GetCallerIdentity", "sts:AssumeRole"}

@@ -121,7 +121,7 @@ def test_simulate_denied_to_everyone(sandbox: Sandbox) -> None:
     assert (result.permissions.status, result.permissions.reason) == ("Unknown", "CannotSimulate")
     assert not result.transient
     assert (
-        "Allow it to the operator's identity arn:aws:iam::123456789012:user/awsip-operator"
+        "Allow it to the role itself or the operator's identity arn:aws:iam::123456789012:user/awsip-operator"
         in result.permissions.message
     )
 

@@ -194,22 +194,32 @@ READ_PERMISSIONS = (
 )
 
 
+def _readers(role_arn: str, operator: CallerIdentity) -> str:
+    """Who may be allowed IAM reads of the role: the operator only in the role's own account."""
+    account = role_arn.split(":")[4]
+    if operator.account == account:
+        return f"the role itself or {_operator_name(operator)}"
+    return (
+        f"the role itself (the operator, in account {operator.account}, cannot read IAM in account {account})"
+    )
+
+
 def cannot_read_policies(
     *, role_arn: str, denied: Sequence[str], simulate_denied: bool, operator: CallerIdentity
 ) -> str:
     what = ", ".join(denied) if denied else "the role's policies"
     simulate = " and iam:SimulatePrincipalPolicy was denied too" if simulate_denied else ""
     return cap(
-        f"The role's policies could not be read ({what} denied to both the role's session and the operator){simulate}. "
-        f"Allow {READ_PERMISSIONS} on {role_arn} and its policies to the role or to {_operator_name(operator)}, "
-        "or allow iam:SimulatePrincipalPolicy and use spec.verification.method Simulate."
+        f"The role's policies could not be read ({what} denied){simulate}. "
+        f"Allow {READ_PERMISSIONS} on {role_arn} and its policies to {_readers(role_arn, operator)}, "
+        "or allow iam:SimulatePrincipalPolicy on the role and use spec.verification.method Simulate."
     )
 
 
 def cannot_simulate(*, role_arn: str, operator: CallerIdentity, error: ClassifiedError) -> str:
     return cap(
-        f"iam:SimulatePrincipalPolicy on {role_arn} was denied to both the role's session and the operator"
-        f"{_aws_said(error)}. Allow it to {_operator_name(operator)}, or use spec.verification.method Local or Auto."
+        f"iam:SimulatePrincipalPolicy on {role_arn} was denied{_aws_said(error)}. "
+        f"Allow it to {_readers(role_arn, operator)}, or use spec.verification.method Local or Auto."
     )
 
 
@@ -220,7 +230,7 @@ def unsupported_role_policy(*, policy: str, detail: str) -> str:
 def cannot_read_trust_policy(*, role_arn: str, operator: CallerIdentity, error: ClassifiedError) -> str:
     return cap(
         f"The trust policy of {role_arn} could not be read (iam:GetRole{_aws_said(error)}). "
-        f"Allow iam:GetRole on the role to the role itself or to {_operator_name(operator)}."
+        f"Allow iam:GetRole on the role to {_readers(role_arn, operator)}."
     )
 
 

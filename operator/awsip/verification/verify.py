@@ -221,7 +221,16 @@ class _Verification:
         session_iam = None
         if assumed is not None:
             session_iam = self.aws.temporary_client("iam", self.region, assumed.credentials)
-        reader = FallbackReader(session_iam, self.aws.operator_client("iam", self.region))
+        # The operator's identity reads IAM in its own account only.
+        same_account = operator.account == self.spec.account_id
+        operator_iam = self.aws.operator_client("iam", self.region) if same_account else None
+        if session_iam is None and operator_iam is None:
+            because = (
+                f"the role was not assumed, and the operator (account {operator.account}) cannot read "
+                f"roles of account {self.spec.account_id}"
+            )
+            return self.result(role_check, trust=_not_verified(because), permissions=_not_verified(because))
+        reader = FallbackReader(session_iam, operator_iam)
 
         try:
             role = reader.call("iam:GetRole", lambda client: iam.get_role(client, self.spec.role_name))
