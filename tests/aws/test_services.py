@@ -93,12 +93,15 @@ def test_principal_arn_of_an_assumed_role_session_is_its_role() -> None:
 
 def test_every_http_request_takes_a_token_and_the_operator_identity_is_asked_once(sandbox: Sandbox) -> None:
     aws = sandbox.services(calls_per_second=1000)
+    waits: list[float] = []
+    aws.rate_limit_observer = waits.append
     identity = aws.operator_identity("us-east-1")
     assert identity.arn == sandbox.operator.arn
     assert aws.operator_identity("us-east-1") is identity
     aws.operator_client("iam", "us-east-1").list_roles()
     assert aws.counter.calls() == {"sts:GetCallerIdentity": 1, "iam:ListRoles": 1}
     assert aws.rate_limiter is not None and aws.rate_limiter.acquired == 2
+    assert waits == [0.0, 0.0]
 
 
 def test_the_rate_limit_holds_across_threads(sandbox: Sandbox) -> None:

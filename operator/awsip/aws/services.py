@@ -76,7 +76,10 @@ class AwsServices:
         self.policy_cache: PolicyDocumentCache[Any] = policy_cache or PolicyDocumentCache()
         self.session_tags = session_tags
         self.simulator_factory = simulator_factory
+        self.rate_limit_observer: Callable[[float], None] | None = None
+        """Called with the seconds each AWS request waited for the rate limit (for metrics)."""
         self._lock = threading.Lock()
+        self._identity_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
         self._identity: CallerIdentity | None = None
         self._install_hooks()
@@ -135,11 +138,10 @@ class AwsServices:
 
     def operator_identity(self, region: str) -> CallerIdentity:
         """The operator's own identity (GetCallerIdentity once; raises botocore errors until it works)."""
-        identity = self._identity
-        if identity is None:
-            identity = get_caller_identity(self.operator_client("sts", region))
-            self._identity = identity
-        return identity
+        with self._identity_lock:
+            if self._identity is None:
+                self._identity = get_caller_identity(self.operator_client("sts", region))
+            return self._identity
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -164,7 +166,10 @@ class AwsServices:
 
     def _rate_limit(self, **_: Any) -> None:
         assert self.rate_limiter is not None
-        self.rate_limiter.acquire()
+        waited = self.rate_limiter.acquire()
+        observer = self.rate_limit_observer
+        if observer is not None:
+            observer(waited)
 
 
 def _operation(event_name: str) -> str:
