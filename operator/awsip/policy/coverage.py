@@ -98,6 +98,19 @@ def _multivalued(documents: Sequence[PolicyDocument]) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _absent_variables(st: CompiledStatement) -> list[Lit]:
+    """Literals for "the statement's variables have no value" (and the keys they compare are present).
+
+    Then its Resource variables match nothing in an Allow and anything in a Deny, and its conditions
+    with variables fail in an Allow and hold in a Deny.
+    """
+    lits = [Lit(null_clause(name)) for name in _variable_names(st)]
+    for compiled in st.clauses:
+        if compiled.clause.opaque:
+            lits.append(Lit(null_clause(compiled.clause.key_name, absent=False)))
+    return lits
+
+
 def _variable_names(st: CompiledStatement) -> list[str]:
     names: dict[str, str] = {}
     for pattern in st.variable_patterns:
@@ -348,7 +361,7 @@ class _Cell:
         if disjoint(self.conditions, clauses, self.mv) == "yes":
             return None  # never in the same contexts
         plain = [Lit(c) for c in clauses if not c.opaque]
-        absent = [Lit(null_clause(name)) for name in _variable_names(st)]
+        absent = _absent_variables(st)
         attempts = [plain + absent] + ([plain] if absent else [])
         for lits in attempts:
             try:
@@ -453,7 +466,6 @@ def _falsifiers(st: CompiledStatement) -> list[tuple[bool, list[Lit]]]:
     options: list[tuple[bool, list[Lit]]] = [
         (False, [Lit(c.clause, False)]) for c in st.clauses if not c.clause.opaque
     ]
-    names = _variable_names(st)
-    if names:
-        options.append((True, [Lit(null_clause(name)) for name in names]))
+    if _variable_names(st):
+        options.append((True, _absent_variables(st)))
     return options

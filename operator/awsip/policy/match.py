@@ -8,6 +8,9 @@ widen an Allow:
   pattern or a condition with one makes the statement not apply.
 - Deny: in a ``Resource`` pattern the unresolved variable matches like ``*``; a ``NotResource``
   pattern with one excludes nothing; a condition with one holds.
+
+A condition whose own key is absent is decided by the absent-key rules first (``IfExists``, set
+operators, negation): the variable only matters when there are values to compare.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ class CompiledClause:
         clause = self.clause
         raw = context.get(self.key)
         values = None if raw is None else ((raw,) if isinstance(raw, str) else raw)
-        if clause.family is Family.NULL or self.predicate is not None:
+        if values is None or clause.family is Family.NULL or self.predicate is not None:
             return holds(clause, values, self.predicate)
         resolved = []
         lookup = lookup_in(context)
