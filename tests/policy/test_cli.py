@@ -1,0 +1,295 @@
+"""``awsip policy check | simulate | print``: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from awsip.cli import main
+from awsip.profiles import load_profile, management_policy, trust_policy
+
+from .helpers import FIXTURES, MANAGED
+
+
+def write(tmp_path: Path, name: str, document: Any) -> str:
+    path = tmp_path / name
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return str(path)
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_covered_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["policy", "check", "--policy", str(MANAGED / "AdministratorAccess.json")], capsys)
+    assert code == 0
+    assert "covered: all 107 required actions are allowed" in out
+
+
+def test_check_missing_exits_1_with_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "policy",
+            "check",
+            "--policy",
+            str(MANAGED / "AdministratorAccess.json"),
+            str(FIXTURES / "deny-eks.json"),
+        ],
+        capsys,
+    )
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("capa-minimal: NOT covered: 23 of 107 required actions missing")
+    assert lines[1].split() == ["STATUS", "ACTION", "RESOURCE", "REASON"]
+    assert any("eks:CreateCluster" in line and 'denied by statement "DenyEKS"' in line for line in lines)
+    assert any(line.strip().startswith("e.g. eks:CreateCluster on arn:") for line in lines)
+
+
+def test_check_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "policy",
+            "check",
+            "--policy",
+            str(MANAGED / "PowerUserAccess.json"),
+            "--output",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 1
+    data = json.loads(out)
+    assert data["format"] == "awsip.policy.coverage/v1"
+    assert data["covered"] is False
+    assert data["required"] == "capa-minimal"
+    assert data["missing_actions"] == 4 and data["unknown"] == []
+    first = data["missing"][0]
+    assert set(first) == {"action", "resource", "statement", "status", "reason", "witness"}
+    assert set(first["witness"]) == {"action", "resource", "context"}
+
+
+def test_check_with_boundary_and_required_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    required = write(
+        tmp_path,
+        "required.json",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "eks:*", "Resource": "*"}]},
+    )
+    code, out, _ = run(
+        [
+            "policy",
+            "check",
+            "--policy",
+            str(MANAGED / "AdministratorAccess.json"),
+            "--boundary",
+            str(FIXTURES / "boundary-without-eks.json"),
+            "--required",
+            required,
+            "--output",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 1
+    data = json.loads(out)
+    assert data["boundary"].endswith("boundary-without-eks.json")
+    assert data["missing"][0]["reason"].startswith("not allowed by the permissions boundary")
+
+
+def test_check_reads_url_encoded_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    encoded = write(tmp_path, "encoded.txt", quote(json.dumps(load_profile("capa-minimal")), safe=""))
+    code, _, _ = run(["policy", "check", "--policy", encoded], capsys)
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"Statement": [{"Effect": "Permit", "Action": "*", "Resource": "*"}]}', "field 'Effect'"),
+    ],
+)
+def test_check_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = write(tmp_path, "bad.json", content)
+    code, out, err = run(["policy", "check", "--policy", path], capsys)
+    assert code == 2
+    assert out == ""
+    assert message in err and "bad.json" in err
+
+
+def test_check_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["policy", "check", "--policy", str(tmp_path / "nope.json")], capsys)
+    assert code == 2
+    assert "cannot read" in err
+
+
+def test_check_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["policy", "check", "--policy", str(MANAGED / "AdministratorAccess.json"), "--profile", "nope"])
+    assert info.value.code == 2
+
+
+def test_simulate_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    base = [
+        "policy",
+        "simulate",
+        "--policy",
+        str(MANAGED / "AdministratorAccess.json"),
+        str(FIXTURES / "deny-eks.json"),
+    ]
+    code, out, _ = run([*base, "--action", "ec2:RunInstances", "--resource", "*"], capsys)
+    assert code == 0
+    assert out.startswith("Allowed: allowed by statement #0 of policy")
+    code, out, _ = run(
+        [
+            *base,
+            "--action",
+            "eks:CreateCluster",
+            "--resource",
+            "arn:aws:eks:eu-west-1:1:cluster/c",
+            "--output",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 1
+    data = json.loads(out)
+    assert data["decision"] == "ExplicitDeny"
+    assert data["statements"][0]["sid"] == "DenyEKS"
+
+
+def test_simulate_context_keys_and_multivalued_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    profile_path = ["--policy", str(MANAGED / "AmazonEC2FullAccess.json")]
+    code, out, _ = run(
+        [
+            "policy",
+            "simulate",
+            *profile_path,
+            "--action",
+            "iam:CreateServiceLinkedRole",
+            "--resource",
+            "*",
+            "--context",
+            "iam:AWSServiceName=spot.amazonaws.com",
+        ],
+        capsys,
+    )
+    assert code == 0, out
+    code, out, _ = run(
+        [
+            "policy",
+            "simulate",
+            *profile_path,
+            "--action",
+            "iam:CreateServiceLinkedRole",
+            "--resource",
+            "*",
+            "--context",
+            "iam:AWSServiceName=eks.amazonaws.com",
+            "--context",
+            "iam:AWSServiceName=x",
+            "--output",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 1
+    assert json.loads(out)["request"]["context"] == {"iam:AWSServiceName": ["eks.amazonaws.com", "x"]}
+
+
+def test_simulate_bad_context_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        [
+            "policy",
+            "simulate",
+            "--policy",
+            str(MANAGED / "AdministratorAccess.json"),
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "*",
+            "--context",
+            "novalue",
+        ],
+        capsys,
+    )
+    assert code == 2 and "KEY=VALUE" in err
+
+
+def test_print_permissions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["policy", "print"], capsys)
+    assert code == 0
+    assert json.loads(out) == load_profile("capa-minimal")
+    code, out, _ = run(["policy", "print", "--partition", "aws-cn"], capsys)
+    printed = json.dumps(json.loads(out))
+    assert "arn:aws:" not in printed and "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy" in printed
+
+
+def test_print_trust_and_management(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "policy",
+            "print",
+            "--kind",
+            "trust",
+            "--account",
+            "111122223333",
+            "--external-id",
+            "abc",
+            "--session-tags",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert json.loads(out) == trust_policy("111122223333", external_id="abc", session_tags=True)
+    code, out, _ = run(
+        [
+            "policy",
+            "print",
+            "--kind",
+            "management",
+            "--account",
+            "444455556666",
+            "--role-name",
+            "capa",
+            "--partition",
+            "aws-us-gov",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert json.loads(out) == management_policy("444455556666", "capa", partition="aws-us-gov")
+
+
+def test_print_namespace_restricts_the_trust_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "policy",
+            "print",
+            "--kind",
+            "trust",
+            "--account",
+            "111122223333",
+            "--external-id",
+            "--namespace",
+            "team-a",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert json.loads(out) == trust_policy("111122223333", external_id="<EXTERNAL_ID>", namespace="team-a")
+
+
+def test_print_requires_the_accounts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["policy", "print", "--kind", "trust"], capsys)
+    assert code == 2 and "--account" in err
+    code, _, err = run(["policy", "print", "--kind", "management", "--account", "1"], capsys)
+    assert code == 2 and "--role-name" in err
