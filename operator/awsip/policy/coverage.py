@@ -48,6 +48,7 @@ from awsip.policy.solver import (
     find_context,
     implied,
     null_clause,
+    required_context,
     search_contexts,
 )
 from awsip.policy.wildcard import Glob, Literal, Undecided, cells, compile_glob, find_string
@@ -57,10 +58,28 @@ _reports: OrderedDict[Hashable, CoverageReport] = OrderedDict()
 _outcomes: OrderedDict[Hashable, _Outcome] = OrderedDict()
 
 
-def clear_caches() -> None:
-    """Forget memoized reports and per-statement outcomes (the benchmark measures cold checks)."""
+def clear_caches(*, results_only: bool = False) -> None:
+    """Forget what the engine remembers (the benchmark uses this to measure cold checks).
+
+    ``results_only``: forget memoized reports and per-statement outcomes, keep compiled patterns,
+    automata and condition-solver answers. Compiled matchers live on each PolicyDocument.
+    """
     _reports.clear()
     _outcomes.clear()
+    if results_only:
+        return
+    from awsip.policy import conditions, solver, wildcard
+
+    for cached in (
+        wildcard.compile_glob,
+        wildcard.nfa,
+        conditions.predicate,
+        solver.clause_predicate,
+        solver.required_context,
+        solver.implied,
+        solver.disjoint,
+    ):
+        cached.cache_clear()
 
 
 def _remember(cache: OrderedDict[Hashable, object], key: Hashable, value: object, size: int) -> None:
@@ -123,7 +142,7 @@ def _variable_names(st: CompiledStatement) -> list[str]:
 
 
 def _clauses(st: CompiledStatement) -> tuple[Clause, ...]:
-    return tuple(c.clause for c in st.clauses)
+    return st.conditions
 
 
 def _star(pattern: Pattern) -> Glob:
@@ -279,7 +298,7 @@ class _Cell:
                 return _Outcome("Unknown", f"the required policy's {deny.ref.label} is a conditional Deny")
             self.req.append(Literal(deny.static_globs, deny.resources_negated))
         try:
-            context = find_context(self.conditions, [], self.mv)
+            context = required_context(self.conditions, self.mv)
         except Undecidable as exc:
             return _Outcome("Unknown", f"cannot decide the required conditions: {exc}")
         if context is None:

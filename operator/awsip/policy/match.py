@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from awsip.policy.conditions import AnyPredicate, holds, predicate
 from awsip.policy.model import Clause, Family, Pattern, PolicyDocument, Statement, StatementRef
@@ -85,7 +86,7 @@ class CompiledStatement:
     deny: bool
     actions_negated: bool
     exact: dict[str, frozenset[str]]  # service -> action names (lower case) without wildcards
-    wild: dict[str, re.Pattern[str]]  # service -> one regex over names with wildcards
+    wild: dict[str, tuple[str, ...]]  # service -> names with wildcards (lower case)
     generic: tuple[Glob, ...]  # patterns whose service part has wildcards (e.g. "*")
     resources_negated: bool
     any_resource: bool  # Resource "*"
@@ -93,9 +94,13 @@ class CompiledStatement:
     variable_patterns: tuple[Pattern, ...]
     clauses: tuple[CompiledClause, ...]
     key: tuple[str, int, str, bool] = field(init=False)
+    opaque: bool = field(init=False)  # depends on other context keys through policy variables
+    conditions: tuple[Clause, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.key = (self.ref.policy, self.ref.index, self.statement.fingerprint, self.ref.boundary)
+        self.opaque = bool(self.variable_patterns) or any(c.clause.opaque for c in self.clauses)
+        self.conditions = tuple(c.clause for c in self.clauses)
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -109,15 +114,19 @@ class CompiledStatement:
     def matches_action(self, action: str) -> bool:
         lower = action.lower()
         service, colon, name = lower.partition(":")
+        return self.matches_split(lower, service if colon else None, name)
+
+    def matches_split(self, lower: str, service: str | None, name: str) -> bool:
+        """matches_action for an action already lower-cased and split at its first ':'."""
         hit = False
-        if colon:
+        if service is not None:
             names = self.exact.get(service)
             if names is not None and name in names:
                 hit = True
             else:
-                regex = self.wild.get(service)
-                hit = regex is not None and regex.fullmatch(name) is not None
-        if not hit:
+                wild = self.wild.get(service)
+                hit = wild is not None and _names_regex(wild).fullmatch(name) is not None
+        if not hit and self.generic:
             hit = any(g.matches(lower) for g in self.generic)
         return hit != self.actions_negated
 
@@ -159,21 +168,24 @@ class CompiledStatement:
 
 
 def compile_statement(statement: Statement, policy: str, boundary: bool) -> CompiledStatement:
-    exact: dict[str, set[str]] = {}
+    exact_names: dict[str, set[str]] = {}
     wild_names: dict[str, list[str]] = {}
     generic: list[Glob] = []
     for pattern in statement.actions.patterns:
-        service, name = _split_action(pattern.text)
-        if service is None:
+        service, colon, name = pattern.text.lower().partition(":")
+        if not colon or "*" in service or "?" in service:
             generic.append(action_glob(pattern))
         elif "*" in name or "?" in name:
-            wild_names.setdefault(service, []).append(name)
+            if service in wild_names:
+                wild_names[service].append(name)
+            else:
+                wild_names[service] = [name]
+        elif service in exact_names:
+            exact_names[service].add(name)
         else:
-            exact.setdefault(service, set()).add(name)
-    wild = {}
-    for service, names in wild_names.items():
-        sources = [compile_glob(static(_name_pattern(n)) or (), True).regex.pattern for n in names]
-        wild[service] = re.compile("(?:" + "|".join(sources) + ")", re.DOTALL)
+            exact_names[service] = {name}
+    exact = {service: frozenset(names) for service, names in exact_names.items()}
+    wild = {service: tuple(names) for service, names in wild_names.items()}
     resources = statement.resources
     static_globs = []
     variable_patterns = []
@@ -193,7 +205,7 @@ def compile_statement(statement: Statement, policy: str, boundary: bool) -> Comp
         statement=statement,
         deny=deny,
         actions_negated=statement.actions.negated,
-        exact={s: frozenset(n) for s, n in exact.items()},
+        exact=exact,
         wild=wild,
         generic=tuple(generic),
         resources_negated=resources.negated,
@@ -204,10 +216,11 @@ def compile_statement(statement: Statement, policy: str, boundary: bool) -> Comp
     )
 
 
-def _name_pattern(name: str) -> Pattern:
-    from awsip.policy.patterns import tokenize
-
-    return tokenize(name, wildcards=True, variables=False)
+@lru_cache(maxsize=8192)
+def _names_regex(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One regular expression for action names with wildcards (compiled on first use)."""
+    sources = ["".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in n) for n in names]
+    return re.compile("(?:" + "|".join(sources) + ")", re.DOTALL)
 
 
 class CompiledPolicy:
@@ -243,9 +256,10 @@ class CompiledPolicy:
         """The statements whose Action/NotAction matches ``action`` (remembered per action)."""
         found = self._by_action.get(action)
         if found is None:
-            service, colon, _ = action.lower().partition(":")
-            candidates = self.candidates(service if colon else None)
-            found = tuple(st for st in candidates if st.matches_action(action))
+            lower = action.lower()
+            service, colon, name = lower.partition(":")
+            key = service if colon else None
+            found = tuple(st for st in self.candidates(key) if st.matches_split(lower, key, name))
             if len(self._by_action) < 65536:
                 self._by_action[action] = found
         return found
@@ -263,4 +277,4 @@ def service_of(action: str) -> str | None:
 
 
 def is_opaque(st: CompiledStatement) -> bool:
-    return bool(st.variable_patterns) or any(c.clause.opaque for c in st.clauses)
+    return st.opaque

@@ -20,6 +20,8 @@ _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 def tokenize(text: str, *, wildcards: bool, variables: bool) -> Pattern:
     """Split pattern text into tokens. Raises ValueError for a malformed ``${...}``."""
+    if not (variables and "${" in text):
+        return Pattern(text=text, tokens=_plain_tokens(text, wildcards))
     tokens: list[Token] = []
 
     def literal(chunk: str) -> None:
@@ -57,6 +59,22 @@ def tokenize(text: str, *, wildcards: bool, variables: bool) -> Pattern:
             literal(char)
         i += 1
     return Pattern(text=text, tokens=tuple(tokens))
+
+
+_WILDCARDS = re.compile(r"(\*+|\?)")
+
+
+def _plain_tokens(text: str, wildcards: bool) -> tuple[Token, ...]:
+    """Tokens of text without variables (the common case, done by the regex engine)."""
+    if not wildcards or ("*" not in text and "?" not in text):
+        return (text,) if text else ()
+    out: list[Token] = []
+    for i, piece in enumerate(_WILDCARDS.split(text)):
+        if i % 2:
+            out.append(Wild.QMARK if piece == "?" else Wild.STAR)
+        elif piece:
+            out.append(piece)
+    return tuple(out)
 
 
 def _closing_brace(text: str, start: int) -> int:

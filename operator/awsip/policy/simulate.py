@@ -18,11 +18,9 @@ def _applying(
 ) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
     allows: list[CompiledStatement] = []
     denies: list[CompiledStatement] = []
-    service, colon, _ = action.lower().partition(":")
-    key = service if colon else None
     for policy in compiled:
-        for st in policy.candidates(key):
-            if st.applies(action, resource, context):
+        for st in policy.matching_action(action):
+            if st.matches_resource(resource, context) and st.conditions_hold(context):
                 (denies if st.deny else allows).append(st)
     return allows, denies
 

@@ -275,6 +275,12 @@ def find_context(
     return context
 
 
+@lru_cache(maxsize=8192)
+def required_context(required: tuple[Clause, ...], multivalued: frozenset[str]) -> Context | None:
+    """A context satisfying ``required`` (None if there is none); cached, do not modify it."""
+    return find_context(required, (), multivalued)
+
+
 Relation = str  # "yes", "no", "unknown"
 
 

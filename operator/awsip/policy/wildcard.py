@@ -19,7 +19,7 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from awsip.policy.model import Wild
 
@@ -41,9 +41,13 @@ class Glob:
     text: str
     atoms: tuple[tuple[int, str], ...]
     ignore_case: bool
-    regex: re.Pattern[str] = field(repr=False)
+    source: str = field(repr=False)  # regular expression, compiled on first use
     literal: str | None  # the pattern's only string when it has no wildcards
     universal: bool  # matches every string
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.source, re.DOTALL)
 
     def matches(self, value: str) -> bool:
         if self.ignore_case:
@@ -95,7 +99,7 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
         text=text,
         atoms=tuple(collapsed),
         ignore_case=ignore_case,
-        regex=re.compile("".join(regex), re.DOTALL),
+        source="".join(regex),
         literal=literal,
         universal=len(collapsed) == 1 and collapsed[0][0] == STAR,
     )
@@ -253,6 +257,13 @@ def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, pr
     """
     if not literals:
         return ""
+    for literal in literals:
+        if literal.positive and all(g.literal is not None and not g.ignore_case for g in literal.globs):
+            # A finite language (literal strings): test its strings, no automaton needed.
+            members = sorted(
+                {g.literal for g in literal.globs if g.literal is not None}, key=lambda m: (len(m), m)
+            )
+            return next((m for m in members if all(lit.contains(m) for lit in literals)), None)
     automata = [nfa(lit.globs) for lit in literals]
     polarity = [lit.positive for lit in literals]
     alphabet = _alphabet(automata, prefer)
