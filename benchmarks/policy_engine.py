@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from awsip.policy import PolicyDocument, Request, check_coverage, clear_caches, parse_policy, simulate
@@ -122,13 +123,21 @@ def main() -> int:
     print(f"coverage check, memoized:            {memo_ms * 1e3:8.2f} us")
     worst_us = 0.0
     for label, request in requests.items():
-        cold_us = median(lambda r=request: cold_simulate(r), 30) * 1e6
-        warm_us = median(lambda r=request: warm_simulate(r), 25) * 1e6
+        cold_us = median(partial(cold_simulate, request), 30) * 1e6
+        warm_us = median(partial(warm_simulate, request), 25) * 1e6
         worst_us = max(worst_us, warm_us)
         print(f"simulate {label + ',':<40} cold {cold_us:8.1f} us, warm {warm_us:6.1f} us")
-    ok = warm_ms <= COVERAGE_TARGET_MS and cold_ms <= COVERAGE_TARGET_MS and worst_us <= SIMULATE_TARGET_US
     print()
-    print("targets met (coverage cold and warm, simulate warm)" if ok else "TARGETS MISSED")
+
+    def verdict(value: float, target: float) -> str:
+        return "met" if value <= target else "MISSED"
+
+    print(
+        f"coverage <= {COVERAGE_TARGET_MS} ms: warm {verdict(warm_ms, COVERAGE_TARGET_MS)}, "
+        f"cold {verdict(cold_ms, COVERAGE_TARGET_MS)}; "
+        f"simulate <= {SIMULATE_TARGET_US} us: warm {verdict(worst_us, SIMULATE_TARGET_US)} "
+        "(cold simulate includes compiling the 10 documents' matchers once)"
+    )
     return 0
 
 
