@@ -433,3 +433,26 @@ def test_witness_request_is_a_plain_request() -> None:
     report = check_coverage(doc(allow("s3:GetObject", "*")), [])
     witness = report.missing[0].witness
     assert isinstance(witness, Request)
+
+
+def test_required_policy_with_a_deny_also_attached_as_granted() -> None:
+    required = doc(allow("ec2:Describe*", "*"), deny("ec2:DescribeImages", "*", sid="NoImages"), name="both")
+    assert check_coverage(required, [required]).covered
+    # The Deny, attached, still removes nothing the required policy grants.
+    assert check_coverage(required, [doc(allow("ec2:*", "*")), required]).covered
+    report = check_coverage(doc(allow("ec2:Describe*", "*")), [required])
+    assert not report.covered and report.missing[0].reason == 'denied by statement "NoImages" of policy both'
+
+
+def test_concurrent_checks_agree() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from awsip.policy import clear_caches
+
+    policies = [managed("PowerUserAccess"), fixture("deny-eks.json")]
+    clear_caches()
+    expected = check_coverage(seed(), policies).to_json()
+    clear_caches()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: check_coverage(seed(), policies).to_json(), range(8)))
+    assert all(result == expected for result in results)

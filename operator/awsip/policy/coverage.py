@@ -23,9 +23,11 @@ conditions. The answer for one (statement, action):
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from awsip.policy.match import (
     CompiledPolicy,
@@ -56,6 +58,7 @@ from awsip.policy.wildcard import Glob, Literal, Undecided, cells, compile_glob,
 _MEMO_SIZE = 1024
 _reports: OrderedDict[Hashable, CoverageReport] = OrderedDict()
 _outcomes: OrderedDict[Hashable, _Outcome] = OrderedDict()
+_lock = threading.Lock()  # the operator checks roles from a pool of threads
 
 
 def clear_caches(*, results_only: bool = False) -> None:
@@ -64,8 +67,9 @@ def clear_caches(*, results_only: bool = False) -> None:
     ``results_only``: forget memoized reports and per-statement outcomes, keep compiled patterns,
     automata and condition-solver answers. Compiled matchers live on each PolicyDocument.
     """
-    _reports.clear()
-    _outcomes.clear()
+    with _lock:
+        _reports.clear()
+        _outcomes.clear()
     if results_only:
         return
     from awsip.policy import conditions, solver, wildcard
@@ -82,10 +86,19 @@ def clear_caches(*, results_only: bool = False) -> None:
         cached.cache_clear()
 
 
-def _remember(cache: OrderedDict[Hashable, object], key: Hashable, value: object, size: int) -> None:
-    cache[key] = value
-    if len(cache) > size:
-        cache.popitem(last=False)
+def _recall(cache: OrderedDict[Hashable, Any], key: Hashable) -> Any:
+    with _lock:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+        return value
+
+
+def _remember(cache: OrderedDict[Hashable, Any], key: Hashable, value: object, size: int) -> None:
+    with _lock:
+        cache[key] = value
+        if len(cache) > size:
+            cache.popitem(last=False)
 
 
 def check_coverage(
@@ -93,12 +106,11 @@ def check_coverage(
 ) -> CoverageReport:
     """Coverage of every required (statement, action) by the identity policies and boundary."""
     key = (required.key, tuple(p.key for p in policies), None if boundary is None else boundary.key)
-    cached = _reports.get(key)
+    cached: CoverageReport | None = _recall(_reports, key)
     if cached is not None:
-        _reports.move_to_end(key)
         return cached.copy()
     report = _Checker(required, policies, boundary).run()
-    _remember(_reports, key, report, _MEMO_SIZE)  # type: ignore[arg-type]
+    _remember(_reports, key, report, _MEMO_SIZE)
     return report.copy()
 
 
@@ -206,16 +218,17 @@ class _Checker:
         if service is not None and ("*" in service or "?" in service):
             service = None
         required = rst.action_literal() if pattern is None else Literal((action_glob(pattern),), True)
-        candidates: list[CompiledStatement] = []
+        # Each candidate with its role: "identity", "boundary" or "required" (a required Deny).
+        candidates: list[tuple[str, CompiledStatement]] = []
         for policy in self.identity:
-            candidates += policy.candidates(service)
+            candidates += [("identity", st) for st in policy.candidates(service)]
         if self.bound is not None:
-            candidates += self.bound.candidates(service)
-        candidates += self.required_denies
+            candidates += [("boundary", st) for st in self.bound.candidates(service)]
+        candidates += [("required", st) for st in self.required_denies]
         try:
             found = cells(
                 [required],
-                [st.action_literal(service) for st in candidates],
+                [st.action_literal(service) for _, st in candidates],
                 prefer=pattern.text if pattern is not None else "abcdefghijklmnopqrstuvwxyz:",
             )
         except Undecided as exc:
@@ -224,10 +237,10 @@ class _Checker:
             return _Outcome("Covered", "the action pattern matches no action")
         unknown: list[str] = []
         for action, vector in sorted(found):
-            matched = [st for st, hit in zip(candidates, vector, strict=True) if hit]
-            identity = [st for st in matched if not st.ref.boundary and st not in self.required_denies]
-            bound = [st for st in matched if st.ref.boundary]
-            denies = [st for st in matched if st in self.required_denies]
+            matched = [pair for pair, hit in zip(candidates, vector, strict=True) if hit]
+            identity = [st for role, st in matched if role == "identity"]
+            bound = [st for role, st in matched if role == "boundary"]
+            denies = [st for role, st in matched if role == "required"]
             outcome = self._cell(rst, action, identity, bound, denies)
             if outcome.status == "NotCovered":
                 return outcome
@@ -254,10 +267,10 @@ class _Checker:
             tuple(st.key for st in denies),
             self.multivalued,
         )
-        outcome = _outcomes.get(key)
+        outcome: _Outcome | None = _recall(_outcomes, key)
         if outcome is None:
             outcome = _Cell(self, rst, action, identity, bound, denies).analyze()
-            _remember(_outcomes, key, outcome, 16 * _MEMO_SIZE)  # type: ignore[arg-type]
+            _remember(_outcomes, key, outcome, 16 * _MEMO_SIZE)
         if outcome.witness is not None and outcome.witness.action != action:
             # Same statements match: the same decision holds for this action.
             outcome = dataclasses.replace(
