@@ -456,3 +456,20 @@ def test_concurrent_checks_agree() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: check_coverage(seed(), policies).to_json(), range(8)))
     assert all(result == expected for result in results)
+
+
+def test_required_star_action_sees_denies_of_every_service() -> None:
+    granted = doc(allow("*", "*"), deny("eks:*", "*", sid="NoEKS"))
+    report = check_coverage(doc(allow("*", "*")), [granted])
+    assert not report.covered
+    witness = report.missing[0].witness
+    assert witness is not None and witness.action.lower().startswith("eks:")
+    assert report.missing[0].reason == 'denied by statement "NoEKS" of policy test-policy'
+    boundary = doc(allow("*", "*"), deny("iam:*", "*"), name="b")
+    report = check_coverage(doc(allow("*:Get*", "*")), [doc(allow("*", "*"))], boundary=boundary)
+    assert not report.covered
+    assert_sound(report, doc(allow("*:Get*", "*")), [doc(allow("*", "*"))], boundary)
+    required = doc(allow(None, "*", not_action="s3:*"))
+    report = check_coverage(required, [managed("ReadOnlyAccess"), managed("AmazonEC2FullAccess")])
+    assert not report.covered
+    assert_sound(report, required, [managed("ReadOnlyAccess"), managed("AmazonEC2FullAccess")])

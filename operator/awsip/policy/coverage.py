@@ -53,9 +53,19 @@ from awsip.policy.solver import (
     required_context,
     search_contexts,
 )
-from awsip.policy.wildcard import Glob, Literal, Undecided, cells, compile_glob, find_string
+from awsip.policy.wildcard import (
+    Glob,
+    Literal,
+    Undecided,
+    action_shape,
+    compile_glob,
+    find_string,
+    iter_cells,
+)
 
 _MEMO_SIZE = 1024
+_CELL_BUDGET = 20_000  # product states when splitting an action pattern into cells
+_WELL_FORMED_ACTION = Literal((action_shape(),))
 _reports: OrderedDict[Hashable, CoverageReport] = OrderedDict()
 _outcomes: OrderedDict[Hashable, _Outcome] = OrderedDict()
 _lock = threading.Lock()  # the operator checks roles from a pool of threads
@@ -219,36 +229,90 @@ class _Checker:
             service = None
         required = rst.action_literal() if pattern is None else Literal((action_glob(pattern),), True)
         # Each candidate with its role: "identity", "boundary" or "required" (a required Deny).
-        candidates: list[tuple[str, CompiledStatement]] = []
-        for policy in self.identity:
-            candidates += [("identity", st) for st in policy.candidates(service)]
+        # With a literal service only that service's statements (and generic ones) can match;
+        # otherwise ("*", "*:Get*", NotAction) every statement can.
+        identity = [st for policy in self.identity for st in policy.statements_for(service)]
+        candidates: list[tuple[str, CompiledStatement]] = [
+            ("identity", st) for st in self._relevant(rst, required, service, identity)
+        ]
         if self.bound is not None:
-            candidates += [("boundary", st) for st in self.bound.candidates(service)]
+            bound = self._relevant(rst, required, service, list(self.bound.statements_for(service)))
+            candidates += [("boundary", st) for st in bound]
         candidates += [("required", st) for st in self.required_denies]
-        try:
-            found = cells(
-                [required],
-                [st.action_literal(service) for _, st in candidates],
-                prefer=pattern.text if pattern is not None else "abcdefghijklmnopqrstuvwxyz:",
-            )
-        except Undecided as exc:
-            return _Outcome("Unknown", f"cannot enumerate the actions of the pattern: {exc}")
-        if not found:
-            return _Outcome("Covered", "the action pattern matches no action")
         unknown: list[str] = []
-        for action, vector in sorted(found):
-            matched = [pair for pair, hit in zip(candidates, vector, strict=True) if hit]
-            identity = [st for role, st in matched if role == "identity"]
-            bound = [st for role, st in matched if role == "boundary"]
-            denies = [st for role, st in matched if role == "required"]
-            outcome = self._cell(rst, action, identity, bound, denies)
-            if outcome.status == "NotCovered":
-                return outcome
-            if outcome.status == "Unknown":
-                unknown.append(f"{action}: {outcome.reason}")
+        count = 0
+        try:
+            # Actions are "service:name": the witness actions must look like one.
+            for action, vector in iter_cells(
+                [required, _WELL_FORMED_ACTION],
+                [st.action_literal(service) for _, st in candidates],
+                budget=_CELL_BUDGET,
+                prefer=(pattern.text if pattern is not None else "") + "abcdefghijklmnopqrstuvwxyz:",
+            ):
+                count += 1
+                matched = [pair for pair, hit in zip(candidates, vector, strict=True) if hit]
+                identity = [st for role, st in matched if role == "identity"]
+                bound = [st for role, st in matched if role == "boundary"]
+                denies = [st for role, st in matched if role == "required"]
+                outcome = self._cell(rst, action, identity, bound, denies)
+                if outcome.status == "NotCovered":
+                    return outcome
+                if outcome.status == "Unknown":
+                    unknown.append(f"{action}: {outcome.reason}")
+        except Undecided as exc:
+            unknown.append(f"cannot enumerate the actions of the pattern: {exc}")
         if unknown:
             return _Outcome("Unknown", "; ".join(unknown))
-        return _Outcome("Covered", f"allowed ({len(found)} groups of actions checked)")
+        if not count:
+            return _Outcome("Covered", "the action pattern matches no action")
+        return _Outcome("Covered", f"allowed ({count} groups of actions checked)")
+
+    def _relevant(
+        self,
+        rst: CompiledStatement,
+        required: Literal,
+        service: str | None,
+        statements: list[CompiledStatement],
+    ) -> list[CompiledStatement]:
+        """The statements worth tracking when splitting an action pattern into cells.
+
+        Every Deny is. If some Allow statements that apply to all of the required statement's
+        resources and contexts together match every required action, the other Allows cannot change
+        the answer and are left out: splitting by thousands of patterns (ReadOnlyAccess) is costly.
+        """
+        denies = [st for st in statements if st.deny]
+        strong = sorted(
+            (st for st in statements if not st.deny and self._applies_fully(rst, st)),
+            key=lambda st: len(st.statement.actions.patterns),
+        )
+        chosen: list[CompiledStatement] = []
+        try:
+            for st in strong:
+                chosen.append(st)
+                outside = [
+                    Literal(lit.globs, not lit.positive)
+                    for lit in (c.action_literal(service) for c in chosen)
+                ]
+                if find_string([required, _WELL_FORMED_ACTION, *outside], budget=_CELL_BUDGET) is None:
+                    return chosen + denies
+        except Undecided:
+            pass
+        return statements
+
+    def _applies_fully(self, rst: CompiledStatement, st: CompiledStatement) -> bool:
+        """Whether an Allow applies to every resource and context of the required statement."""
+        if st.opaque or implied(rst.conditions, st.conditions, self.multivalued) != "yes":
+            return False
+        if st.any_resource and not st.resources_negated:
+            return True
+        required = [Literal(rst.static_globs, not rst.resources_negated)]
+        outside = Literal(st.static_globs, st.resources_negated)
+        try:
+            return (
+                not rst.variable_patterns and find_string([*required, outside], budget=_CELL_BUDGET) is None
+            )
+        except Undecided:
+            return False
 
     def _cell(
         self,

@@ -242,7 +242,10 @@ class CompiledPolicy:
         self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
 
     def candidates(self, service: str | None) -> tuple[CompiledStatement, ...]:
-        """The statements that may match an action of ``service`` (in document order)."""
+        """The statements that may match an action of ``service`` (in document order).
+
+        ``service`` None stands for an action without ``:``: only generic patterns can match it.
+        """
         found = self._candidates.get(service)
         if found is None:
             chosen = set(self._generic)
@@ -251,6 +254,10 @@ class CompiledPolicy:
             found = tuple(sorted(chosen, key=lambda st: st.ref.index))
             self._candidates[service] = found
         return found
+
+    def statements_for(self, service: str | None) -> tuple[CompiledStatement, ...]:
+        """The statements that may match some action of ``service`` (None: of any service)."""
+        return self.statements if service is None else self.candidates(service)
 
     def matching_action(self, action: str) -> tuple[CompiledStatement, ...]:
         """The statements whose Action/NotAction matches ``action`` (remembered per action)."""

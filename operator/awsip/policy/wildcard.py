@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -103,6 +103,12 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
         literal=literal,
         universal=len(collapsed) == 1 and collapsed[0][0] == STAR,
     )
+
+
+def action_shape() -> Glob:
+    """The strings shaped like an action: "service:name", a non-empty service without ':'."""
+    atoms = ((ANY1_NC, ""), (STAR_NC, ""), (LIT, ":"), (ANY1, ""), (STAR, ""))
+    return Glob("service:name", atoms, True, "[^:][^:]*:..*", None, False)
 
 
 def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -> Glob:
@@ -315,47 +321,63 @@ def is_subset(inner: Sequence[Literal], outer: Sequence[Glob], *, budget: int = 
     return find_string([*inner, Literal(tuple(outer), False)], budget=budget) is None
 
 
-def cells(
+_UNIVERSAL: State = frozenset({-1})  # canonical state of an automaton that accepts every continuation
+
+
+def _canon(automaton: Nfa, state: State) -> State:
+    return _UNIVERSAL if state and automaton.universal(state) else state
+
+
+def _step(automaton: Nfa, state: State, char: str) -> State:
+    return state if state is _UNIVERSAL else _canon(automaton, automaton.step(state, char))
+
+
+def _accepts(automaton: Nfa, state: State) -> bool:
+    return state is _UNIVERSAL or automaton.accepts(state)
+
+
+def iter_cells(
     required: Sequence[Literal],
     tracked: Sequence[Literal],
     *,
     budget: int = DEFAULT_BUDGET,
     prefer: str = "",
-) -> list[tuple[str, tuple[bool, ...]]]:
+) -> Iterator[tuple[str, tuple[bool, ...]]]:
     """The distinct ways a string of ``required`` can belong to the ``tracked`` literals.
 
-    Returns one (witness string, membership vector) per reachable combination: every string of the
-    intersection of ``required`` belongs to the tracked literals as one of these vectors says.
+    Yields one (witness string, membership vector) per reachable combination, shortest witnesses
+    first: every string in the intersection of ``required`` belongs to the tracked literals as one
+    of the yielded vectors says. The caller may stop early. Raises :class:`Undecided` beyond
+    ``budget`` product states.
     """
     req_automata = [nfa(lit.globs) for lit in required]
     req_polarity = [lit.positive for lit in required]
     trk_automata = [nfa(lit.globs) for lit in tracked]
     trk_polarity = [lit.positive for lit in tracked]
-    alphabet = _alphabet(req_automata + trk_automata, prefer)
+    all_automata = req_automata + trk_automata
+    alphabet = _alphabet(all_automata, prefer)
     n = len(req_automata)
 
     def alive(states: tuple[State, ...]) -> bool:
-        for automaton, positive, state in zip(req_automata, req_polarity, states[:n], strict=True):
-            if positive and not state:
-                return False
-            if not positive and automaton.universal(state):
+        for positive, state in zip(req_polarity, states[:n], strict=True):
+            if (positive and not state) or (not positive and state is _UNIVERSAL):
                 return False
         return True
 
-    start = tuple(a.start for a in req_automata) + tuple(a.start for a in trk_automata)
-    found: dict[tuple[bool, ...], str] = {}
+    start = tuple(_canon(a, a.start) for a in all_automata)
     if not alive(start):
-        return []
+        return
+    seen: set[tuple[bool, ...]] = set()
     parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
-    all_automata = req_automata + trk_automata
     while queue:
         current = queue.popleft()
-        if all(a.accepts(s) == p for a, p, s in zip(req_automata, req_polarity, current[:n], strict=True)):
+        if all(_accepts(a, s) == p for a, p, s in zip(req_automata, req_polarity, current[:n], strict=True)):
             vector = tuple(
-                a.accepts(s) == p for a, p, s in zip(trk_automata, trk_polarity, current[n:], strict=True)
+                _accepts(a, s) == p for a, p, s in zip(trk_automata, trk_polarity, current[n:], strict=True)
             )
-            if vector not in found:
+            if vector not in seen:
+                seen.add(vector)
                 chars: list[str] = []
                 node: tuple[State, ...] | None = current
                 while node is not None:
@@ -364,13 +386,25 @@ def cells(
                         break
                     node, char = link
                     chars.append(char)
-                found[vector] = "".join(reversed(chars))
+                yield "".join(reversed(chars)), vector
+        if all(s is _UNIVERSAL or not s for s in current):
+            continue  # every automaton's answer is settled for all continuations
         for char in alphabet:
-            following = tuple(a.step(s, char) for a, s in zip(all_automata, current, strict=True))
+            following = tuple(_step(a, s, char) for a, s in zip(all_automata, current, strict=True))
             if following in parents or not alive(following):
                 continue
             parents[following] = (current, char)
             if len(parents) > budget:
                 raise Undecided(f"more than {budget} automaton states")
             queue.append(following)
-    return [(witness, vector) for vector, witness in found.items()]
+
+
+def cells(
+    required: Sequence[Literal],
+    tracked: Sequence[Literal],
+    *,
+    budget: int = DEFAULT_BUDGET,
+    prefer: str = "",
+) -> list[tuple[str, tuple[bool, ...]]]:
+    """All of :func:`iter_cells` as a list."""
+    return list(iter_cells(required, tracked, budget=budget, prefer=prefer))
