@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 ## sandbox: run the operator end to end on an embedded AWS + Kubernetes emulator (exits by itself)
 sandbox: $(STAMP)
-	$(VENV)/bin/awsip sandbox
+	$(VENV)/bin/awsip sandbox $(ARGS)
 
 ## test: lint, type-check and run the whole test suite
 test: $(STAMP) tools
