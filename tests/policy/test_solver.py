@@ -169,3 +169,20 @@ def test_unsatisfiable_required_conditions() -> None:
         find_context(clauses({"NumericLessThan": {"n": "1"}, "NumericGreaterThan": {"n": "2"}}), [], MV)
         is None
     )
+
+
+def test_numeric_and_date_operators_on_one_key_are_kept_apart() -> None:
+    block = {"DateGreaterThan": {"k": "2020-01-01T00:00:00Z"}, "NumericNotEquals": {"k": "5"}}
+    context = find_context(clauses(block), [], MV)
+    assert context is not None
+    assert simulate([doc(allow(condition=block))], Request("s3:GetObject", "*", dict(context))).allowed
+
+
+def test_date_witness_beyond_year_9999() -> None:
+    block = clauses({"DateGreaterThan": {"d": "9999-12-31T23:59:59Z"}})
+    context = find_context(block, [], MV)
+    assert context is not None
+    request = Request("s3:GetObject", "*", dict(context))
+    assert simulate(
+        [doc(allow(condition={"DateGreaterThan": {"d": "9999-12-31T23:59:59Z"}}))], request
+    ).allowed

@@ -126,22 +126,30 @@ def _string_candidates(items: Sequence[Item]) -> Iterable[str]:
     yield from ("example", "other-value")
 
 
+def _kind(pred: AnyPredicate) -> Family:
+    if isinstance(pred, StringPredicate):
+        return Family.STRING
+    if isinstance(pred, NumberPredicate):
+        return pred.family
+    return Family.IP
+
+
 def find_value(items: Sequence[Item]) -> str | None:
     """A non-empty string inside/outside each predicate as wanted; None if there is none."""
     if not items:
         return "example"
-    families = {type(pred) for pred, _, _ in items}
+    families = {_kind(pred) for pred, _, _ in items}
     if len(families) == 1:
         family = families.pop()
-        if family is StringPredicate:
+        if family is Family.STRING:
             return _find_string_value(items)
-        if family is NumberPredicate:
+        if family in (Family.NUMERIC, Family.DATE):
             return _find_number_value(items)
         return _find_address_value(items)
     # Mixed families on one key: each family alone must be satisfiable, then try candidates.
     candidates: list[str] = []
     for family in families:
-        part = [item for item in items if type(item[0]) is family]
+        part = [item for item in items if _kind(item[0]) is family]
         found = find_value(part)
         if found is None:
             return None

@@ -46,8 +46,12 @@ def parse_date(text: str) -> Decimal | None:
 
 
 def format_date(seconds: Decimal) -> str:
+    """ISO 8601 in UTC; epoch seconds for moments outside the years 1..9999."""
     micros = int((seconds * 1_000_000).to_integral_value())
-    moment = _EPOCH_START + timedelta(microseconds=micros)
+    try:
+        moment = _EPOCH_START + timedelta(microseconds=micros)
+    except OverflowError:
+        return str(int(seconds))
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
         text += f".{moment.microsecond:06d}"
