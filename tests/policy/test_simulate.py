@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from awsip.policy import Request, simulate
 
 from .helpers import allow, deny, doc, fixture, managed, seed
@@ -187,3 +189,14 @@ def test_decision_json() -> None:
         "boundary_allowed": None,
         "statements": [{"policy": "p", "index": 0, "sid": "S", "effect": "Allow", "boundary": False}],
     }
+
+
+def test_context_values_of_other_python_types() -> None:
+    policy = doc(
+        allow("s3:*", "*", condition={"Bool": {"aws:SecureTransport": "true"}, "NumericLessThan": {"n": "3"}})
+    )
+    context: dict[str, Any] = {"aws:SecureTransport": True, "n": 2}
+    assert simulate([policy], Request("s3:GetObject", "*", context)).allowed
+    assert simulate(
+        [doc(allow("s3:*", ("arn:aws:s3:::a", "arn:aws:s3:::b")))], Request("s3:GetObject", "arn:aws:s3:::b")
+    ).allowed

@@ -233,6 +233,13 @@ class StatementRef:
 ContextValue = str | list[str] | tuple[str, ...]
 
 
+def _text(value: object) -> str:
+    """A context value as IAM sees it: booleans as "true"/"false", numbers as their text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
 @dataclass(frozen=True)
 class Request:
     """One request: an action on a resource ARN with context keys (a list for a multivalued key).
@@ -252,13 +259,12 @@ class Request:
         """Lower-cased keys; lists as tuples; empty values dropped (an absent key)."""
         out: dict[str, str | tuple[str, ...]] = {}
         for name, value in self.context.items():
-            if isinstance(value, str):
-                if value != "":
-                    out[name.lower()] = value
-            else:
-                items = tuple(v for v in value if v != "")
+            if isinstance(value, list | tuple):
+                items = tuple(_text(v) for v in value if v != "")
                 if items:
                     out[name.lower()] = items
+            elif value != "":
+                out[name.lower()] = _text(value)
         return out
 
     def to_json(self) -> dict[str, object]:

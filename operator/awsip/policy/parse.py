@@ -55,6 +55,8 @@ def parse_policy(source: str | bytes | Mapping[str, Any], *, name: str = "") -> 
     body = raw["Statement"]
     if isinstance(body, Mapping):
         body = [body]
+    if isinstance(body, tuple):
+        body = list(body)
     if not isinstance(body, list):
         raise PolicyParseError(
             f"must be an object or a list of objects, got {_kind(body)}", policy=name, field="Statement"
@@ -201,7 +203,7 @@ def _element(
 
 
 def _strings(value: Any, fail: Any, field: str) -> list[str]:
-    items = value if isinstance(value, list) else [value]
+    items = list(value) if isinstance(value, list | tuple) else [value]
     if not items:
         raise fail("must not be an empty list", field)
     for entry in items:
@@ -274,7 +276,7 @@ def _split_operator(operator: str) -> tuple[Qualifier | None, str, bool]:
 
 
 def _condition_values(raw: Any, fail: Any, field: str) -> list[str]:
-    items = raw if isinstance(raw, list) else [raw]
+    items = list(raw) if isinstance(raw, list | tuple) else [raw]
     if not items:
         raise fail("must not be an empty list", field)
     out = []
