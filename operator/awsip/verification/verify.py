@@ -377,15 +377,15 @@ class _Verification:
                 ) from None
             raise _Stop(self.result(_transient("sts:GetCallerIdentity", classified))) from None
 
+    def _session_tags(self) -> dict[str, str] | None:
+        if not self.aws.session_tags:
+            return None
+        return {"awsip:namespace": self.ref.namespace, "awsip:name": self.ref.name}
+
     def _assume(
         self, operator: CallerIdentity, external_id: str | None
     ) -> tuple[Check, AssumedRole | None, CallerIdentity | None]:
         sts = self.aws.operator_client("sts", self.region)
-        tags = (
-            {"awsip:namespace": self.ref.namespace, "awsip:name": self.ref.name}
-            if self.aws.session_tags
-            else None
-        )
         try:
             assumed = assume_role(
                 sts,
@@ -393,7 +393,7 @@ class _Verification:
                 session_name=self.session_name,
                 duration_seconds=self.spec.duration_seconds,
                 external_id=external_id,
-                tags=tags,
+                tags=self._session_tags(),
             )
         except AwsError as error:
             classified = _classify(error)
@@ -434,18 +434,13 @@ class _Verification:
 
     def _probe_without_external_id(self) -> bool | None:
         """True if AssumeRole succeeds without the External ID; None if the probe was inconclusive."""
-        tags = (
-            {"awsip:namespace": self.ref.namespace, "awsip:name": self.ref.name}
-            if self.aws.session_tags
-            else None
-        )
         try:
             probe = assume_role(
                 self.aws.operator_client("sts", self.region),
                 role_arn=self.spec.role_arn,
                 session_name=self.session_name,
                 duration_seconds=900,
-                tags=tags,
+                tags=self._session_tags(),
             )
         except AwsError as error:
             return False if _classify(error).kind is ErrorKind.ACCESS_DENIED else None
