@@ -5,10 +5,17 @@ from __future__ import annotations
 import base64
 import json
 import os
+from urllib.parse import quote, quote_plus
 
 import pytest
 
-from awsip.observability.redaction import MASK, is_secret_key, redact
+from awsip.observability.redaction import (
+    MASK,
+    forget_remembered_secrets,
+    is_secret_key,
+    redact,
+    remember_secret,
+)
 
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 TEMP_ACCESS_KEY_ID = "ASIAQ3EGUYJ7ZLXK4T2B"
@@ -99,3 +106,36 @@ def test_secret_key_names() -> None:
         assert is_secret_key(key)
     for key in ("AccessKeyId", "RoleArn", "externalIDSecretRef", "name", "ExternalIdEnforced"):
         assert not is_secret_key(key)
+
+
+# --- URL-encoded documents, lists and remembered values (botocore's debug log of GetRole) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The trust policy as GetRole's raw response carries it.
+        "%7B%22Condition%22%3A%20%7B%22StringEquals%22%3A%20%7B%22sts%3AExternalId%22%3A%20%22TOPSECRET-1%22%7D%7D%7D",
+        "%22sts%3AExternalId%22%3A%20%5B%22other%22%2C%20%22TOPSECRET-1%22%5D",
+        "sts%3AExternalId%3DTOPSECRET-1&RoleArn=x",
+        '{"sts:ExternalId": ["other", "TOPSECRET-1"]}',
+        "{'ExternalId': ['TOPSECRET-1']}",
+    ],
+)
+def test_encoded_and_listed_external_ids_are_masked(text: str) -> None:
+    assert "TOPSECRET" not in redact(text)
+
+
+def test_remembered_values_are_masked_anywhere_also_url_encoded() -> None:
+    secret = "acme/prod=4f1d+2c9e"
+    try:
+        remember_secret(secret)
+        remember_secret("ab")  # too short to be masked everywhere
+        text = f"free text {secret} and {quote(secret, safe='')} and {quote_plus(secret)} ab"
+        masked = redact(text)
+        assert secret not in masked
+        assert quote(secret, safe="") not in masked and quote_plus(secret) not in masked
+        assert masked.endswith(" ab")
+    finally:
+        forget_remembered_secrets()
+    assert secret in redact(f"free text {secret}")

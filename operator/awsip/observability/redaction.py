@@ -12,6 +12,12 @@ output and ``%r`` of a response can carry them. Masked:
   session token (100+ base64 characters); a 40-character one right after a ``:`` is left
   alone, as ARN resources (``role/Path/Name``) follow a colon.
 
+* the same key-value forms URL-encoded, as IAM returns policy documents (botocore's debug log of
+  a GetRole response carries the trust policy, External ID included, as
+  ``%22sts%3AExternalId%22%3A%20%22...%22``), and lists of values after such a key;
+* every value registered with :func:`remember_secret` (the operator registers each External ID it
+  resolves), verbatim and URL-encoded, wherever it appears.
+
 Over-masking is accepted: a masked harmless value costs less than a leaked secret.
 """
 
@@ -19,7 +25,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from typing import Final
+from urllib.parse import quote, quote_plus
 
 MASK: Final = "***"
 
@@ -40,7 +49,22 @@ _KEY_VALUE = re.compile(
     r"(?P<key>(?<![A-Za-z0-9])(?:" + "|".join(_SECRET_KEY_NAMES) + r")(?![A-Za-z0-9_]))"
     r"(?P<sep>\\?[\"']?\s*(?:[:=]|>)\s*)"
     r"(?:(?P<quote>\\?[\"'])(?P<quoted>.*?)(?P=quote)"
-    rf"|(?P<bare>{_UNQUOTED}+(?:,{_UNQUOTED}+)*))",
+    rf"|(?P<bare>(?!\[){_UNQUOTED}+(?:,{_UNQUOTED}+)*))",
+    re.IGNORECASE,
+)
+#: ``"sts:ExternalId": ["a", "b"]``: every element of a list after a secret key.
+_KEY_LIST = re.compile(
+    r"(?P<key>(?<![A-Za-z0-9])(?:" + "|".join(_SECRET_KEY_NAMES) + r")(?![A-Za-z0-9_]))"
+    r"(?P<sep>\\?[\"']?\s*[:=]\s*)\[(?P<items>[^\]]*)\]",
+    re.IGNORECASE,
+)
+_ENC_QUOTE = r"(?:%22|%27|%5C%22)"
+_ENC_STOP = r"(?:%22|%27|%2C|%5D|%7D|%5C|&)"
+_URLENCODED_KEY_VALUE = re.compile(
+    r"(?P<key>(?:" + "|".join(_SECRET_KEY_NAMES) + r"))"
+    rf"(?P<sep>{_ENC_QUOTE}?(?:%20|\+)*(?:%3A|%3D)(?:%20|\+)*(?:%5B(?:%20|\+)*)?{_ENC_QUOTE}?)"
+    rf"(?P<value>(?:(?!{_ENC_STOP})[^\s\"'<>])+)"
+    rf"(?P<more>(?:{_ENC_QUOTE}?(?:%2C)(?:%20|\+)*{_ENC_QUOTE}?(?:(?!{_ENC_STOP})[^\s\"'<>])+)*)",
     re.IGNORECASE,
 )
 _SECRET_ACCESS_KEY = re.compile(r"(?<![A-Za-z0-9/+:])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -52,6 +76,51 @@ def _mask_key_value(match: re.Match[str]) -> str:
         quote = match.group("quote")
         return f"{match.group('key')}{match.group('sep')}{quote}{MASK}{quote}"
     return f"{match.group('key')}{match.group('sep')}{MASK}"
+
+
+def _mask_key_list(match: re.Match[str]) -> str:
+    return f"{match.group('key')}{match.group('sep')}[{MASK}]"
+
+
+def _mask_urlencoded(match: re.Match[str]) -> str:
+    return f"{match.group('key')}{match.group('sep')}{MASK}"
+
+
+_MAX_REMEMBERED = 10_000
+_MIN_REMEMBERED_LENGTH = 4
+_remembered: OrderedDict[str, None] = OrderedDict()
+_remembered_lock = threading.Lock()
+_remembered_pattern: re.Pattern[str] | None = None
+
+
+def remember_secret(value: str | None) -> None:
+    """Mask ``value`` (and its URL-encoded forms) in every later log record, wherever it appears.
+
+    Values shorter than 4 characters are not remembered: masking them everywhere would garble
+    the logs, and the key-value rules above still mask them where they are labelled.
+    """
+    global _remembered_pattern
+    if not value or len(value) < _MIN_REMEMBERED_LENGTH:
+        return
+    with _remembered_lock:
+        if value in _remembered:
+            _remembered.move_to_end(value)
+            return
+        _remembered[value] = None
+        while len(_remembered) > _MAX_REMEMBERED:
+            _remembered.popitem(last=False)
+        forms = {
+            form for secret in _remembered for form in (secret, quote(secret, safe=""), quote_plus(secret))
+        }
+        _remembered_pattern = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+
+
+def forget_remembered_secrets() -> None:
+    """Drop every remembered value (for tests)."""
+    global _remembered_pattern
+    with _remembered_lock:
+        _remembered.clear()
+        _remembered_pattern = None
 
 
 def _mask_access_key_id(match: re.Match[str]) -> str:
@@ -71,6 +140,11 @@ def is_secret_key(key: str) -> bool:
 
 def redact(text: str) -> str:
     """``text`` with credential-like substrings replaced by ``***`` (idempotent)."""
+    pattern = _remembered_pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    text = _URLENCODED_KEY_VALUE.sub(_mask_urlencoded, text)
+    text = _KEY_LIST.sub(_mask_key_list, text)
     text = _KEY_VALUE.sub(_mask_key_value, text)
     text = _ACCESS_KEY_ID.sub(_mask_access_key_id, text)
     text = _SESSION_TOKEN.sub(_mask_if_random, text)

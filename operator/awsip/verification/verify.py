@@ -39,6 +39,7 @@ from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_er
 from awsip.aws.redact import redact
 from awsip.aws.services import AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
+from awsip.observability.redaction import remember_secret
 from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, parse_policy
 from awsip.profiles import load_profile
 from awsip.trust import analyze_trust_policy
@@ -318,6 +319,8 @@ class _Verification:
             ) from None
         if external_id is not None:
             self._secrets.append(external_id)
+            # Defense in depth: mask it in every log line, including third-party debug output.
+            remember_secret(external_id)
         return external_id
 
     def _required_policy(self) -> tuple[_RequiredPolicy | None, Check | None]:
