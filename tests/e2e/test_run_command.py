@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -28,42 +27,44 @@ def free_port() -> int:
         return port
 
 
-def test_awsip_run_serves_providers_health_metrics_and_json_logs(tmp_path: Path) -> None:
-    with Sandbox(tmp_path) as world:
-        assert world.operator_user is not None
-        scenarios.seed_roles(world.iam(), world.operator_user.arn, [scenarios.PRODUCTION])
-        world.enable_aws_auth()
-        liveness, metrics = free_port(), free_port()
-        command = [
-            sys.executable, "-m", "awsip", "run", "--all-namespaces", "--standalone", "--log-format=json",
-            f"--liveness=http://127.0.0.1:{liveness}/healthz", f"--metrics-port={metrics}",
-            "--workers=2", "--aws-calls-per-second=20",
-        ]  # fmt: skip
-        # The AWS credentials and endpoint are in this process's environment (set by the Sandbox).
-        env = {**os.environ, "KUBECONFIG": str(world.kubeconfig)}
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            namespace = "run-command"
-            world.client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-            spec = {"roleARN": scenarios.PRODUCTION.arn, "externalID": scenarios.PRODUCTION.external_id}
-            world.client.apply(provider(namespace, "via-awsip-run", spec))
-            world.wait_for_provider(namespace, "via-awsip-run", has_verdict("True", "Verified"), timeout=60)
+def test_awsip_run_serves_providers_health_metrics_and_json_logs(sandbox: Sandbox) -> None:
+    # The session's world (moto is process-wide), with `awsip run` in place of the in-process operator.
+    sandbox.stop_operator()
+    namespace = "run-command"
+    liveness, metrics = free_port(), free_port()
+    command = [
+        sys.executable, "-m", "awsip", "run", f"--namespace={namespace}", "--standalone", "--log-format=json",
+        f"--liveness=http://127.0.0.1:{liveness}/healthz", f"--metrics-port={metrics}",
+        "--workers=2", "--aws-calls-per-second=20",
+    ]  # fmt: skip
+    # The AWS credentials and endpoint are in this process's environment (set by the Sandbox).
+    env = {**os.environ, "KUBECONFIG": str(sandbox.kubeconfig)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    failure: BaseException | None = None
+    try:
+        sandbox.client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        spec = {"roleARN": scenarios.PRODUCTION.arn, "externalID": scenarios.PRODUCTION.external_id}
+        sandbox.client.apply(provider(namespace, "via-awsip-run", spec))
+        sandbox.wait_for_provider(namespace, "via-awsip-run", has_verdict("True", "Verified"), timeout=60)
 
-            with urllib.request.urlopen(f"http://127.0.0.1:{liveness}/healthz", timeout=10) as response:
-                health = json.loads(response.read())
-            assert health["providers"]["providers"] == 1
-            samples = scrape(metrics)
-            assert samples[sample_key("awsip_verifications_total", result="ready", reason="Verified")] >= 1
-            assert samples[sample_key("awsip_providers", ready="True")] >= 1
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = process.communicate(timeout=60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{liveness}/healthz", timeout=10) as response:
+            health = json.loads(response.read())
+        assert health["providers"]["providers"] == 1  # only its namespace
+        samples = scrape(metrics)
+        assert samples[sample_key("awsip_verifications_total", result="ready", reason="Verified")] >= 1
+        assert samples[sample_key("awsip_providers", ready="True")] == 1
+    except BaseException as exc:
+        failure = exc
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        sandbox.start_operator()
+    if failure is not None:
+        raise AssertionError(f"{failure}\n--- awsip run's log ---\n{stderr[-5000:]}") from failure
 
     assert process.returncode == 0, stderr[-3000:]
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert lines, stderr[-3000:]
     about = [line for line in lines if line.get("name") == "via-awsip-run"]
-    assert about and all(line.get("namespace") == "run-command" for line in about)
-    assert scenarios.PRODUCTION.external_id not in stderr  # (the scan of the e2e session checks the rest)
+    assert about and all(line.get("namespace") == namespace for line in about)
+    assert scenarios.PRODUCTION.external_id not in stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -23,6 +24,8 @@ class OperatorConfig:
     #: Prometheus metrics on 0.0.0.0:PORT/metrics; 0 = off.
     metrics_port: int = 0
     metrics_address: str = "0.0.0.0"
+    #: The tenancy rules: "NAMESPACE/NAME" of a ConfigMap with the key rules.yaml; None: no rules.
+    tenancy_configmap: str | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -33,3 +36,18 @@ class OperatorConfig:
             raise ValueError("retry_base_seconds must be positive and at most retry_max_seconds")
         if not 0 <= self.metrics_port <= 65535:
             raise ValueError("metrics_port must be a TCP port (0 = off)")
+        if self.tenancy_configmap is not None:
+            split_namespaced_name(self.tenancy_configmap)
+
+
+#: A DNS-1123 label (namespaces) and subdomain (ConfigMap names), as the API server checks them.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def split_namespaced_name(text: str) -> tuple[str, str]:
+    """``"NAMESPACE/NAME"`` -> ``(namespace, name)``; ValueError when it is not one."""
+    namespace, slash, name = text.partition("/")
+    if not slash or not _DNS_LABEL.fullmatch(namespace) or not _DNS_SUBDOMAIN.fullmatch(name):
+        raise ValueError(f"expected NAMESPACE/NAME of a ConfigMap, not {text[:300]!r}")
+    return namespace, name

@@ -7,8 +7,8 @@ independent of the others.
 - create / update of ``spec`` (status patches never trigger it) / resume: track the provider; a
   new or changed spec is verified right away, a resumed one when it is due;
 - every watch event: keep the provider's latest state; ``DELETED`` drops it (no finalizers);
-- startup / cleanup: settings, runtime, metrics; login: the same credentials for Kopf and for the
-  operator's own API client.
+- startup / cleanup: settings, runtime (and the watch of the tenancy rules), metrics; login: the
+  same credentials for Kopf and for the operator's own API client.
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ async def startup(
     if not isinstance(backend, Backend):
         backend = default_backend(config)
     client = kube.KubeClient(kube.load_configuration(config.kubeconfig))
-    memo[RUNTIME_KEY] = Runtime(config=config, backend=backend, kube=client)
+    runtime = Runtime(config=config, backend=backend, kube=client)
+    memo[RUNTIME_KEY] = runtime
+    runtime.start()
     if config.metrics_port:
         server = metrics.start_metrics_server(config.metrics_port, config.metrics_address)
         memo[METRICS_KEY] = server
@@ -106,6 +108,12 @@ def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
 @kopf.on.probe(id="providers")
 def probe(memo: kopf.Memo, **_: Any) -> dict[str, int]:
     return runtime_of(memo).summary()
+
+
+@kopf.on.probe(id="tenancy")
+def tenancy_probe(memo: kopf.Memo, **_: Any) -> dict[str, Any]:
+    tenancy = runtime_of(memo).tenancy
+    return tenancy.summary() if tenancy is not None else {"configMap": None}
 
 
 @kopf.on.create(*RESOURCE)

@@ -6,7 +6,9 @@ API goes through one :class:`KubeClient` built from the same credentials:
 - status patches (JSON merge patch on the ``status`` subresource),
 - Events (``v1/events``, one per change of ``Ready``),
 - reading the Secret that holds an External ID and the ConfigMap that holds a required policy
-  (:class:`KubernetesInputs`, the ``ProviderInputs`` of :func:`awsip.verification.verify`).
+  (:class:`KubernetesInputs`, the ``ProviderInputs`` of :func:`awsip.verification.verify`);
+- the tenancy rules: listing and watching their one ConfigMap, reading namespaces' labels
+  (:mod:`awsip.controller.tenancy`).
 
 The calls block; the runtime runs them in a small thread pool of their own, never in the pool of
 the AWS verifications, so that a slow AWS never delays a status patch.
@@ -16,15 +18,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import kopf
 import kubernetes.client
 import kubernetes.config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
 
 from awsip.api import constants
 
@@ -135,6 +139,82 @@ class KubeClient:
             raise
         data = json.loads(response.data).get("data") or {}
         return {str(key): str(value) for key, value in data.items()}
+
+    # -- tenancy (awsip.controller.tenancy) ------------------------------------------------------
+
+    def list_configmap(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]:
+        """One ConfigMap (or None) and the list's resourceVersion, to watch from.
+
+        A list with the field selector ``metadata.name=NAME`` rather than a get: RBAC authorizes
+        it by ``resourceNames``, like the watch that follows, and it answers "none" without a 404.
+        """
+        response: Any = self._core.list_namespaced_config_map(
+            namespace,
+            field_selector=f"metadata.name={name}",
+            _request_timeout=REQUEST_TIMEOUT,
+            _preload_content=False,
+        )
+        payload = json.loads(response.data)
+        items = [
+            item
+            for item in payload.get("items") or []
+            if isinstance(item, dict) and (item.get("metadata") or {}).get("name") == name
+        ]
+        version = (payload.get("metadata") or {}).get("resourceVersion")
+        return (items[0] if items else None), (str(version) if version else None)
+
+    def watch_configmap(
+        self, namespace: str, name: str, *, resource_version: str | None, timeout_seconds: int
+    ) -> WatchStream:
+        """Watch one ConfigMap (blocking): the events as the API server sends them."""
+        response = self._core.list_namespaced_config_map(
+            namespace,
+            field_selector=f"metadata.name={name}",
+            watch=True,
+            resource_version=resource_version or None,
+            timeout_seconds=timeout_seconds,
+            allow_watch_bookmarks=True,
+            _request_timeout=(REQUEST_TIMEOUT[0], timeout_seconds + 30),
+            _preload_content=False,
+        )
+        return WatchStream(response)
+
+    def namespace_labels(self, name: str) -> dict[str, str]:
+        """The labels of a Namespace; NotFoundError if it does not exist."""
+        try:
+            response: Any = self._core.read_namespace(
+                name, _request_timeout=REQUEST_TIMEOUT, _preload_content=False
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"namespace {name} not found") from None
+            raise
+        labels = (json.loads(response.data).get("metadata") or {}).get("labels") or {}
+        return {str(key): str(value) for key, value in labels.items()}
+
+
+class WatchStream:
+    """The events of one watch request, as dicts; :meth:`close` (from any thread) ends it."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for line in iter_resp_lines(self._response):  # type: ignore[no-untyped-call]
+            if line.strip():
+                event = json.loads(line)
+                if isinstance(event, dict):
+                    yield event
+
+    def close(self) -> None:
+        # shutdown() wakes a read blocked in another thread (urllib3 2.3+); close() alone may not.
+        shutdown = getattr(self._response, "shutdown", None)
+        with contextlib.suppress(Exception):
+            if callable(shutdown):
+                shutdown()
+        with contextlib.suppress(Exception):
+            self._response.release_conn()
+            self._response.close()
 
 
 InputErrorFactory = Callable[[str], Exception]

@@ -6,6 +6,9 @@ Kopf's handlers (:mod:`awsip.controller.handlers`) only tell the runtime what th
 1. sleep until the provider is due (:func:`awsip.controller.scheduling.next_due`), or until it
    is woken by a new event of the object (a spec change, an edited status);
 2. parse the spec (an invalid one becomes ``Stalled``/``InvalidSpec`` and waits for a new spec);
+   with ``--tenancy-configmap``, ask the tenancy rules (:mod:`awsip.controller.tenancy`) on every
+   turn of the loop: a provider they refuse gets ``Stalled``/``NotPermitted``, no AWS call, and
+   waits; a change of the rules wakes every provider, so that it applies at once;
 3. when a new generation starts, patch the ``Reconciling`` status;
 4. run the blocking :func:`verify` in the AWS worker pool (``--workers`` threads);
 5. build the new status and patch what changed: when the verdict did not change that is only
@@ -28,6 +31,7 @@ other providers or Kopf.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import contextvars
@@ -51,9 +55,10 @@ from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.kube import KubeClient, KubernetesInputs, NotFoundError
 from awsip.controller.statuses import ReadyEvent
+from awsip.controller.tenancy import TenancyGate, TenancyUnavailable
 from awsip.observability import metrics
 from awsip.observability.logging import provider_context, provider_logger
-from awsip.status import format_time
+from awsip.status import NOT_PERMITTED, format_time, not_permitted_status
 
 T = TypeVar("T")
 
@@ -65,6 +70,9 @@ MAX_SLEEP_SECONDS: Final = 600.0
 EXPECTED_VERSION_TIMEOUT: Final = 10.0
 EVENT_COMPONENT: Final = "awsip"
 REPORTING_CONTROLLER: Final = "awsip.io/operator"
+#: How often a provider refused by the tenancy rules is asked about again (its namespace's labels
+#: may have changed); a change of the rules or of the spec asks at once.
+TENANCY_RECHECK_SECONDS: Final = 60.0
 
 
 def utcnow() -> datetime:
@@ -82,15 +90,20 @@ class Provider:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     #: Fingerprint of a spec that must be verified (set by the create/update handlers).
     requested_spec: str | None = None
-    #: Fingerprint of the spec this process last verified (or found invalid).
+    #: Fingerprint of the spec this process last started to verify (or found invalid); a failed
+    #: attempt counts, so that its retry waits for the backoff rather than for nothing.
     verified_spec: str | None = None
     invalid: bool = False
     failures: int = 0
     retry_at: datetime | None = None
+    #: The last tenancy decision (None: none made yet, or no tenancy rules configured).
+    permitted: bool | None = None
     verifying: bool = False
     #: resourceVersion of our last status patch: watch events before it carry an older status.
     expected_version: str | None = None
     expected_until: float = 0.0
+    #: resourceVersions of the last watch events, in arrival order.
+    seen_versions: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=32))
     task: asyncio.Task[None] | None = None
 
     @property
@@ -133,6 +146,20 @@ class Runtime:
         )
         self._closed = False
         self._instance = os.environ.get("POD_NAME") or os.uname().nodename
+        self.tenancy: TenancyGate | None = None
+        if config.tenancy_configmap is not None:
+            self.tenancy = TenancyGate(config.tenancy_configmap, kube, executor=self._kube_pool)
+            self.tenancy.subscribe(self.tenancy_changed)
+
+    def start(self) -> None:
+        """Start what runs besides the providers' tasks (the tenancy rules' watch)."""
+        if self.tenancy is not None:
+            self.tenancy.start()
+
+    def tenancy_changed(self) -> None:
+        """The tenancy rules changed: every provider asks them again, now."""
+        for provider in self.providers.values():
+            provider.wake.set()
 
     # -- what Kopf tells us ----------------------------------------------------------------------
 
@@ -156,6 +183,8 @@ class Runtime:
                 self._run(provider), name=f"awsip provider {provider.namespace}/{provider.name}"
             )
         else:
+            if metadata.get("resourceVersion"):
+                provider.seen_versions.append(str(metadata["resourceVersion"]))
             if provider.expected_version is not None:
                 if (
                     metadata.get("resourceVersion") == provider.expected_version
@@ -195,6 +224,8 @@ class Runtime:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.tenancy is not None:
+            await self.tenancy.close()
         self.providers.clear()
         self._aws_pool.shutdown(wait=False, cancel_futures=True)
         self._kube_pool.shutdown(wait=False, cancel_futures=True)
@@ -225,6 +256,10 @@ class Runtime:
             provider.wake.clear()
             now = self.clock()
             try:
+                hold = await self._tenancy_hold(provider)
+                if hold is not None:
+                    await _wait(provider.wake, hold)
+                    continue
                 due = self.due(provider, now)
                 if due is None or due > now:
                     delay = MAX_SLEEP_SECONDS if due is None else (due - now).total_seconds()
@@ -246,6 +281,43 @@ class Runtime:
                 )
                 metrics.record_verification("error", type(exc).__name__, 0.0)
 
+    async def _tenancy_hold(self, provider: Provider) -> float | None:
+        """None when the tenancy rules permit the provider (or none are configured, or its spec is
+        invalid: verify_once reports that); else how long to hold it back. A refused provider's
+        status becomes ``NotPermitted``; nothing is asked of AWS."""
+        if self.tenancy is None:
+            return None
+        try:
+            role_arn = AWSInfrastructureProviderSpec.model_validate(provider.spec or {}).role_arn
+        except ValidationError:
+            return None
+        log = provider_logger(logger, provider.namespace, provider.name)
+        try:
+            decision = await self.tenancy.decide(provider.namespace, role_arn)
+        except TenancyUnavailable as exc:
+            log.warning(
+                "Cannot apply the tenancy rules now (%s); asking again in %.0fs.",
+                exc,
+                self.config.retry_base_seconds,
+            )
+            return self.config.retry_base_seconds
+        if decision.allowed:
+            if provider.permitted is False:
+                log.info("Permitted by the tenancy rules now: %s.", decision.message)
+            provider.permitted = True
+            return None
+        if provider.permitted is not False:
+            log.warning("Not permitted by the tenancy rules, not verifying: %s", decision.message)
+            metrics.record_verification("not_ready", NOT_PERMITTED, 0.0)
+        provider.permitted = False
+        provider.failures, provider.retry_at = 0, None
+        previous = provider.status
+        new = not_permitted_status(
+            previous, generation=provider.generation, now=self.clock(), message=decision.message
+        )
+        await self._publish(provider, previous, new, event_base=previous)
+        return TENANCY_RECHECK_SECONDS
+
     def _retry_delay(self, provider: Provider) -> float:
         cap = min(self.config.retry_max_seconds, scheduling.interval_seconds(provider.spec))
         return scheduling.retry_delay(
@@ -262,6 +334,7 @@ class Runtime:
         raw_spec = body.get("spec")
         spec_fingerprint = statuses.fingerprint(raw_spec)
         requested = provider.requested_spec is not None and provider.requested_spec != provider.verified_spec
+        provider.verified_spec = spec_fingerprint
         generation = provider.generation
         previous = provider.status
         now = self.clock()
@@ -271,13 +344,15 @@ class Runtime:
         except ValidationError as exc:
             problem = statuses.describe_validation_error(exc)
             new = statuses.invalid_spec_status(previous, generation=generation, now=now, message=problem)
-            provider.verified_spec, provider.invalid = spec_fingerprint, True
+            provider.invalid = True
             provider.failures, provider.retry_at = 0, None
             await self._publish(provider, previous, new, event_base=previous)
             log.warning("The spec is invalid, not verifying it: %s", problem)
             metrics.record_verification("not_ready", statuses.INVALID_SPEC, 0.0)
             return
         provider.invalid = False
+        if await self._tenancy_hold(provider) is not None:
+            return  # refused (or not decidable now): no AWS call
 
         event_base = previous
         starting = (
@@ -310,7 +385,6 @@ class Runtime:
         finally:
             provider.verifying = False
         duration = time.monotonic() - started
-        provider.verified_spec = spec_fingerprint
 
         now = self.clock()
         new = self.backend.build_status(result, previous, generation=generation, now=now)
@@ -379,10 +453,17 @@ class Runtime:
             return False
         # Until the watch brings our patch back, the status we wrote is the one we know; events
         # still under way from before it must not put an older status back (see observe()).
-        provider.body["status"] = copy.deepcopy(new)
+        # The watch may also have been quicker than this response (events arrive in order).
         version = (stored.get("metadata") or {}).get("resourceVersion")
-        provider.expected_version = str(version) if version else None
-        provider.expected_until = time.monotonic() + EXPECTED_VERSION_TIMEOUT
+        version = str(version) if version else None
+        if version is not None and version in provider.seen_versions:
+            provider.expected_version = None
+            if provider.seen_versions[-1] == version:
+                provider.body["status"] = copy.deepcopy(new)
+        else:
+            provider.body["status"] = copy.deepcopy(new)
+            provider.expected_version = version
+            provider.expected_until = time.monotonic() + EXPECTED_VERSION_TIMEOUT
         return True
 
     async def _post_event(self, provider: Provider, event: ReadyEvent) -> None:
@@ -429,5 +510,8 @@ def _ready_status(value: Any) -> Any:
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Until ``event`` is set or ``timeout`` passes. (Not ``asyncio.wait_for``: before Python 3.12
+    it can swallow a cancellation that coincides with the event, and the task would never stop.)"""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=max(timeout, 0.0))
+        async with asyncio.timeout(max(timeout, 0.0)):
+            await event.wait()

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from awsip.api import constants
 from awsip.api.durations import parse_duration
+from awsip.status.refusal import NOT_PERMITTED
 
 #: Re-verification happens between ``interval`` and ``interval * (1 + JITTER_FRACTION)`` after the last.
 JITTER_FRACTION: Final = 0.1
@@ -92,6 +93,8 @@ def is_current(status: Mapping[str, Any] | None, generation: int | None) -> bool
     ready = _condition(status, constants.ConditionType.READY)
     if ready is None or ready.get("status") not in ("True", "False"):
         return False  # never verified, or the last attempt could not decide (transient)
+    if ready.get("reason") == NOT_PERMITTED:
+        return False  # refused by the tenancy rules: not a verdict about the role
     reconciling = _condition(status, constants.ConditionType.RECONCILING)
     return not (reconciling is not None and reconciling.get("status") == "True")
 
@@ -111,7 +114,8 @@ def next_due(
     - ``requested`` (the spec changed, or the provider was just created): now;
     - a transient failure is being retried: at ``retry_at``;
     - the status is not a finished verdict for this generation (never verified, spec changed while
-      the operator was away, or the last attempt was transient before a restart): now;
+      the operator was away, the last attempt was transient before a restart, or the tenancy rules
+      refused the provider -- the runtime holds refused providers back itself): now;
     - otherwise: ``lastVerifiedTime + interval + jitter``.
     """
     if requested:

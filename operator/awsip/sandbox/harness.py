@@ -15,7 +15,9 @@ Usage::
         sandbox.wait_for_provider(namespace, name, lambda p: ready(p) == "True")
 
 The operator's AWS credentials and endpoint are process environment variables (boto3's default
-chain, as in production); :class:`Sandbox` sets them on start and restores them on close.
+chain, as in production); :class:`Sandbox` sets them on start and restores them on close. moto
+keeps its state (and its auth mode) process-wide, whatever server serves it: one Sandbox runs at a
+time in a process, and each starts from an empty moto.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class SandboxTimeoutError(AssertionError):
 
 
 class Sandbox:
+    _active: Sandbox | None = None
+
     def __init__(self, workdir: Path, *, operator_config: OperatorConfig = SANDBOX_OPERATOR_CONFIG) -> None:
         self.workdir = workdir
         self.operator_config = operator_config
@@ -71,8 +75,12 @@ class Sandbox:
         # operator's output: keep them to warnings.
         for name in EMULATOR_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
+        if Sandbox._active is not None:
+            raise RuntimeError("another Sandbox is running in this process (moto's state is process-wide)")
+        Sandbox._active = self
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.moto.start()
+        self.moto.reset()  # a sandbox before this one (in this process) may have left roles, and auth on
         host, port = self.moto.endpoint.removeprefix("http://").rsplit(":", 1)
         self.proxy = TcpProxy(host, int(port)).start()
         self.operator_user = create_operator_user(self.moto.client("iam"))
@@ -111,6 +119,7 @@ class Sandbox:
                 else:
                     os.environ[key] = value
             self._saved_environment.clear()
+            Sandbox._active = None
 
     def __enter__(self) -> Sandbox:
         return self.start()

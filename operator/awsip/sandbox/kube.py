@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import datetime
 import itertools
+import json
 import re
 import secrets
 import threading
@@ -55,11 +57,13 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.namespaces: dict[str, dict[str, Any]] = {}
+        self._namespace_watchers: set[asyncio.Queue[dict[str, Any]]] = set()
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         # kmock parses /api/v1/namespaces[/NAME] as "a namespace prefix without a resource" and
         # fails on it, so Namespace objects cannot be created or read through it. A tiny store
-        # serves them here instead (get, list, create, patch, delete; no watch).
+        # serves them here instead (get, list, watch, create, patch, delete); Kopf watches
+        # namespaces when it serves specific ones.
         match = _NAMESPACE_PATH.fullmatch(raw_request.path)
         if match is not None:
             return await self._serve_namespace(raw_request, match.group("name"))
@@ -70,6 +74,8 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         self, raw_request: aiohttp.web.BaseRequest, name: str | None
     ) -> aiohttp.web.StreamResponse:
         method = raw_request.method.upper()
+        if name is None and method == "GET" and raw_request.query.get("watch") in ("true", "1"):
+            return await self._watch_namespaces(raw_request)
         if name is None and method == "GET":
             items = list(self.namespaces.values())
             return _json({"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": items})
@@ -86,20 +92,47 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
             body.setdefault("kind", "Namespace")
             body["status"] = {"phase": "Active"}
             self.namespaces[new_name] = body
+            self._notify("ADDED", body)
             return _json(body, status=201)
         if name is None or name not in self.namespaces:
             return _status(404, "NotFound", f'namespaces "{name}" not found')
         if method == "GET":
             return _json(self.namespaces[name])
         if method == "DELETE":
-            return _json(self.namespaces.pop(name))
+            gone = self.namespaces.pop(name)
+            self._notify("DELETED", gone)
+            return _json(gone)
         if method == "PATCH":
             changes = await raw_request.json()
             merged = _merge(self.namespaces[name], changes)
             merged["metadata"]["resourceVersion"] = str(next(self._versions))
             self.namespaces[name] = merged
+            self._notify("MODIFIED", merged)
             return _json(merged)
         return _status(405, "MethodNotAllowed", f"{method} is not supported on namespaces here")
+
+    def _notify(self, kind: str, obj: dict[str, Any]) -> None:
+        for queue in self._namespace_watchers:
+            queue.put_nowait({"type": kind, "object": copy.deepcopy(obj)})
+
+    async def _watch_namespaces(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        for obj in self.namespaces.values():
+            queue.put_nowait({"type": "ADDED", "object": copy.deepcopy(obj)})
+        self._namespace_watchers.add(queue)
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(raw_request)
+        timeout = float(raw_request.query.get("timeoutSeconds") or 3600)
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    event = await queue.get()
+                    await response.write(json.dumps(event).encode() + b"\n")
+        except (TimeoutError, ConnectionResetError):
+            pass
+        finally:
+            self._namespace_watchers.discard(queue)
+        return response
 
     async def _handle(self, request: Any) -> Any:
         data = request.data
@@ -263,14 +296,15 @@ def declare_resources(emulator: kmock.KubernetesEmulator) -> None:
 class KubeEmulator:
     """A :class:`SandboxKubernetesEmulator` served on ``127.0.0.1`` from a background thread."""
 
-    def __init__(self, *, port: int = 0) -> None:
+    def __init__(self, *, port: int = 0, emulator: SandboxKubernetesEmulator | None = None) -> None:
+        """``emulator``: a subclass instance (e.g. one that counts requests); declared here."""
         self._port = port
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
         self._failure: BaseException | None = None
-        self.emulator = SandboxKubernetesEmulator()
+        self.emulator = emulator if emulator is not None else SandboxKubernetesEmulator()
         declare_resources(self.emulator)
         self.url = ""
 

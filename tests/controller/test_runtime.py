@@ -1,0 +1,290 @@
+"""The runtime with the real status builder, a scripted verify and a recording Kubernetes client."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from awsip import status
+from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.controller.backend import Backend, Inputs
+from awsip.controller.config import OperatorConfig
+from awsip.controller.kube import NotFoundError
+from awsip.controller.runtime import Runtime
+from awsip.verification import (
+    Check,
+    InputNotFoundError,
+    InputUnavailableError,
+    ProviderRef,
+    VerificationResult,
+)
+
+ARN = "arn:aws:iam::123456789012:role/capa"
+SPEC = {"roleARN": ARN, "externalID": "ext-id-1"}
+
+
+def outcome(kind: str) -> Callable[[ProviderRef], VerificationResult]:
+    def make(ref: ProviderRef) -> VerificationResult:
+        if kind == "transient":
+            return VerificationResult(ref=ref, role_arn=ARN, role_assumed=Check("Unknown", "AWSUnavailable", "down", transient=True))
+        if kind == "denied":
+            return VerificationResult(ref=ref, role_arn=ARN, role_assumed=Check("False", "AccessDenied", "denied"))
+        return VerificationResult(
+            ref=ref,
+            role_arn=ARN,
+            role_assumed=Check("True", "AssumeRoleSucceeded", "assumed"),
+            trust=Check("True", "Secure", "secure"),
+            permissions=Check("True", "AllPermissionsGranted", "granted"),
+            account_id="123456789012",
+        )
+
+    return make
+
+
+class FakeVerify:
+    """verify() that answers from a script per provider name (the last answer repeats)."""
+
+    def __init__(self, script: dict[str, list[str]] | None = None) -> None:
+        self.script = script or {}
+        self.seconds = 0.0
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: Inputs) -> Any:
+        with self.lock:
+            self.calls.append(name)
+            answers = self.script.get(name, ["ok"])
+            kind = answers.pop(0) if len(answers) > 1 else answers[0]
+        time.sleep(self.seconds)
+        if kind == "raise":
+            raise RuntimeError("boom")
+        return outcome(kind)(ProviderRef(namespace, name))
+
+
+class FakeKube:
+    def __init__(self) -> None:
+        self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.events: list[dict[str, Any]] = []
+        self.versions = itertools.count(100)
+        self.gone: set[str] = set()
+
+    def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+        if name in self.gone:
+            raise NotFoundError(name)
+        self.patches.append((name, copy.deepcopy(patch)))
+        return {"metadata": {"resourceVersion": str(next(self.versions))}}
+
+    def create_event(self, namespace: str, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        pass
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        return [patch for who, patch in self.patches if who == name]
+
+    def events_of(self, name: str) -> list[tuple[str, str]]:
+        return [(e["type"], e["reason"]) for e in self.events if e["involvedObject"]["name"] == name]
+
+
+@pytest.fixture()
+def verify() -> FakeVerify:
+    return FakeVerify()
+
+
+@pytest.fixture()
+def kube() -> FakeKube:
+    return FakeKube()
+
+
+@pytest.fixture()
+async def runtime(verify: FakeVerify, kube: FakeKube) -> AsyncIterator[Runtime]:
+    backend = Backend(
+        verify=verify,
+        build_status=status.build_status,
+        status_changed=status.status_changed,
+        reconciling_status=status.reconciling_status,
+        is_transient=lambda result: bool(result.transient),
+        input_error=InputNotFoundError,
+        unavailable_error=InputUnavailableError,
+    )
+    config = OperatorConfig(workers=2, retry_base_seconds=0.05, retry_max_seconds=0.2)
+    runtime = Runtime(config=config, backend=backend, kube=kube)  # type: ignore[arg-type]
+    yield runtime
+    await runtime.close()
+
+
+def body(name: str, spec: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "metadata": {"name": name, "namespace": "team-a", "uid": f"uid-{name}", "resourceVersion": "1"},
+        "spec": copy.deepcopy(spec if spec is not None else SPEC),
+    }
+    obj.update(extra)
+    return obj
+
+
+def verified_status(*, hours_ago: float) -> dict[str, Any]:
+    when = datetime.now(UTC) - timedelta(hours=hours_ago)
+    return status.build_status(outcome("ok")(ProviderRef("team-a", "p")), None, generation=None, now=when)
+
+
+async def until(check: Callable[[], bool], timeout: float = 5) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+def ready(patch: dict[str, Any]) -> tuple[str, str] | None:
+    for condition in patch.get("conditions") or []:
+        if condition["type"] == "Ready":
+            return condition["status"], condition["reason"]
+    return None
+
+
+async def test_a_new_provider_is_verified_once_with_one_event(runtime: Runtime, kube: FakeKube, verify: FakeVerify) -> None:
+    runtime.observe(body("p"))
+    runtime.observe(body("p"), requested=True)  # Kopf's on.event, then on.create, in one cycle
+
+    await until(lambda: len(kube.of("p")) == 2 and len(kube.events) == 1)
+    await asyncio.sleep(0.1)
+
+    reconciling, final = kube.of("p")
+    assert {c["type"]: c["status"] for c in reconciling["conditions"]}["Reconciling"] == "True"
+    assert ready(final) == ("True", "Verified")
+    assert verify.calls == ["p"]
+    assert kube.events_of("p") == [("Normal", "Verified")]
+    event = kube.events[0]
+    assert event["involvedObject"]["uid"] == "uid-p" and event["metadata"]["name"].startswith("p.")
+
+
+async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
+    runtime.observe(body("p", status=verified_status(hours_ago=2)))
+
+    await until(lambda: len(kube.of("p")) == 1)
+    await asyncio.sleep(0.1)
+
+    assert list(kube.of("p")[0]) == ["lastVerifiedTime"]
+    assert kube.events == []
+    assert verify.calls == ["p"]
+
+
+async def test_a_current_provider_waits_for_its_time(runtime: Runtime, kube: FakeKube, verify: FakeVerify) -> None:
+    runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
+    await asyncio.sleep(0.3)
+    assert verify.calls == [] and kube.patches == []
+    due = runtime.due(runtime.providers["uid-p"], datetime.now(UTC))
+    assert due is not None and timedelta(minutes=50) < due - datetime.now(UTC) < timedelta(minutes=61)
+
+
+async def test_transient_failures_are_retried_and_never_make_ready_false(runtime: Runtime, kube: FakeKube) -> None:
+    runtime.observe(body("p", status=verified_status(hours_ago=2)))
+    verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
+    verify.script["p"] = ["transient", "transient", "ok"]
+
+    await until(lambda: verify.calls.count("p") == 3 and ready(kube.of("p")[-1]) == ("True", "Verified"))
+    await asyncio.sleep(0.1)
+
+    readiness = [ready(p) for p in kube.of("p") if ready(p) is not None]
+    assert readiness == [("Unknown", "AWSUnavailable"), ("True", "Verified")]
+    assert kube.events_of("p") == [("Warning", "AWSUnavailable"), ("Normal", "Verified")]
+    provider = runtime.providers["uid-p"]
+    assert provider.failures == 0 and provider.retry_at is None
+
+
+async def test_an_invalid_spec_is_reported_and_waits_for_a_new_spec(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
+    runtime.observe(body("p", {"roleARN": "nope"}), requested=True)
+
+    await until(lambda: len(kube.of("p")) == 1)
+    await asyncio.sleep(0.2)
+    assert ready(kube.of("p")[0]) == ("False", "InvalidSpec")
+    assert verify.calls == []
+    assert runtime.due(runtime.providers["uid-p"], datetime.now(UTC)) is None
+    assert kube.events_of("p") == [("Warning", "InvalidSpec")]
+
+    runtime.observe(body("p"), requested=True)
+    await until(lambda: ready(kube.of("p")[-1]) == ("True", "Verified"))
+    assert verify.calls == ["p"]
+
+
+async def test_one_failing_provider_does_not_stop_the_others(runtime: Runtime, kube: FakeKube) -> None:
+    verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
+    verify.script["bad"] = ["raise"]
+    runtime.observe(body("bad"), requested=True)
+    runtime.observe(body("good"), requested=True)
+
+    await until(lambda: verify.calls.count("bad") >= 3 and any(ready(p) == ("True", "Verified") for p in kube.of("good")))
+    assert runtime.providers["uid-bad"].task is not None and not runtime.providers["uid-bad"].task.done()
+    assert [ready(p) for p in kube.of("bad")] == [("Unknown", "Verifying")]  # (the Reconciling patch only)
+    # Each attempt waits for the backoff (0.05s doubling up to 0.2s): no busy loop.
+    calls = verify.calls.count("bad")
+    await asyncio.sleep(0.5)
+    assert verify.calls.count("bad") - calls <= 4
+
+
+async def test_deleted_providers_are_forgotten(runtime: Runtime) -> None:
+    runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
+    runtime.observe(body("q", status=verified_status(hours_ago=0.1)))
+    task = runtime.providers["uid-p"].task
+    assert task is not None
+
+    runtime.observe(body("p", metadata={"name": "p", "namespace": "team-a", "uid": "uid-p", "deletionTimestamp": "x"}))
+    runtime.forget(body("q"))
+    await asyncio.sleep(0)
+
+    assert runtime.providers == {}
+    assert task.cancelled() or task.done()
+
+
+async def test_a_provider_gone_during_verification_is_forgotten(runtime: Runtime, kube: FakeKube) -> None:
+    kube.gone.add("p")
+    runtime.observe(body("p"), requested=True)
+    await until(lambda: "uid-p" not in runtime.providers)
+
+
+async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(runtime: Runtime, kube: FakeKube) -> None:
+    runtime.observe(body("p"), requested=True)
+    await until(lambda: len(kube.of("p")) == 2)
+    provider = runtime.providers["uid-p"]
+    written = copy.deepcopy(provider.body["status"])
+
+    stale = body("p", status={"conditions": []})
+    stale["metadata"]["resourceVersion"] = "100"  # the Reconciling patch, delivered late
+    runtime.observe(stale)
+    assert provider.body["status"] == written
+
+    ours = body("p", status=written)
+    ours["metadata"]["resourceVersion"] = "101"  # the final patch arrives
+    runtime.observe(ours)
+    newer = body("p", status={"edited": True})
+    newer["metadata"]["resourceVersion"] = "102"
+    runtime.observe(newer)
+    assert provider.body["status"] == {"edited": True}
+
+
+async def test_a_spec_change_during_a_verification_is_verified_too(runtime: Runtime, kube: FakeKube) -> None:
+    verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
+    verify.seconds = 0.3
+    runtime.observe(body("p"), requested=True)
+    await until(lambda: runtime.providers["uid-p"].verifying)
+    runtime.observe(body("p", {**SPEC, "displayName": "changed"}), requested=True)
+
+    await until(lambda: verify.calls.count("p") == 2)
+    await asyncio.sleep(0.5)
+    assert verify.calls.count("p") == 2
+
+
+async def test_summary_for_the_probe(runtime: Runtime) -> None:
+    runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
+    assert runtime.summary() == {"providers": 1, "verifying": 0, "retrying": 0}

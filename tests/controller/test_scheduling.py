@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import collections
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from awsip.controller import scheduling
+
+NOW = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)
+HOUR = 3600.0
+
+
+def verified_status(*, at: datetime = NOW, generation: int | None = None, ready: str = "True") -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "lastVerifiedTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "conditions": [
+            {"type": "Ready", "status": ready, "reason": "Verified", "lastTransitionTime": "2025-01-01T00:00:00Z"},
+            {"type": "Reconciling", "status": "False", "reason": "VerificationComplete", "lastTransitionTime": "2025-01-01T00:00:00Z"},
+        ],
+    }
+    if generation is not None:
+        status["observedGeneration"] = generation
+    return status
+
+
+def test_fraction_is_stable_and_in_range() -> None:
+    values = [scheduling.fraction(f"uid-{i}") for i in range(200)]
+    assert all(0 <= v < 1 for v in values)
+    assert values == [scheduling.fraction(f"uid-{i}") for i in range(200)]
+    assert len(set(values)) == 200
+
+
+@pytest.mark.parametrize(("interval", "cap"), [(60, 6), (HOUR, 360), (24 * HOUR, 600)])
+def test_jitter_is_a_bounded_share_of_the_interval(interval: float, cap: float) -> None:
+    jitters = [scheduling.jitter(str(uuid.UUID(int=i)), interval) for i in range(500)]
+    assert all(0 <= j < cap for j in jitters)
+    assert max(jitters) > cap * 0.9  # the whole window is used
+
+
+def test_a_thousand_providers_verified_together_come_due_spread_out() -> None:
+    dues = [
+        scheduling.next_due(
+            status=verified_status(), generation=None, interval=HOUR, key=str(uuid.UUID(int=i)), now=NOW
+        )
+        for i in range(1000)
+    ]
+    per_second = collections.Counter(int(due.timestamp()) for due in dues)
+    assert all(NOW + timedelta(hours=1) <= due < NOW + timedelta(hours=1, minutes=6) for due in dues)
+    assert len(per_second) > 280  # of the 360 seconds of the window
+    assert max(per_second.values()) <= 10
+
+
+@pytest.mark.parametrize(
+    ("spec", "seconds"),
+    [
+        (None, HOUR),
+        ({}, HOUR),
+        ({"verification": {}}, HOUR),
+        ({"verification": {"interval": "30m"}}, 1800),
+        ({"verification": {"interval": "1h30m"}}, 5400),
+        ({"verification": {"interval": "10s"}}, 60),  # never below a minute
+        ({"verification": {"interval": "soon"}}, HOUR),
+        ({"verification": {"interval": 5}}, HOUR),
+    ],
+)
+def test_interval_seconds(spec: Any, seconds: float) -> None:
+    assert scheduling.interval_seconds(spec) == seconds
+
+
+def test_requested_verification_is_due_now_even_while_retrying() -> None:
+    due = scheduling.next_due(
+        status=verified_status(), generation=None, interval=HOUR, key="k", now=NOW, requested=True,
+        retry_at=NOW + timedelta(minutes=1),
+    )  # fmt: skip
+    assert due == NOW
+
+
+def test_a_retry_waits_for_its_backoff() -> None:
+    retry_at = NOW + timedelta(seconds=20)
+    status = verified_status(ready="Unknown")
+    assert scheduling.next_due(status=status, generation=None, interval=HOUR, key="k", now=NOW, retry_at=retry_at) == retry_at
+
+
+@pytest.mark.parametrize(
+    ("status", "generation"),
+    [
+        (None, None),
+        ({}, 1),
+        (verified_status(generation=1), 2),  # the spec changed while the operator was away
+        (verified_status(ready="Unknown"), None),  # the last attempt could not decide
+        ({k: v for k, v in verified_status().items() if k != "lastVerifiedTime"}, None),
+    ],
+)
+def test_due_now_without_a_verdict_for_this_generation(status: Any, generation: int | None) -> None:
+    assert scheduling.next_due(status=status, generation=generation, interval=HOUR, key="k", now=NOW) == NOW
+
+
+def test_due_now_while_a_verification_was_under_way() -> None:
+    status = verified_status()
+    status["conditions"][1]["status"] = "True"
+    assert scheduling.next_due(status=status, generation=None, interval=HOUR, key="k", now=NOW) == NOW
+
+
+@pytest.mark.parametrize("generation", [None, 3])
+def test_due_an_interval_and_the_jitter_after_the_last_verification(generation: int | None) -> None:
+    last = NOW - timedelta(minutes=10)
+    due = scheduling.next_due(
+        status=verified_status(at=last, generation=generation), generation=generation, interval=HOUR, key="k", now=NOW
+    )
+    assert due == last + timedelta(seconds=HOUR + scheduling.jitter("k", HOUR))
+
+
+def test_a_false_verdict_is_current_too() -> None:
+    last = NOW - timedelta(minutes=1)
+    due = scheduling.next_due(status=verified_status(at=last, ready="False"), generation=None, interval=HOUR, key="k", now=NOW)
+    assert due > NOW
+
+
+def test_retry_delay_grows_exponentially_up_to_the_cap() -> None:
+    delays = [scheduling.retry_delay(n, key="k", base=5, cap=300) for n in range(1, 10)]
+    stretch = 1 + 0.25 * scheduling.fraction("retry:k")
+    assert delays[:4] == pytest.approx([5 * stretch, 10 * stretch, 20 * stretch, 40 * stretch])
+    assert delays[-1] == pytest.approx(300 * stretch)
+    assert delays == sorted(delays)
+    assert scheduling.retry_delay(10_000, key="k", base=5, cap=300) == pytest.approx(300 * stretch)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-05-01T12:00:00Z", NOW),
+        ("2025-05-01T12:00:00+00:00", NOW),
+        ("2025-05-01T12:00:00", None),  # no zone: not a Kubernetes timestamp
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_time(text: Any, expected: datetime | None) -> None:
+    assert scheduling.parse_time(text) == expected
