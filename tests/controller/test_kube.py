@@ -15,7 +15,9 @@ from awsip.verification import InputNotFoundError, InputUnavailableError
 
 
 class FakeClient:
-    def __init__(self, secrets: dict[str, dict[str, str]] | None = None, failure: Exception | None = None) -> None:
+    def __init__(
+        self, secrets: dict[str, dict[str, str]] | None = None, failure: Exception | None = None
+    ) -> None:
         self.secrets = secrets or {}
         self.configmaps = {"policies": {"required.json": '{"Version": "2012-10-17"}'}}
         self.failure = failure
@@ -54,7 +56,12 @@ def test_secret_value_is_decoded_and_stripped() -> None:
     ("secrets", "name", "key", "message"),
     [
         ({}, "ext", "externalID", 'Secret "ext" not found in namespace "team-a"'),
-        ({"ext": {"other": "x"}}, "ext", "externalID", 'Secret "ext" in namespace "team-a" has no key "externalID"'),
+        (
+            {"ext": {"other": "x"}},
+            "ext",
+            "externalID",
+            'Secret "ext" in namespace "team-a" has no key "externalID"',
+        ),
         ({"ext": {"externalID": "  \n"}}, "ext", "externalID", "is empty"),
     ],
 )
@@ -108,7 +115,12 @@ def write_kubeconfig(path: Path, user: dict[str, Any]) -> Path:
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443", "insecure-skip-tls-verify": True}}],
+                "clusters": [
+                    {
+                        "name": "c",
+                        "cluster": {"server": "https://127.0.0.1:6443", "insecure-skip-tls-verify": True},
+                    }
+                ],
                 "users": [{"name": "u", "user": user}],
                 "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
                 "current-context": "x",
@@ -122,12 +134,21 @@ def test_kopf_gets_the_same_credentials_as_the_client(tmp_path: Path) -> None:
     configuration = load_configuration(str(write_kubeconfig(tmp_path / "config", {"token": "t0ken"})))
     info = connection_info(configuration)
     assert isinstance(info, kopf.ConnectionInfo)
-    assert (info.server, info.token, info.scheme, info.insecure) == ("https://127.0.0.1:6443", "t0ken", "Bearer", True)
+    assert (info.server, info.token, info.scheme, info.insecure) == (
+        "https://127.0.0.1:6443",
+        "t0ken",
+        "Bearer",
+        True,
+    )
 
 
-def test_kubeconfig_comes_from_the_environment_at_call_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kubeconfig_comes_from_the_environment_at_call_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "config", {"username": "me", "password": "pw"})))
+    monkeypatch.setenv(
+        "KUBECONFIG", str(write_kubeconfig(tmp_path / "config", {"username": "me", "password": "pw"}))
+    )
     info = connection_info(load_configuration())
     # The client library turns basic credentials into an Authorization header; Kopf sends it as is.
     assert (info.scheme, info.token) == ("Basic", base64.b64encode(b"me:pw").decode())

@@ -34,9 +34,13 @@ SPEC = {"roleARN": ARN, "externalID": "ext-id-1"}
 def outcome(kind: str) -> Callable[[ProviderRef], VerificationResult]:
     def make(ref: ProviderRef) -> VerificationResult:
         if kind == "transient":
-            return VerificationResult(ref=ref, role_arn=ARN, role_assumed=Check("Unknown", "AWSUnavailable", "down", transient=True))
+            return VerificationResult(
+                ref=ref, role_arn=ARN, role_assumed=Check("Unknown", "AWSUnavailable", "down", transient=True)
+            )
         if kind == "denied":
-            return VerificationResult(ref=ref, role_arn=ARN, role_assumed=Check("False", "AccessDenied", "denied"))
+            return VerificationResult(
+                ref=ref, role_arn=ARN, role_assumed=Check("False", "AccessDenied", "denied")
+            )
         return VerificationResult(
             ref=ref,
             role_arn=ARN,
@@ -149,7 +153,9 @@ def ready(patch: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-async def test_a_new_provider_is_verified_once_with_one_event(runtime: Runtime, kube: FakeKube, verify: FakeVerify) -> None:
+async def test_a_new_provider_is_verified_once_with_one_event(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
     runtime.observe(body("p"))
     runtime.observe(body("p"), requested=True)  # Kopf's on.event, then on.create, in one cycle
 
@@ -178,7 +184,9 @@ async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
     assert verify.calls == ["p"]
 
 
-async def test_a_current_provider_waits_for_its_time(runtime: Runtime, kube: FakeKube, verify: FakeVerify) -> None:
+async def test_a_current_provider_waits_for_its_time(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
     runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
     await asyncio.sleep(0.3)
     assert verify.calls == [] and kube.patches == []
@@ -186,7 +194,9 @@ async def test_a_current_provider_waits_for_its_time(runtime: Runtime, kube: Fak
     assert due is not None and timedelta(minutes=50) < due - datetime.now(UTC) < timedelta(minutes=61)
 
 
-async def test_transient_failures_are_retried_and_never_make_ready_false(runtime: Runtime, kube: FakeKube) -> None:
+async def test_transient_failures_are_retried_and_never_make_ready_false(
+    runtime: Runtime, kube: FakeKube
+) -> None:
     runtime.observe(body("p", status=verified_status(hours_ago=2)))
     verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
     verify.script["p"] = ["transient", "transient", "ok"]
@@ -224,7 +234,11 @@ async def test_one_failing_provider_does_not_stop_the_others(runtime: Runtime, k
     runtime.observe(body("bad"), requested=True)
     runtime.observe(body("good"), requested=True)
 
-    await until(lambda: verify.calls.count("bad") >= 3 and any(ready(p) == ("True", "Verified") for p in kube.of("good")))
+    await until(
+        lambda: (
+            verify.calls.count("bad") >= 3 and any(ready(p) == ("True", "Verified") for p in kube.of("good"))
+        )
+    )
     assert runtime.providers["uid-bad"].task is not None and not runtime.providers["uid-bad"].task.done()
     assert [ready(p) for p in kube.of("bad")] == [("Unknown", "Verifying")]  # (the Reconciling patch only)
     # Each attempt waits for the backoff (0.05s doubling up to 0.2s): no busy loop.
@@ -239,7 +253,9 @@ async def test_deleted_providers_are_forgotten(runtime: Runtime) -> None:
     task = runtime.providers["uid-p"].task
     assert task is not None
 
-    runtime.observe(body("p", metadata={"name": "p", "namespace": "team-a", "uid": "uid-p", "deletionTimestamp": "x"}))
+    runtime.observe(
+        body("p", metadata={"name": "p", "namespace": "team-a", "uid": "uid-p", "deletionTimestamp": "x"})
+    )
     runtime.forget(body("q"))
     await asyncio.sleep(0)
 
@@ -253,7 +269,9 @@ async def test_a_provider_gone_during_verification_is_forgotten(runtime: Runtime
     await until(lambda: "uid-p" not in runtime.providers)
 
 
-async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(runtime: Runtime, kube: FakeKube) -> None:
+async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(
+    runtime: Runtime, kube: FakeKube
+) -> None:
     runtime.observe(body("p"), requested=True)
     await until(lambda: len(kube.of("p")) == 2)
     provider = runtime.providers["uid-p"]

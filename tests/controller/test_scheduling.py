@@ -13,12 +13,24 @@ NOW = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)
 HOUR = 3600.0
 
 
-def verified_status(*, at: datetime = NOW, generation: int | None = None, ready: str = "True") -> dict[str, Any]:
+def verified_status(
+    *, at: datetime = NOW, generation: int | None = None, ready: str = "True"
+) -> dict[str, Any]:
     status: dict[str, Any] = {
         "lastVerifiedTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "conditions": [
-            {"type": "Ready", "status": ready, "reason": "Verified", "lastTransitionTime": "2025-01-01T00:00:00Z"},
-            {"type": "Reconciling", "status": "False", "reason": "VerificationComplete", "lastTransitionTime": "2025-01-01T00:00:00Z"},
+            {
+                "type": "Ready",
+                "status": ready,
+                "reason": "Verified",
+                "lastTransitionTime": "2025-01-01T00:00:00Z",
+            },
+            {
+                "type": "Reconciling",
+                "status": "False",
+                "reason": "VerificationComplete",
+                "lastTransitionTime": "2025-01-01T00:00:00Z",
+            },
         ],
     }
     if generation is not None:
@@ -81,7 +93,12 @@ def test_requested_verification_is_due_now_even_while_retrying() -> None:
 def test_a_retry_waits_for_its_backoff() -> None:
     retry_at = NOW + timedelta(seconds=20)
     status = verified_status(ready="Unknown")
-    assert scheduling.next_due(status=status, generation=None, interval=HOUR, key="k", now=NOW, retry_at=retry_at) == retry_at
+    assert (
+        scheduling.next_due(
+            status=status, generation=None, interval=HOUR, key="k", now=NOW, retry_at=retry_at
+        )
+        == retry_at
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,14 +125,20 @@ def test_due_now_while_a_verification_was_under_way() -> None:
 def test_due_an_interval_and_the_jitter_after_the_last_verification(generation: int | None) -> None:
     last = NOW - timedelta(minutes=10)
     due = scheduling.next_due(
-        status=verified_status(at=last, generation=generation), generation=generation, interval=HOUR, key="k", now=NOW
+        status=verified_status(at=last, generation=generation),
+        generation=generation,
+        interval=HOUR,
+        key="k",
+        now=NOW,
     )
     assert due == last + timedelta(seconds=HOUR + scheduling.jitter("k", HOUR))
 
 
 def test_a_false_verdict_is_current_too() -> None:
     last = NOW - timedelta(minutes=1)
-    due = scheduling.next_due(status=verified_status(at=last, ready="False"), generation=None, interval=HOUR, key="k", now=NOW)
+    due = scheduling.next_due(
+        status=verified_status(at=last, ready="False"), generation=None, interval=HOUR, key="k", now=NOW
+    )
     assert due > NOW
 
 

@@ -15,7 +15,13 @@ NOW = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)
 def ready(status: str, reason: str, message: str = "") -> dict[str, Any]:
     return {
         "conditions": [
-            {"type": "Ready", "status": status, "reason": reason, "message": message, "lastTransitionTime": "2025-01-01T00:00:00Z"}
+            {
+                "type": "Ready",
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "lastTransitionTime": "2025-01-01T00:00:00Z",
+            }
         ]
     }
 
@@ -38,7 +44,12 @@ def test_merge_patch_replaces_dicts_and_scalars_across_types() -> None:
 
 
 def test_no_event_when_ready_keeps_status_and_reason() -> None:
-    assert statuses.ready_event(ready("False", "MissingPermissions", "a"), ready("False", "MissingPermissions", "b")) is None
+    assert (
+        statuses.ready_event(
+            ready("False", "MissingPermissions", "a"), ready("False", "MissingPermissions", "b")
+        )
+        is None
+    )
     assert statuses.ready_event(ready("True", "Verified"), {"conditions": []}) is None
 
 
@@ -46,9 +57,21 @@ def test_no_event_when_ready_keeps_status_and_reason() -> None:
     ("before", "after", "expected"),
     [
         (None, ready("True", "Verified", "ok"), ("Normal", "Verified", "Ready=True (Verified): ok")),
-        (ready("True", "Verified"), ready("False", "AccessDenied", "no"), ("Warning", "AccessDenied", "Ready=False (AccessDenied): no")),
-        (ready("True", "Verified"), ready("Unknown", "AWSUnavailable"), ("Warning", "AWSUnavailable", "Ready=Unknown (AWSUnavailable)")),
-        (ready("False", "MissingPermissions"), ready("False", "WildcardPrincipal", "w"), ("Warning", "WildcardPrincipal", "Ready=False (WildcardPrincipal): w")),
+        (
+            ready("True", "Verified"),
+            ready("False", "AccessDenied", "no"),
+            ("Warning", "AccessDenied", "Ready=False (AccessDenied): no"),
+        ),
+        (
+            ready("True", "Verified"),
+            ready("Unknown", "AWSUnavailable"),
+            ("Warning", "AWSUnavailable", "Ready=Unknown (AWSUnavailable)"),
+        ),
+        (
+            ready("False", "MissingPermissions"),
+            ready("False", "WildcardPrincipal", "w"),
+            ("Warning", "WildcardPrincipal", "Ready=False (WildcardPrincipal): w"),
+        ),
     ],
 )
 def test_event_on_a_change_of_ready(before: Any, after: Any, expected: tuple[str, str, str]) -> None:
