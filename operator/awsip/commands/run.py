@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import kopf
 
-from awsip.controller.config import OperatorConfig
+from awsip.controller.config import OperatorConfig, split_namespaced_name
 from awsip.observability.logging import configure_logging
 
 #: Loggers whose debug output is noise at best (and request dumps at worst); --debug lets them through.
@@ -38,6 +38,14 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"not a TCP port: {value}")
     return value
+
+
+def _namespaced_name(text: str) -> str:
+    try:
+        split_namespaced_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_parser(subparsers: Any) -> None:
@@ -86,6 +94,13 @@ def add_parser(subparsers: Any) -> None:
     own.add_argument(
         "--session-tags", action="store_true", help="tag STS sessions with awsip:namespace/awsip:name"
     )
+    own.add_argument(
+        "--tenancy-configmap",
+        type=_namespaced_name,
+        metavar="NS/NAME",
+        help="the tenancy rules: a ConfigMap with the key rules.yaml (watched; changes apply without a "
+        "restart). If it is missing, no provider is verified.",
+    )
     parser.set_defaults(func=run)
 
 
@@ -95,6 +110,7 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
         aws_calls_per_second=args.aws_calls_per_second,
         session_tags=args.session_tags,
         metrics_port=args.metrics_port,
+        tenancy_configmap=getattr(args, "tenancy_configmap", None),
     )
 
 

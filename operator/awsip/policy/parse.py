@@ -94,6 +94,8 @@ def _load(source: str | bytes | Mapping[str, Any], name: str) -> Any:
         raise PolicyParseError(
             f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", policy=name
         ) from None
+    except RecursionError:
+        raise PolicyParseError("not valid JSON: nested too deeply", policy=name) from None
 
 
 class _DuplicateKey(Exception):

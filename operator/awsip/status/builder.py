@@ -34,6 +34,11 @@ generation: ``Reconciling`` True (``Verifying``, observedGeneration = the new ge
 ``Stalled`` False; Ready and the checks keep their values and their older observedGeneration,
 which says they are about the previous generation (kstatus: Reconciling True is InProgress). The
 top-level observedGeneration moves only when the verdict for the new generation is in.
+
+Size
+----
+The whole status stays below :data:`awsip.status.size.MAX_STATUS_BYTES` of JSON, however long the
+messages and lists that AWS answers lead to (:func:`awsip.status.size.fit_status`).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from typing import Any
 from awsip.api.constants import ConditionType
 from awsip.api.types import AWSInfrastructureProviderStatus
 from awsip.status.conditions import conditions_by_type, format_time, make_condition
+from awsip.status.size import fit_status
 from awsip.verification.result import Check, VerificationResult
 
 
@@ -160,6 +166,7 @@ def build_status(
     elif result.trust_status is not None:
         status["trustPolicy"] = result.trust_status.to_k8s()
 
+    status = fit_status(status)
     AWSInfrastructureProviderStatus.model_validate(status)
     return status
 

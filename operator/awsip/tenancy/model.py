@@ -110,10 +110,15 @@ class TenancyRule(BaseModel):
         """False for a rule that applies to no namespace (no ``namespaces``, no selector)."""
         return bool(self.namespaces) or self.namespace_selector is not None
 
-    def applies_to(self, namespace: str, labels: Mapping[str, str]) -> bool:
+    def applies_to(self, namespace: str, labels: Mapping[str, str] | None) -> bool:
+        """``labels`` None: the namespace's labels are not known, and no selector matches."""
         if any(wildcard_match(pattern, namespace) for pattern in self.namespaces):
             return True
-        return self.namespace_selector is not None and self.namespace_selector.matches(labels)
+        return (
+            labels is not None
+            and self.namespace_selector is not None
+            and self.namespace_selector.matches(labels)
+        )
 
     def permits_role(self, role_arn: str, account: str | None) -> bool:
         if account is not None and account in self.accounts:

@@ -39,8 +39,20 @@ class TenancyRules:
             if not rule.selects_namespaces
         ]
 
-    def permits(self, namespace: str, namespace_labels: Mapping[str, str], role_arn: str) -> TenancyDecision:
-        """Whether ``namespace`` (with ``namespace_labels``) may use ``role_arn``."""
+    @property
+    def selects_by_labels(self) -> bool:
+        """Whether some rule has a ``namespaceSelector`` (deciding then needs the namespace's labels)."""
+        return any(rule.namespace_selector is not None for rule in self.rules)
+
+    def permits(
+        self, namespace: str, namespace_labels: Mapping[str, str] | None, role_arn: str
+    ) -> TenancyDecision:
+        """Whether ``namespace`` (with ``namespace_labels``) may use ``role_arn``.
+
+        ``namespace_labels`` None: the labels are not known (the namespace could not be read), so
+        only rules that name the namespace apply -- never a selector, not even ``NotIn`` or
+        ``DoesNotExist``, which an empty set of labels would satisfy.
+        """
         if self.empty:
             return TenancyDecision(
                 allowed=True,

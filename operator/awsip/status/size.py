@@ -1,0 +1,87 @@
+"""Keeping a provider's status small, whatever AWS or a policy document put into it (pure).
+
+Every field of the status already has its own cap (messages 4096 characters, 50 missing
+permissions, 20 trust findings, ...), but together, and with characters that take several bytes,
+they could still add up to hundreds of KiB -- and every status patch, watch event and ``kubectl
+get`` carries the whole object. :func:`fit_status` therefore bounds the status as a whole: when
+its JSON exceeds :data:`MAX_STATUS_BYTES`, lists are shortened (``truncated`` is set; the counts
+``missingActions``/``unknownActions`` stay exact) and long texts are cut (ending in "..."), in
+steps, until it fits.
+
+The size is measured as ``json.dumps`` writes it by default, with every non-ASCII character as a
+``\\uXXXX`` escape: never less than its UTF-8 size, so the bound holds for either encoding.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_MISSING_LISTED, MAX_TRUST_FINDINGS
+from awsip.verification.messages import cap
+
+#: The most a status may take as JSON, far below Kubernetes' object size limit (about 1.5 MiB).
+MAX_STATUS_BYTES: Final = 48 * 1024
+
+#: (missing permissions listed, trust findings listed, characters per message, per other text),
+#: from the usual caps down to the last resort.
+_STEPS: Final = (
+    (MAX_MISSING_LISTED, MAX_TRUST_FINDINGS, MAX_MESSAGE_LENGTH, 2048),
+    (20, 10, 1024, 512),
+    (10, 5, 256, 256),
+    (0, 0, 128, 128),
+)
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact, ASCII-escaped JSON."""
+    return len(json.dumps(value, separators=(",", ":"), default=str))
+
+
+def fit_status(status: dict[str, Any], *, max_bytes: int = MAX_STATUS_BYTES) -> dict[str, Any]:
+    """``status`` itself when it fits in ``max_bytes``; else a shortened copy (see the module docs)."""
+    if json_size(status) <= max_bytes:
+        return status
+    fitted = status
+    for listed_missing, listed_findings, message_chars, text_chars in _STEPS[1:]:
+        fitted = _shortened(status, listed_missing, listed_findings, message_chars, text_chars)
+        if json_size(fitted) <= max_bytes:
+            break
+    return fitted
+
+
+def _shortened(
+    status: Mapping[str, Any], listed_missing: int, listed_findings: int, message_chars: int, text_chars: int
+) -> dict[str, Any]:
+    out = copy.deepcopy(dict(status))
+    for condition in out.get("conditions") or []:
+        if isinstance(condition, dict) and isinstance(condition.get("message"), str):
+            condition["message"] = cap(condition["message"], message_chars)
+    permissions = out.get("permissions")
+    if isinstance(permissions, dict) and isinstance(permissions.get("missing"), list):
+        missing = permissions["missing"]
+        if len(missing) > listed_missing:
+            permissions["truncated"] = True
+        permissions["missing"] = [_capped(item, text_chars) for item in missing[:listed_missing]]
+    trust = out.get("trustPolicy")
+    if isinstance(trust, dict) and isinstance(trust.get("findings"), list):
+        findings = trust["findings"]
+        if len(findings) > listed_findings:
+            trust["truncated"] = True
+        trust["findings"] = [
+            _capped(item, text_chars, message_chars=message_chars) for item in findings[:listed_findings]
+        ]
+    return out
+
+
+def _capped(item: Any, text_chars: int, *, message_chars: int | None = None) -> Any:
+    if not isinstance(item, dict):
+        return item
+    capped = dict(item)
+    for key, value in item.items():
+        if isinstance(value, str):
+            limit = message_chars if key == "message" and message_chars is not None else text_chars
+            capped[key] = cap(value, limit)
+    return capped
