@@ -140,6 +140,13 @@ def verified_status(*, hours_ago: float) -> dict[str, Any]:
     return status.build_status(outcome("ok")(ProviderRef("team-a", "p")), None, generation=None, now=when)
 
 
+def track(runtime: Runtime, obj: dict[str, Any], *, requested: bool = False) -> None:
+    """What Kopf does for a provider: events (observe) and its daemon (serve)."""
+    runtime.observe(obj, requested=requested)
+    if runtime.providers[f"uid-{obj['metadata']['name']}"].task is None:
+        asyncio.get_running_loop().create_task(runtime.serve(obj))
+
+
 async def until(check: Callable[[], bool], timeout: float = 5) -> None:
     async with asyncio.timeout(timeout):
         while not check():
@@ -156,7 +163,7 @@ def ready(patch: dict[str, Any]) -> tuple[str, str] | None:
 async def test_a_new_provider_is_verified_once_with_one_event(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
-    runtime.observe(body("p"))
+    track(runtime, body("p"))
     runtime.observe(body("p"), requested=True)  # Kopf's on.event, then on.create, in one cycle
 
     await until(lambda: len(kube.of("p")) == 2 and len(kube.events) == 1)
@@ -174,7 +181,7 @@ async def test_a_new_provider_is_verified_once_with_one_event(
 async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
-    runtime.observe(body("p", status=verified_status(hours_ago=2)))
+    track(runtime, body("p", status=verified_status(hours_ago=2)))
 
     await until(lambda: len(kube.of("p")) == 1)
     await asyncio.sleep(0.1)
@@ -187,7 +194,7 @@ async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
 async def test_a_current_provider_waits_for_its_time(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
-    runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
+    track(runtime, body("p", status=verified_status(hours_ago=0.1)))
     await asyncio.sleep(0.3)
     assert verify.calls == [] and kube.patches == []
     due = runtime.due(runtime.providers["uid-p"], datetime.now(UTC))
@@ -197,7 +204,7 @@ async def test_a_current_provider_waits_for_its_time(
 async def test_transient_failures_are_retried_and_never_make_ready_false(
     runtime: Runtime, kube: FakeKube
 ) -> None:
-    runtime.observe(body("p", status=verified_status(hours_ago=2)))
+    track(runtime, body("p", status=verified_status(hours_ago=2)))
     verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
     verify.script["p"] = ["transient", "transient", "ok"]
 
@@ -214,7 +221,7 @@ async def test_transient_failures_are_retried_and_never_make_ready_false(
 async def test_an_invalid_spec_is_reported_and_waits_for_a_new_spec(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
-    runtime.observe(body("p", {"roleARN": "nope"}), requested=True)
+    track(runtime, body("p", {"roleARN": "nope"}), requested=True)
 
     await until(lambda: len(kube.of("p")) == 1)
     await asyncio.sleep(0.2)
@@ -231,8 +238,8 @@ async def test_an_invalid_spec_is_reported_and_waits_for_a_new_spec(
 async def test_one_failing_provider_does_not_stop_the_others(runtime: Runtime, kube: FakeKube) -> None:
     verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
     verify.script["bad"] = ["raise"]
-    runtime.observe(body("bad"), requested=True)
-    runtime.observe(body("good"), requested=True)
+    track(runtime, body("bad"), requested=True)
+    track(runtime, body("good"), requested=True)
 
     await until(
         lambda: (
@@ -248,8 +255,9 @@ async def test_one_failing_provider_does_not_stop_the_others(runtime: Runtime, k
 
 
 async def test_deleted_providers_are_forgotten(runtime: Runtime) -> None:
-    runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
-    runtime.observe(body("q", status=verified_status(hours_ago=0.1)))
+    track(runtime, body("p", status=verified_status(hours_ago=0.1)))
+    track(runtime, body("q", status=verified_status(hours_ago=0.1)))
+    await asyncio.sleep(0)
     task = runtime.providers["uid-p"].task
     assert task is not None
 
@@ -265,14 +273,14 @@ async def test_deleted_providers_are_forgotten(runtime: Runtime) -> None:
 
 async def test_a_provider_gone_during_verification_is_forgotten(runtime: Runtime, kube: FakeKube) -> None:
     kube.gone.add("p")
-    runtime.observe(body("p"), requested=True)
+    track(runtime, body("p"), requested=True)
     await until(lambda: "uid-p" not in runtime.providers)
 
 
 async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(
     runtime: Runtime, kube: FakeKube
 ) -> None:
-    runtime.observe(body("p"), requested=True)
+    track(runtime, body("p"), requested=True)
     await until(lambda: len(kube.of("p")) == 2)
     provider = runtime.providers["uid-p"]
     written = copy.deepcopy(provider.body["status"])
@@ -294,7 +302,7 @@ async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(
 async def test_a_spec_change_during_a_verification_is_verified_too(runtime: Runtime, kube: FakeKube) -> None:
     verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
     verify.seconds = 0.3
-    runtime.observe(body("p"), requested=True)
+    track(runtime, body("p"), requested=True)
     await until(lambda: runtime.providers["uid-p"].verifying)
     runtime.observe(body("p", {**SPEC, "displayName": "changed"}), requested=True)
 
@@ -303,6 +311,23 @@ async def test_a_spec_change_during_a_verification_is_verified_too(runtime: Runt
     assert verify.calls.count("p") == 2
 
 
+async def test_a_stopped_daemon_leaves_nothing_behind(runtime: Runtime) -> None:
+    track(runtime, body("p", status=verified_status(hours_ago=0.1)))
+    await until(lambda: runtime.providers["uid-p"].task is not None)
+    task = runtime.providers["uid-p"].task
+    assert task is not None
+    task.cancel()  # as Kopf stops a daemon (deletion, pause, exit)
+    await until(lambda: task.done())
+    assert runtime.providers == {}
+
+
+async def test_no_loop_for_a_provider_being_deleted(runtime: Runtime) -> None:
+    deleting = body("p")
+    deleting["metadata"]["deletionTimestamp"] = "2025-05-01T12:00:00Z"
+    await runtime.serve(deleting)  # returns at once
+    assert runtime.providers == {}
+
+
 async def test_summary_for_the_probe(runtime: Runtime) -> None:
-    runtime.observe(body("p", status=verified_status(hours_ago=0.1)))
+    track(runtime, body("p", status=verified_status(hours_ago=0.1)))
     assert runtime.summary() == {"providers": 1, "verifying": 0, "retrying": 0}

@@ -57,7 +57,7 @@ def test_compliant_role_is_ready(sandbox: Sandbox, namespace: str) -> None:
     assert status["trustPolicy"]["externalIDEnforced"] is True
     assert "lastVerifiedTime" in status
     assert "observedGeneration" not in status  # kmock sets no generation: none is invented
-    assert not obj["metadata"].get("finalizers")
+    assert obj["metadata"]["finalizers"] == ["awsip.io/finalizer"]  # Kopf's, for the daemon
 
 
 def test_wrong_external_id_is_access_denied(sandbox: Sandbox, namespace: str) -> None:
@@ -250,6 +250,20 @@ def test_deleted_provider_leaves_nothing_behind(sandbox: Sandbox, namespace: str
 
     assert _eventually(lambda: sandbox.client.provider(namespace, "doomed") is None)
     assert _eventually(lambda: obj["metadata"]["uid"] not in runtime.providers)
+
+
+def test_provider_deleted_while_the_operator_is_down_goes_when_it_is_back(sandbox: Sandbox, namespace: str) -> None:
+    sandbox.client.apply(provider(namespace, "orphan", PRODUCTION))
+    sandbox.wait_for_provider(namespace, "orphan", has_verdict("True", "Verified"))
+    sandbox.stop_operator()
+    try:
+        sandbox.client.delete_provider(namespace, "orphan")
+        time.sleep(0.5)
+        held = sandbox.client.provider(namespace, "orphan")
+        assert held is not None and held["metadata"].get("deletionTimestamp")  # the finalizer holds it
+    finally:
+        sandbox.start_operator()
+    assert _eventually(lambda: sandbox.client.provider(namespace, "orphan") is None)
 
 
 def test_no_secret_in_statuses_events_or_logs(

@@ -6,7 +6,9 @@ independent of the others.
 
 - create / update of ``spec`` (status patches never trigger it) / resume: track the provider; a
   new or changed spec is verified right away, a resumed one when it is due;
-- every watch event: keep the provider's latest state; ``DELETED`` drops it (no finalizers);
+- a daemon per provider: its verification loop (Kopf stops it on deletion, on a peering pause and
+  on exit; Kopf's finalizer ``awsip.io/finalizer`` holds a deleted provider until it has stopped);
+- every watch event: keep the provider's latest state; ``DELETED`` drops it;
 - startup / cleanup: settings, runtime (and the watch of the tenancy rules), metrics; login: the
   same credentials for Kopf and for the operator's own API client.
 """
@@ -129,6 +131,12 @@ async def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 @kopf.on.resume(*RESOURCE)
 async def resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     runtime_of(memo).observe(body)
+
+
+@kopf.daemon(*RESOURCE, id="verifier", cancellation_timeout=10)
+async def verifier(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    # Async daemons are cancelled when Kopf stops them (cancellation_backoff is not set).
+    await runtime_of(memo).serve(body)
 
 
 @kopf.on.event(*RESOURCE, id="watched")

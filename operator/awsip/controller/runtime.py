@@ -1,7 +1,7 @@
-"""The operator's in-memory runtime: one small asyncio task per provider, and the thread pools.
+"""The operator's in-memory runtime: one verification loop per provider, and the thread pools.
 
 Kopf's handlers (:mod:`awsip.controller.handlers`) only tell the runtime what they saw
-(:meth:`Runtime.observe`, :meth:`Runtime.forget`). Each provider's task then loops:
+(:meth:`Runtime.observe`, :meth:`Runtime.forget`). Each provider's loop (:meth:`Runtime.serve`):
 
 1. sleep until the provider is due (:func:`awsip.controller.scheduling.next_due`), or until it
    is woken by a new event of the object (a spec change, an edited status);
@@ -17,11 +17,14 @@ Kopf's handlers (:mod:`awsip.controller.handlers`) only tell the runtime what th
 7. a transient result (AWS unreachable, throttled) is retried with a per-provider exponential
    backoff; the status builder never turns it into ``Ready=False``.
 
-Why own tasks rather than a Kopf daemon or timer: Kopf puts a finalizer on every object that has
-a daemon or a timer, so deleting a provider would hang whenever the operator is not running (or
-is uninstalled). awsip holds nothing that needs cleaning up in the cluster, so it uses no
-finalizer at all; a watch event ``DELETED`` (or a ``deletionTimestamp``) cancels the task and
-drops its memory. The schedule needs no persistence of its own: it derives from the status
+The loop runs in a Kopf daemon (:meth:`Runtime.serve`, one per provider). Kopf stops a daemon when
+its provider is deleted, when the operator exits, and -- what matters with ``--peering`` -- when
+the operator is paused in favour of a peer: a paused replica sees no more events, so a loop of
+its own would go on verifying stale specs and overwrite the active replica's statuses. The price
+is Kopf's finalizer (``awsip.io/finalizer``) on every provider: a provider deleted while no
+operator runs stays ``Terminating`` until one runs again (or the finalizer is removed by hand).
+Kopf removes it once the daemon has stopped, and the runtime drops everything it knew about the
+provider. The schedule needs no persistence of its own: it derives from the status
 (``lastVerifiedTime``, ``observedGeneration``) and a deterministic per-uid jitter.
 
 Any exception in one provider's task is logged and retried with backoff; it never reaches the
@@ -55,7 +58,7 @@ from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.kube import KubeClient, KubernetesInputs, NotFoundError
 from awsip.controller.statuses import ReadyEvent
-from awsip.controller.tenancy import TenancyGate, TenancyUnavailable
+from awsip.controller.tenancy import RETRY_BASE_SECONDS, TenancyGate, TenancyUnavailable
 from awsip.observability import metrics
 from awsip.observability.logging import provider_context, provider_logger
 from awsip.status import NOT_PERMITTED, format_time, not_permitted_status
@@ -148,7 +151,12 @@ class Runtime:
         self._instance = os.environ.get("POD_NAME") or os.uname().nodename
         self.tenancy: TenancyGate | None = None
         if config.tenancy_configmap is not None:
-            self.tenancy = TenancyGate(config.tenancy_configmap, kube, executor=self._kube_pool)
+            self.tenancy = TenancyGate(
+                config.tenancy_configmap,
+                kube,
+                executor=self._kube_pool,
+                retry_base=min(config.retry_base_seconds, RETRY_BASE_SECONDS),
+            )
             self.tenancy.subscribe(self.tenancy_changed)
 
     def start(self) -> None:
@@ -179,9 +187,6 @@ class Runtime:
                 key=key, namespace=str(metadata.get("namespace")), name=str(metadata.get("name")), body=raw
             )
             self.providers[key] = provider
-            provider.task = asyncio.get_running_loop().create_task(
-                self._run(provider), name=f"awsip provider {provider.namespace}/{provider.name}"
-            )
         else:
             if metadata.get("resourceVersion"):
                 provider.seen_versions.append(str(metadata["resourceVersion"]))
@@ -198,13 +203,28 @@ class Runtime:
             provider.requested_spec = statuses.fingerprint(raw.get("spec"))
         provider.wake.set()
 
+    async def serve(self, body: Mapping[str, Any]) -> None:
+        """The verification loop of one provider (Kopf's daemon); returns only when cancelled."""
+        self.observe(body)
+        provider = self.providers.get(provider_key(body))
+        if provider is None:  # being deleted, or the runtime is closed
+            return
+        provider.task = asyncio.current_task()
+        try:
+            await self._run(provider)
+        finally:
+            provider.task = None
+            # Stopped for a deletion, a pause or the exit: a resumed daemon starts from the status.
+            if self.providers.get(provider.key) is provider:
+                del self.providers[provider.key]
+
     def forget(self, body: Mapping[str, Any]) -> None:
-        """The provider is gone (or going): stop its task and drop everything about it."""
+        """The provider is gone (or going): stop its loop and drop everything about it."""
         provider = self.providers.pop(provider_key(body), None)
         if provider is None:
             return
-        if provider.task is not None:
-            provider.task.cancel()
+        if provider.task is not None and provider.task is not asyncio.current_task():
+            provider.task.cancel()  # Kopf stops it too; this covers objects that left the watch
         metrics.forget_provider(provider.namespace, provider.name)
         provider_logger(logger, provider.namespace, provider.name).debug(
             "Forgotten: the provider is deleted."

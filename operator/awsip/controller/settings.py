@@ -13,6 +13,10 @@ Diff-base without the External ID:
     there by a salted digest: a changed External ID still counts as a spec change, but its value
     is not copied into another field (nor into Kopf's debug logs of that annotation).
 
+Finalizer -- Kopf's, named ``awsip.io/finalizer``:
+    Kopf puts it on every provider because each has a daemon (its verification loop), and removes
+    it once the daemon has stopped after a deletion.
+
 Events -- posted by awsip itself:
     awsip posts exactly one Event per change of ``Ready`` through its own API client. Kopf's
     implicit posting of log lines as Events is off (``posting.loggers``) and the level of what
@@ -52,7 +56,11 @@ class SpecDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
         return essence
 
 
+FINALIZER: Final = "awsip.io/finalizer"
+
+
 def apply(settings: kopf.OperatorSettings) -> None:
+    settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATIONS_PREFIX)
     settings.persistence.diffbase_storage = SpecDiffBaseStorage(
         prefix=ANNOTATIONS_PREFIX, key="last-handled-configuration"

@@ -4,6 +4,9 @@ kmock keeps objects in memory and serves list/watch/get/create/merge-patch/delet
 double, not an API server, so this module fills the gaps that matter to the operator, to kubectl
 and to the tests -- in the harness, never in the product:
 
+* A JSON patch whose ``test`` fails (Kopf adds and removes its finalizer with one, guarded by
+  the resourceVersion) is answered 500 rather than 422, and Kopf would retry it forever; it is
+  answered 422 here.
 * Objects get no ``uid``, ``resourceVersion`` or ``creationTimestamp``. Kopf keys its per-object
   memory by ``uid`` (every object would share one memory and one set of daemons without it) and
   uses ``resourceVersion`` to wait for its own patches to arrive; kubectl's AGE needs the
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiohttp.web
+import jsonpatch
 import kmock
 import yaml
 
@@ -152,7 +156,21 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
                 }
                 data.setdefault("data", {}).update(encoded)
                 del data["stringData"]
-        return await super()._handle(request)
+        elif (
+            request.resource is not None and isinstance(data, list) and request.action == kmock.action.UPDATE
+        ):
+            # A JSON patch (Kopf's finalizers): it bumps the version too.
+            data.append(
+                {"op": "add", "path": "/metadata/resourceVersion", "value": str(next(self._versions))}
+            )
+        try:
+            return await super()._handle(request)
+        except jsonpatch.JsonPatchException as exc:
+            # kmock answers 500; the API server answers 422 to a failed "test" (optimistic
+            # locking) or a bad path, and Kopf relies on that to retry on its next cycle.
+            raise kmock.KubernetesError(
+                status=422, reason="Invalid", message=f"the patch was not applied: {exc}"
+            ) from None
 
     async def _serve_list(self, request: Any) -> Any:
         # kmock's lists carry no apiVersion/kind; kubectl refuses them without.
