@@ -1,0 +1,87 @@
+"""The floor of the scale benchmark: a minimal operator, run as ``python benchmarks/floor_operator.py``.
+
+It does the least any operator must do for a provider: one ``sts:AssumeRole`` with the
+provider's External ID and one status patch with ``Ready=True``. Same framework (Kopf, watching
+the providers cluster-wide), same clients (boto3, the kubernetes client), same worker pool size
+as ``awsip run``; no verification, no Reconciling patch, no Kopf handler progress (an ``on.event``
+handler persists nothing), no Events. What the emulators need to serve that is the floor to
+compare awsip against.
+
+Flags: ``--workers N`` (threads for the blocking calls), ``--liveness URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import datetime
+import logging
+from typing import Any
+
+import boto3
+import kopf
+
+from awsip.api import constants
+from awsip.controller import kube
+
+_state: dict[str, Any] = {}
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    pool: concurrent.futures.ThreadPoolExecutor = _state["pool"]
+    return pool
+
+
+@kopf.on.startup()
+def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.posting.enabled = False
+    settings.watching.server_timeout = 600
+    configuration = kube.load_configuration()
+    configuration.connection_pool_maxsize = _pool()._max_workers
+    _state["kube"] = kube.KubeClient(configuration)
+    _state["sts"] = boto3.session.Session().client("sts")
+
+
+@kopf.on.login()
+def login(**_: Any) -> kopf.ConnectionInfo:
+    return kube.connection_info(kube.load_configuration())
+
+
+def _verify(namespace: str, name: str, spec: dict[str, Any]) -> None:
+    params = {"RoleArn": spec["roleARN"], "RoleSessionName": f"floor-{name}"[:64]}
+    if spec.get("externalID"):
+        params["ExternalId"] = spec["externalID"]
+    _state["sts"].assume_role(**params)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ready = {
+        "type": "Ready",
+        "status": "True",
+        "reason": "Verified",
+        "message": "Assumed.",
+        "lastTransitionTime": now,
+    }
+    _state["kube"].patch_status(namespace, name, {"conditions": [ready], "lastVerifiedTime": now})
+
+
+@kopf.on.event(constants.GROUP, constants.VERSION, constants.PLURAL)
+async def event(type: str | None, body: kopf.Body, **_: Any) -> None:
+    if type not in (None, "ADDED") or body.get("status"):
+        return
+    spec = dict(body.get("spec") or {})
+    namespace, name = str(body.metadata.namespace), str(body.metadata.name)
+    await asyncio.get_running_loop().run_in_executor(_pool(), _verify, namespace, name, spec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--liveness", default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    _state["pool"] = concurrent.futures.ThreadPoolExecutor(args.workers)
+    kopf.run(clusterwide=True, standalone=True, liveness_endpoint=args.liveness)
+
+
+if __name__ == "__main__":
+    main()
