@@ -321,6 +321,36 @@ async def test_a_stopped_daemon_leaves_nothing_behind(runtime: Runtime) -> None:
     assert runtime.providers == {}
 
 
+class FakeStopped:
+    """Kopf's ``stopped`` flag of a daemon."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def __bool__(self) -> bool:
+        return self.event.is_set()
+
+    async def wait(self) -> None:
+        await self.event.wait()
+
+
+async def test_a_daemon_asked_to_stop_finishes_its_verification_and_returns(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
+    verify.seconds = 0.3
+    stopped = FakeStopped()
+    runtime.observe(body("p"), requested=True)
+    serving = asyncio.create_task(runtime.serve(body("p"), stopped))  # type: ignore[arg-type]
+    await until(lambda: runtime.providers["uid-p"].verifying)
+
+    stopped.event.set()
+    await asyncio.wait_for(serving, 5)
+
+    assert not serving.cancelled()
+    assert ready(kube.of("p")[-1]) == ("True", "Verified")  # the verification under way was written
+    assert runtime.providers == {}
+
+
 async def test_no_loop_for_a_provider_being_deleted(runtime: Runtime) -> None:
     deleting = body("p")
     deleting["metadata"]["deletionTimestamp"] = "2025-05-01T12:00:00Z"

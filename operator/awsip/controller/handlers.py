@@ -133,10 +133,10 @@ async def resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     runtime_of(memo).observe(body)
 
 
-@kopf.daemon(*RESOURCE, id="verifier", cancellation_timeout=10)
-async def verifier(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    # Async daemons are cancelled when Kopf stops them (cancellation_backoff is not set).
-    await runtime_of(memo).serve(body)
+@kopf.daemon(*RESOURCE, id="verifier", cancellation_backoff=10, cancellation_timeout=5)
+async def verifier(body: kopf.Body, memo: kopf.Memo, stopped: kopf.DaemonStopped, **_: Any) -> None:
+    # Stopping lets a verification under way finish (up to cancellation_backoff), then cancels.
+    await runtime_of(memo).serve(body, stopped)
 
 
 @kopf.on.event(*RESOURCE, id="watched")

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
+import kopf
 from pydantic import ValidationError
 
 from awsip.api import constants
@@ -203,16 +204,20 @@ class Runtime:
             provider.requested_spec = statuses.fingerprint(raw.get("spec"))
         provider.wake.set()
 
-    async def serve(self, body: Mapping[str, Any]) -> None:
-        """The verification loop of one provider (Kopf's daemon); returns only when cancelled."""
+    async def serve(self, body: Mapping[str, Any], stopped: kopf.DaemonStopped | None = None) -> None:
+        """The verification loop of one provider (Kopf's daemon): until ``stopped`` (after the
+        verification under way, if any) or cancelled."""
         self.observe(body)
         provider = self.providers.get(provider_key(body))
         if provider is None:  # being deleted, or the runtime is closed
             return
         provider.task = asyncio.current_task()
+        relay = asyncio.ensure_future(_relay(stopped, provider.wake)) if stopped is not None else None
         try:
-            await self._run(provider)
+            await self._run(provider, stopped)
         finally:
+            if relay is not None:
+                relay.cancel()
             provider.task = None
             # Stopped for a deletion, a pause or the exit: a resumed daemon starts from the status.
             if self.providers.get(provider.key) is provider:
@@ -270,9 +275,9 @@ class Runtime:
             retry_at=provider.retry_at,
         )
 
-    async def _run(self, provider: Provider) -> None:
+    async def _run(self, provider: Provider, stopped: kopf.DaemonStopped | None = None) -> None:
         log = provider_logger(logger, provider.namespace, provider.name)
-        while True:
+        while not stopped:
             provider.wake.clear()
             now = self.clock()
             try:
@@ -527,6 +532,12 @@ class Runtime:
 
 def _ready_status(value: Any) -> Any:
     return value if value in ("True", "False", "Unknown") else "Unknown"
+
+
+async def _relay(stopped: kopf.DaemonStopped, wake: asyncio.Event) -> None:
+    """Wake the loop when Kopf asks its daemon to stop."""
+    await stopped.wait()
+    wake.set()
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
