@@ -252,7 +252,9 @@ def test_deleted_provider_leaves_nothing_behind(sandbox: Sandbox, namespace: str
     assert _eventually(lambda: obj["metadata"]["uid"] not in runtime.providers)
 
 
-def test_provider_deleted_while_the_operator_is_down_goes_when_it_is_back(sandbox: Sandbox, namespace: str) -> None:
+def test_provider_deleted_while_the_operator_is_down_goes_when_it_is_back(
+    sandbox: Sandbox, namespace: str
+) -> None:
     sandbox.client.apply(provider(namespace, "orphan", PRODUCTION))
     sandbox.wait_for_provider(namespace, "orphan", has_verdict("True", "Verified"))
     sandbox.stop_operator()
