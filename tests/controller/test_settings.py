@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import kopf
+import pytest
+
+from awsip.controller import settings
+from awsip.controller.handlers import QuietWatchHandler
+
+
+def body(spec: dict[str, Any], uid: str = "uid-1") -> kopf.Body:
+    return kopf.Body({"metadata": {"name": "p", "namespace": "ns", "uid": uid}, "spec": spec})
+
+
+def test_the_diff_base_keeps_a_digest_of_the_external_id_only() -> None:
+    storage = settings.SpecDiffBaseStorage(prefix="awsip.io", key="last-handled-configuration")
+    spec = {"roleARN": "arn:aws:iam::123456789012:role/capa", "externalID": "very-secret-id"}
+
+    essence = storage.build(body=body(spec))
+
+    assert "very-secret-id" not in json.dumps(essence)
+    assert str(essence["spec"]["externalID"]).startswith("sha256:")
+    assert essence["spec"]["roleARN"] == spec["roleARN"]
+    assert storage.build(body=body(spec)) == essence
+    assert storage.build(body=body({**spec, "externalID": "another-id"})) != essence  # still a change
+    assert storage.build(body=body(spec, uid="uid-2")) != essence  # salted per object
+    without = storage.build(body=body({"roleARN": spec["roleARN"]}))
+    assert without["spec"] == {"roleARN": spec["roleARN"]}
+
+
+def test_settings() -> None:
+    operator = kopf.OperatorSettings()
+    settings.apply(operator)
+    assert isinstance(operator.persistence.progress_storage, kopf.AnnotationsProgressStorage)
+    assert isinstance(operator.persistence.diffbase_storage, settings.SpecDiffBaseStorage)
+    assert operator.persistence.finalizer == "awsip.io/finalizer"
+    assert operator.posting.loggers is False and operator.posting.level == logging.WARNING
+    assert operator.watching.server_timeout == 600 and operator.watching.client_timeout == 660
+
+
+@pytest.mark.parametrize(
+    ("level", "message", "debug", "shown"),
+    [
+        (logging.INFO, "Handler 'watched' succeeded.", False, False),
+        (logging.INFO, "Handler 'watched' succeeded.", True, True),
+        (logging.INFO, "Handler 'created' succeeded.", False, True),
+        (logging.ERROR, "Handler 'watched' succeeded.", False, True),
+    ],
+)
+def test_the_watch_handler_success_is_a_debug_line(
+    level: int, message: str, debug: bool, shown: bool
+) -> None:
+    root = logging.getLogger()
+    saved = root.level
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    try:
+        record = logging.LogRecord("kopf.objects", level, __file__, 1, message, None, None)
+        assert QuietWatchHandler().filter(record) is shown
+    finally:
+        root.setLevel(saved)
