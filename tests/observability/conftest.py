@@ -6,21 +6,17 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from awsip.observability.logging import KOPF_OBJECTS_LOGGER
 from awsip.observability.metrics import Metrics
+from awsip.sandbox.aws_seed import MotoServer
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    # MotoServer switches moto's process-wide IAM auth mode off, which other tests may have left on.
+    with MotoServer() as server:
+        yield server.endpoint
 
 
 @pytest.fixture

@@ -100,10 +100,16 @@ class MotoServer:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        # moto keeps its auth mode in process-wide state that outlives a server: an earlier
+        # server in this process (a test, the sandbox) may have left it on. Start from off.
+        self.set_iam_auth(False)
         return self
 
     def stop(self) -> None:
-        self._server.stop()
+        try:
+            self.set_iam_auth(False)
+        finally:
+            self._server.stop()
 
     def __enter__(self) -> MotoServer:
         return self.start()
