@@ -12,7 +12,8 @@ from botocore.stub import Stubber
 from awsip.aws import AwsServices, CallCounter
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.regions import partition_of_region, region_for
-from awsip.aws.sts import CallerIdentity, TemporaryCredentials
+from awsip.aws.sts import AssumedRole, CallerIdentity, TemporaryCredentials
+from awsip.observability.metrics import REGISTRY
 from tests.aws.moto_fixtures import Sandbox, isolate_aws_environment
 
 
@@ -135,3 +136,50 @@ def test_call_counter_is_thread_safe() -> None:
     assert counter.get("iam:GetRole") == 8000
     counter.reset()
     assert counter.total() == 0
+
+
+def test_calls_rate_limit_waits_and_cache_lookups_reach_the_prometheus_metrics(sandbox: Sandbox) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    calls = ("awsip_aws_calls_total", {"service": "iam", "operation": "ListRoles", "error_code": ""})
+    denied = (
+        "awsip_aws_calls_total",
+        {"service": "iam", "operation": "GetRole", "error_code": "NoSuchEntity"},
+    )
+    before = {
+        "calls": sample(calls[0], **calls[1]),
+        "errors": sample(denied[0], **denied[1]),
+        "waits": sample("awsip_rate_limiter_wait_seconds_count"),
+        "hits": sample("awsip_policy_cache_requests_total", result="hit"),
+        "misses": sample("awsip_policy_cache_requests_total", result="miss"),
+    }
+    aws = sandbox.services(calls_per_second=1000)
+    iam = aws.operator_client("iam", "us-east-1")
+    iam.list_roles()
+    iam.list_roles()
+    with pytest.raises(ClientError):
+        iam.get_role(RoleName="no-such-role")
+    for _ in range(3):
+        aws.policy_cache.get_or_load(("arn:aws:iam::aws:policy/X", "v1"), lambda: "document")
+
+    assert sample(calls[0], **calls[1]) - before["calls"] == 2
+    assert sample(denied[0], **denied[1]) - before["errors"] == 1
+    assert sample("awsip_rate_limiter_wait_seconds_count") - before["waits"] == 3  # one per HTTP request
+    assert sample("awsip_policy_cache_requests_total", result="hit") - before["hits"] == 2
+    assert sample("awsip_policy_cache_requests_total", result="miss") - before["misses"] == 1
+
+
+def test_assume_role_names_the_session_without_asking_sts_again() -> None:
+    assumed = AssumedRole(
+        credentials=TemporaryCredentials("ASIAKEYID", "secret-access-key", "session-token"),
+        assumed_role_arn="arn:aws:sts::111122223333:assumed-role/capa/awsip-team-a-prod",
+        assumed_role_id="AROAEXAMPLE:awsip-team-a-prod",
+    )
+    assert assumed.identity == CallerIdentity(
+        "111122223333",
+        "arn:aws:sts::111122223333:assumed-role/capa/awsip-team-a-prod",
+        "AROAEXAMPLE:awsip-team-a-prod",
+    )
+    nameless = AssumedRole(credentials=assumed.credentials, assumed_role_arn="")
+    assert nameless.identity is None

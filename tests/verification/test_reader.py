@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from awsip.aws.cache import TtlCache
 from awsip.verification.reader import FallbackReader, NoIdentityError
 
 
@@ -58,3 +59,50 @@ def test_without_an_operator_reader_the_sessions_denial_stands() -> None:
     with pytest.raises(NoIdentityError):
         FallbackReader(None, None).call("iam:GetRole", read)
     assert FallbackReader(None, Client("operator")).call("iam:GetRole", read) == "operator"
+
+
+ROLE = "arn:aws:iam::123456789012:role/capa"
+
+
+def test_a_denial_of_the_session_is_remembered_across_verifications_of_the_role() -> None:
+    denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(3600)
+    session, operator = Client("session", denies=True), Client("operator")
+    assert (
+        FallbackReader(session, operator, denials=denials, role_arn=ROLE).call("iam:GetPolicy", read)
+        == "operator"
+    )
+    later = FallbackReader(session, operator, denials=denials, role_arn=ROLE)
+    assert later.call("iam:GetPolicy", read) == "operator"
+    assert (session.calls, operator.calls) == (1, 2)
+    assert later.denied_to_session == {"iam:GetPolicy"}
+    # Another role's session is asked, and so is this role's for other operations.
+    assert FallbackReader(session, operator, denials=denials, role_arn=ROLE + "2").call("iam:GetPolicy", read)
+    assert later.call("iam:GetRole", read) == "operator"
+    assert session.calls == 3
+    # Without an operator to fall back to, the session is asked whatever the memo says.
+    with pytest.raises(ClientError):
+        FallbackReader(session, None, denials=denials, role_arn=ROLE).call("iam:GetPolicy", read)
+    assert session.calls == 4
+
+
+def test_a_denial_of_the_operator_on_the_role_is_answered_from_memory() -> None:
+    denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(3600)
+    session, operator = Client("session", denies=True), Client("operator", denies=True)
+    for attempt in range(3):
+        reader = FallbackReader(session, operator, denials=denials, role_arn=ROLE)
+        with pytest.raises(ClientError) as raised:
+            reader.call("iam:SimulatePrincipalPolicy", read)
+        assert raised.value.response["Error"] == {"Code": "AccessDenied", "Message": "no"}
+        if attempt:  # from memory: the same answer, for the operation asked
+            assert raised.value.operation_name == "SimulatePrincipalPolicy"
+    assert (session.calls, operator.calls) == (1, 1)
+
+
+def test_a_denial_of_the_operator_on_a_policy_is_not_generalised() -> None:
+    # The operator's policy may allow reading some policies and not others.
+    denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(3600)
+    operator = Client("operator", denies=True)
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            FallbackReader(None, operator, denials=denials, role_arn=ROLE).call("iam:GetPolicy", read)
+    assert operator.calls == 2

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.aws.cache import TtlCache
 from awsip.profiles import EXTERNAL_ID_PLACEHOLDER, load_profile
 from awsip.sandbox.aws_seed import (
     create_managed_policy,
@@ -68,8 +69,9 @@ def test_a_compliant_role_is_verified(sandbox: Sandbox) -> None:
 
     # First verification: the role's session reads what capa-minimal lets it read (GetRole,
     # ListAttachedRolePolicies); the rest falls back to the operator (2 calls: denied, then allowed).
+    # AssumeRole's answer names the session: no GetCallerIdentity with it.
     assert aws.counter.calls() == {
-        "sts:GetCallerIdentity": 2,  # the operator's own (once per process) and the session's
+        "sts:GetCallerIdentity": 1,  # the operator's own (once per process)
         "sts:AssumeRole": 1,
         "iam:GetRole": 1,
         "iam:ListAttachedRolePolicies": 1,
@@ -78,12 +80,25 @@ def test_a_compliant_role_is_verified(sandbox: Sandbox) -> None:
         "iam:ListRolePolicies": 2,
         "iam:SimulatePrincipalPolicy": 2,
     }
-    # Steady state: the operator's identity and the policy document are cached.
+    # Steady state: the operator's identity, the policy's default version and document are cached,
+    # the reads denied to the role's session go straight to the operator, and the simulation that
+    # both identities were denied is not asked again.
     aws.counter.reset()
     again = verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs())
     assert again == result
     assert aws.counter.calls() == {
-        "sts:GetCallerIdentity": 1,
+        "sts:AssumeRole": 1,
+        "iam:GetRole": 1,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListRolePolicies": 1,
+    }
+    assert aws.counter.errors() == {}
+    # Once the memories are gone, the verification asks everything again.
+    aws.policy_versions = TtlCache(0)
+    aws.denials = TtlCache(0)
+    aws.counter.reset()
+    assert verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs()) == result
+    assert aws.counter.calls() == {
         "sts:AssumeRole": 1,
         "iam:GetRole": 1,
         "iam:ListAttachedRolePolicies": 1,
@@ -397,7 +412,7 @@ def test_a_hundred_providers_sharing_a_policy_fetch_its_document_once(sandbox: S
     assert all(r.verified for r in results)
     calls = aws.counter.calls()
     assert calls["iam:GetPolicyVersion"] == 1
-    assert calls["iam:GetPolicy"] == 100
+    assert calls["iam:GetPolicy"] == 1  # the default version is remembered for a while too
     assert calls["sts:AssumeRole"] == 100
     assert (aws.policy_cache.hits, aws.policy_cache.misses) == (99, 1)
 

@@ -8,7 +8,14 @@ One :class:`AwsServices` lives as long as the operator. It holds
 - the clients made from it (cached per service and region; boto3 clients are thread-safe, the
   session is not, so creation is serialised),
 - the managed-policy document cache, the per-operation call counters and the global rate limiter,
-  hooked into every client through botocore's event system,
+  hooked into every client through botocore's event system, and the Prometheus metrics
+  (:func:`awsip.observability.instrument_boto3_session`: calls by operation and error code;
+  the rate limiter's waits through :attr:`AwsServices.rate_limit_observer`),
+- two short-lived memories that spare IAM calls (and IAM's low rate limits) across verifications:
+  ``policy_versions``, the default version of each managed policy (iam:GetPolicy) for
+  :data:`DEFAULT_VERSION_TTL` seconds, and ``denials``, each AccessDenied of one identity (the
+  role's session, or the operator's) for one operation on one role, for :data:`DENIAL_TTL`
+  seconds (:class:`awsip.verification.reader.FallbackReader` uses it),
 - the operator's own identity (GetCallerIdentity, called once).
 
 Logging is left alone: at DEBUG botocore logs request parameters (AssumeRole's ExternalId) and
@@ -25,18 +32,26 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from awsip.aws.cache import PolicyDocumentCache
+from awsip.aws.cache import PolicyDocumentCache, TtlCache
 from awsip.aws.counters import CallCounter
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.regions import region_for
 from awsip.aws.simulate import IamPolicySimulator, PolicySimulator
 from awsip.aws.sts import CallerIdentity, TemporaryCredentials, get_caller_identity
+from awsip.observability.botocore_hooks import instrument_boto3_session
+from awsip.observability.metrics import record_rate_limit_wait
 
 DEFAULT_CALLS_PER_SECOND = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 20.0
 USER_AGENT = "awsip"
+#: How long the default version of a managed policy (iam:GetPolicy) is taken as known: a new
+#: default version is seen at most this much later (the document of a version never changes).
+DEFAULT_VERSION_TTL = 30.0
+#: How long an AccessDenied of one identity for one operation on one role is remembered: reads
+#: go straight to the other identity meanwhile (the same data), and a denied simulation is skipped.
+DENIAL_TTL = 3600.0
 
 
 def botocore_config(
@@ -68,16 +83,22 @@ class AwsServices:
         policy_cache: PolicyDocumentCache[Any] | None = None,
         session_tags: bool = False,
         simulator_factory: Callable[[Any], PolicySimulator] = IamPolicySimulator,
+        default_version_ttl: float = DEFAULT_VERSION_TTL,
+        denial_ttl: float = DENIAL_TTL,
     ) -> None:
-        self.session = session
+        self.session = instrument_boto3_session(session)
         self.config = config or botocore_config()
         self.rate_limiter = rate_limiter
         self.counter = counter or CallCounter()
         self.policy_cache: PolicyDocumentCache[Any] = policy_cache or PolicyDocumentCache()
         self.session_tags = session_tags
         self.simulator_factory = simulator_factory
-        self.rate_limit_observer: Callable[[float], None] | None = None
-        """Called with the seconds each AWS request waited for the rate limit (for metrics)."""
+        self.policy_versions: TtlCache[str, str] = TtlCache(default_version_ttl)
+        """Default version id by managed-policy ARN (see :data:`DEFAULT_VERSION_TTL`)."""
+        self.denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(denial_ttl, max_entries=16384)
+        """(identity "session"/"operator", role ARN, operation) -> the AccessDenied response."""
+        self.rate_limit_observer: Callable[[float], None] | None = record_rate_limit_wait
+        """Called with the seconds each AWS request waited for the rate limit (metrics by default)."""
         self._lock = threading.Lock()
         self._identity_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}

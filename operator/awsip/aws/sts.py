@@ -65,6 +65,16 @@ class TemporaryCredentials:
 class AssumedRole:
     credentials: TemporaryCredentials
     assumed_role_arn: str
+    assumed_role_id: str = ""
+
+    @property
+    def identity(self) -> CallerIdentity | None:
+        """The session's identity, as GetCallerIdentity with it would answer; None if AssumeRole's
+        answer did not name it."""
+        match = _ASSUMED_ROLE_ARN.match(self.assumed_role_arn)
+        if match is None:
+            return None
+        return CallerIdentity(account=match.group(2), arn=self.assumed_role_arn, user_id=self.assumed_role_id)
 
 
 def assume_role(
@@ -96,6 +106,7 @@ def assume_role(
             expiration=credentials.get("Expiration"),
         ),
         assumed_role_arn=str(response.get("AssumedRoleUser", {}).get("Arn", "")),
+        assumed_role_id=str(response.get("AssumedRoleUser", {}).get("AssumedRoleId", "")),
     )
 
 

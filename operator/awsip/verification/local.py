@@ -1,8 +1,9 @@
 """The Local method: read the role's policies from IAM and evaluate them with the policy engine.
 
 Reads per verification: ListAttachedRolePolicies (paged), GetPolicy per managed policy (to learn
-its default version: ListAttachedRolePolicies does not say it), GetPolicyVersion only when the
-(ARN, version) is not cached yet, ListRolePolicies (paged) and GetRolePolicy per inline policy,
+its default version: ListAttachedRolePolicies does not say it) unless another verification asked
+within the last few seconds (``versions``, :data:`awsip.aws.services.DEFAULT_VERSION_TTL`),
+GetPolicyVersion only when the (ARN, version) is not cached yet, ListRolePolicies (paged) and GetRolePolicy per inline policy,
 and GetPolicy/GetPolicyVersion for the permissions boundary (GetRole, done before, names it).
 
 Any read denied to both identities makes the Local result incomplete: a policy not read could
@@ -18,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from awsip.aws import iam
-from awsip.aws.cache import PolicyDocumentCache
+from awsip.aws.cache import PolicyDocumentCache, TtlCache
 from awsip.aws.errors import ErrorKind, classify_error
 from awsip.policy import PolicyDocument, PolicyParseError, parse_policy
 from awsip.verification.reader import FallbackReader
@@ -68,11 +69,18 @@ def _parse(document: Any, *, name: str) -> PolicyDocument:
 
 
 def _managed(
-    reader: FallbackReader, cache: PolicyDocumentCache[Any], policy_arn: str, denials: _Denials
+    reader: FallbackReader,
+    cache: PolicyDocumentCache[Any],
+    policy_arn: str,
+    denials: _Denials,
+    versions: TtlCache[str, str] | None,
 ) -> PolicyDocument | None:
+    def default_version() -> str:
+        return reader.call("iam:GetPolicy", lambda client: iam.get_policy_default_version(client, policy_arn))
+
     try:
-        version = reader.call(
-            "iam:GetPolicy", lambda client: iam.get_policy_default_version(client, policy_arn)
+        version = (
+            versions.get_or_load(policy_arn, default_version) if versions is not None else default_version()
         )
     except ClientError as error:
         denials.guard("iam:GetPolicy", error)
@@ -94,7 +102,10 @@ def _managed(
 
 
 def read_role_policies(
-    reader: FallbackReader, role: iam.RoleInfo, cache: PolicyDocumentCache[Any]
+    reader: FallbackReader,
+    role: iam.RoleInfo,
+    cache: PolicyDocumentCache[Any],
+    versions: TtlCache[str, str] | None = None,
 ) -> RolePolicies:
     """The role's managed and inline policies and its boundary, parsed.
 
@@ -111,7 +122,7 @@ def read_role_policies(
         denials.guard("iam:ListAttachedRolePolicies", error)
         attached = []
     for policy in attached:
-        document = _managed(reader, cache, policy.arn, denials)
+        document = _managed(reader, cache, policy.arn, denials, versions)
         if document is not None:
             policies.append(document)
 
@@ -135,7 +146,7 @@ def read_role_policies(
 
     boundary = None
     if role.boundary_arn:
-        boundary = _managed(reader, cache, role.boundary_arn, denials)
+        boundary = _managed(reader, cache, role.boundary_arn, denials, versions)
 
     if denials.operations:
         raise ReadsDenied(denials.operations)

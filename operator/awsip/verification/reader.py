@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -11,9 +11,30 @@ from awsip.aws.errors import ErrorKind, classify_error
 
 T = TypeVar("T")
 
+#: Operations whose resource is the role itself: an AccessDenied of the operator's identity for one
+#: of them holds for the role as a whole. (For iam:GetPolicy and iam:GetPolicyVersion the resource
+#: is the policy, and the operator may be allowed to read some policies and not others.)
+ROLE_OPERATIONS: Final = frozenset(
+    {
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:SimulatePrincipalPolicy",
+    }
+)
+
 
 class NoIdentityError(Exception):
     """Neither the role's session nor the operator's identity can make this read."""
+
+
+class DenialMemo(Protocol):
+    """Where AccessDenied answers are remembered across verifications (``AwsServices.denials``)."""
+
+    def get(self, key: tuple[str, str, str]) -> dict[str, Any] | None: ...
+
+    def put(self, key: tuple[str, str, str], value: dict[str, Any]) -> None: ...
 
 
 class FallbackReader:
@@ -27,14 +48,35 @@ class FallbackReader:
     caller's account, so for a role in another account ``operator_iam`` must be None (a denied
     read then raises the session's error, and without a session :class:`NoIdentityError`).
     Errors of the last identity tried propagate.
+
+    With ``denials`` (and the ``role_arn``), AccessDenied answers outlive the verification: an
+    operation denied to the role's session goes straight to the operator in later verifications
+    of the same role too, and an operation of :data:`ROLE_OPERATIONS` denied to the operator on
+    this role raises that same AccessDenied again without asking AWS, until the memo forgets it.
     """
 
-    def __init__(self, session_iam: Any | None, operator_iam: Any | None) -> None:
+    def __init__(
+        self,
+        session_iam: Any | None,
+        operator_iam: Any | None,
+        *,
+        denials: DenialMemo | None = None,
+        role_arn: str = "",
+    ) -> None:
         self.session_iam = session_iam
         self.operator_iam = operator_iam
         self.denied_to_session: set[str] = set()
+        self._denials = denials
+        self._role_arn = role_arn
 
     def call(self, operation: str, read: Callable[[Any], T]) -> T:
+        if (
+            self.session_iam is not None
+            and self.operator_iam is not None
+            and operation not in self.denied_to_session
+            and self._remembered("session", operation) is not None
+        ):
+            self.denied_to_session.add(operation)
         if self.session_iam is not None and operation not in self.denied_to_session:
             try:
                 return read(self.session_iam)
@@ -47,6 +89,27 @@ class FallbackReader:
                 ):
                     raise
                 self.denied_to_session.add(operation)
+                self._remember("session", operation, error)
         if self.operator_iam is None:
             raise NoIdentityError(operation)
-        return read(self.operator_iam)
+        if operation in ROLE_OPERATIONS:
+            response = self._remembered("operator", operation)
+            if response is not None:
+                raise ClientError(response, operation.split(":", 1)[-1])
+        try:
+            return read(self.operator_iam)
+        except ClientError as error:
+            if operation in ROLE_OPERATIONS:
+                classified = classify_error(error)
+                if classified is not None and classified.kind is ErrorKind.ACCESS_DENIED:
+                    self._remember("operator", operation, error)
+            raise
+
+    def _remembered(self, identity: str, operation: str) -> dict[str, Any] | None:
+        if self._denials is None or not self._role_arn:
+            return None
+        return self._denials.get((identity, self._role_arn, operation))
+
+    def _remember(self, identity: str, operation: str, error: ClientError) -> None:
+        if self._denials is not None and self._role_arn:
+            self._denials.put((identity, self._role_arn, operation), dict(error.response))

@@ -4,7 +4,8 @@ Steps, each reported on its own condition:
 
 1. inputs: the External ID (spec or Secret) and the required policy (profile or ConfigMap);
 2. ``RoleAssumed``: the operator's own identity (GetCallerIdentity, once per process), STS
-   AssumeRole with the External ID, GetCallerIdentity with the new session;
+   AssumeRole with the External ID (its answer names the session: account and assumed-role ARN;
+   GetCallerIdentity with the new session only if it does not);
 3. ``TrustPolicySecure``: iam:GetRole, the trust policy analysed by :mod:`awsip.trust`;
 4. ``PermissionsVerified``: Local (the role's policies read from IAM and evaluated by
    :mod:`awsip.policy`) and/or Simulate (iam:SimulatePrincipalPolicy), per spec.verification.method.
@@ -231,7 +232,9 @@ class _Verification:
                 f"roles of account {self.spec.account_id}"
             )
             return self.result(role_check, trust=_not_verified(because), permissions=_not_verified(because))
-        reader = FallbackReader(session_iam, operator_iam)
+        reader = FallbackReader(
+            session_iam, operator_iam, denials=self.aws.denials, role_arn=self.spec.role_arn
+        )
 
         try:
             role = reader.call("iam:GetRole", lambda client: iam.get_role(client, self.spec.role_name))
@@ -426,7 +429,10 @@ class _Verification:
         credentials = assumed.credentials
         self._secrets += [credentials.access_key_id, credentials.secret_access_key, credentials.session_token]
         try:
-            identity = get_caller_identity(self.aws.temporary_client("sts", self.region, assumed.credentials))
+            # AssumeRole's answer names the session (AssumedRoleUser): no GetCallerIdentity needed.
+            identity = assumed.identity or get_caller_identity(
+                self.aws.temporary_client("sts", self.region, assumed.credentials)
+            )
         except AwsError as error:
             # A fresh session that STS does not accept yet is worth a retry, like any other failure here.
             raise _Stop(
@@ -570,7 +576,7 @@ class _Verification:
     ) -> list[Verdict]:
         if role is None:
             raise ReadsDenied(["iam:GetRole"])
-        policies = read_role_policies(reader, role, self.aws.policy_cache)
+        policies = read_role_policies(reader, role, self.aws.policy_cache, self.aws.policy_versions)
         report = check_coverage(required.parsed, policies.policies, boundary=policies.boundary)
         return local_verdicts(report.results)
 
