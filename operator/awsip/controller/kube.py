@@ -207,13 +207,14 @@ class WatchStream:
                     yield event
 
     def close(self) -> None:
-        # shutdown() wakes a read blocked in another thread (urllib3 2.3+); close() alone may not.
+        # shutdown() wakes a read blocked in another thread (urllib3 2.3+); close() then closes the
+        # connection. (Never release_conn(): the pool would keep the half-shut connection open,
+        # and the API server the watch.)
         shutdown = getattr(self._response, "shutdown", None)
         with contextlib.suppress(Exception):
             if callable(shutdown):
                 shutdown()
         with contextlib.suppress(Exception):
-            self._response.release_conn()
             self._response.close()
 
 
