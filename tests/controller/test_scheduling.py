@@ -45,24 +45,40 @@ def test_fraction_is_stable_and_in_range() -> None:
     assert len(set(values)) == 200
 
 
-@pytest.mark.parametrize(("interval", "cap"), [(60, 6), (HOUR, 360), (24 * HOUR, 600)])
-def test_jitter_is_a_bounded_share_of_the_interval(interval: float, cap: float) -> None:
-    jitters = [scheduling.jitter(str(uuid.UUID(int=i)), interval) for i in range(500)]
-    assert all(0 <= j < cap for j in jitters)
-    assert max(jitters) > cap * 0.9  # the whole window is used
+@pytest.mark.parametrize("interval", [60, HOUR, 24 * HOUR])
+def test_phases_cover_the_whole_interval(interval: float) -> None:
+    phases = [scheduling.phase(str(uuid.UUID(int=i)), interval) for i in range(500)]
+    assert all(0 <= p < interval for p in phases)
+    assert min(phases) < interval * 0.02 and max(phases) > interval * 0.98
 
 
-def test_a_thousand_providers_verified_together_come_due_spread_out() -> None:
+def test_a_thousand_providers_verified_together_come_due_spread_over_the_interval() -> None:
+    keys = [str(uuid.UUID(int=i)) for i in range(1000)]
     dues = [
-        scheduling.next_due(
-            status=verified_status(), generation=None, interval=HOUR, key=str(uuid.UUID(int=i)), now=NOW
-        )
-        for i in range(1000)
+        scheduling.next_due(status=verified_status(), generation=None, interval=HOUR, key=key, now=NOW)
+        for key in keys
     ]
-    per_second = collections.Counter(int(due.timestamp()) for due in dues)
-    assert all(NOW + timedelta(hours=1) <= due < NOW + timedelta(hours=1, minutes=6) for due in dues)
-    assert len(per_second) > 280  # of the 360 seconds of the window
-    assert max(per_second.values()) <= 10
+    # Each on its own phase, between half an interval and one and a half after the verification.
+    assert all(NOW + timedelta(minutes=30) <= due <= NOW + timedelta(minutes=90) for due in dues)
+    per_minute = collections.Counter(int(due.timestamp()) // 60 for due in dues)
+    assert len(per_minute) == 60  # every minute of an hour
+    assert max(per_minute.values()) <= 35  # 1000 / 60 = 16.7 on average
+    per_ten_seconds = collections.Counter(int(due.timestamp()) // 10 for due in dues)
+    assert max(per_ten_seconds.values()) <= 12  # 2.8 on average
+
+
+def test_after_one_round_a_provider_comes_due_every_interval_on_its_phase() -> None:
+    key = "3f0e2b9c-uid"
+    due = scheduling.next_due(status=verified_status(), generation=None, interval=HOUR, key=key, now=NOW)
+    for _ in range(5):
+        # Verified a little after it came due (a queue, the verification's own time).
+        finished = due + timedelta(seconds=42.7)
+        after = scheduling.next_due(
+            status=verified_status(at=finished), generation=None, interval=HOUR, key=key, now=finished
+        )
+        assert after - due == timedelta(hours=1)
+        assert after.timestamp() % HOUR == pytest.approx(scheduling.phase(key, HOUR))
+        due = after
 
 
 @pytest.mark.parametrize(
@@ -122,7 +138,7 @@ def test_due_now_while_a_verification_was_under_way() -> None:
 
 
 @pytest.mark.parametrize("generation", [None, 3])
-def test_due_an_interval_and_the_jitter_after_the_last_verification(generation: int | None) -> None:
+def test_due_on_the_slot_nearest_an_interval_after_the_last_verification(generation: int | None) -> None:
     last = NOW - timedelta(minutes=10)
     due = scheduling.next_due(
         status=verified_status(at=last, generation=generation),
@@ -131,7 +147,9 @@ def test_due_an_interval_and_the_jitter_after_the_last_verification(generation: 
         key="k",
         now=NOW,
     )
-    assert due == last + timedelta(seconds=HOUR + scheduling.jitter("k", HOUR))
+    assert due == scheduling.slot(last + timedelta(hours=1), HOUR, "k")
+    assert abs(due - (last + timedelta(hours=1))) <= timedelta(minutes=30)
+    assert due.timestamp() % HOUR == pytest.approx(scheduling.phase("k", HOUR))
 
 
 def test_a_false_verdict_is_current_too() -> None:

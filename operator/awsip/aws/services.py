@@ -137,6 +137,9 @@ class AwsServices:
     def operator_client(self, service: str, region: str) -> Any:
         """A (cached) client with the operator's own credentials."""
         key = (service, region)
+        client = self._clients.get(key)  # no lock once made: a temporary client may be under way
+        if client is not None:
+            return client
         with self._lock:
             client = self._clients.get(key)
             if client is None:

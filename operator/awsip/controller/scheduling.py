@@ -4,11 +4,13 @@ The operator keeps one small asyncio task per provider that sleeps until the pro
 (:func:`next_due`). Nothing here touches Kubernetes or AWS, so the schedule is unit-tested with
 plain datetimes.
 
-Spreading: every provider gets a deterministic offset derived from its uid (:func:`jitter`), a
-fraction of its interval (at most :data:`MAX_JITTER_SECONDS`). A thousand providers created by
-one ``kubectl apply`` are verified once right away (bounded by the worker pool and the AWS rate
-limit), and then come due at different seconds of the following interval; the offsets survive
-operator restarts because they depend on nothing but the uid.
+Spreading: every provider has a fixed phase within its interval, derived from its uid
+(:func:`phase`), and is re-verified at the moment with that phase (counted from the epoch) that is
+nearest to ``lastVerifiedTime + interval`` (:func:`slot`). A thousand providers created by one
+``kubectl apply`` are verified once right away (bounded by the worker pool and the AWS rate limit);
+their next verifications land on their phases, half an interval to one and a half after the first,
+spread evenly over the whole interval; from then on each comes due exactly one interval after its
+previous slot. After an operator restart nothing changes: the phases depend on nothing but the uid.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from awsip.api import constants
 from awsip.api.durations import parse_duration
 from awsip.status.refusal import NOT_PERMITTED
 
-#: Re-verification happens between ``interval`` and ``interval * (1 + JITTER_FRACTION)`` after the last.
-JITTER_FRACTION: Final = 0.1
-MAX_JITTER_SECONDS: Final = 600.0
 DEFAULT_INTERVAL_SECONDS: Final = parse_duration(constants.DEFAULT_INTERVAL)
 MIN_INTERVAL_SECONDS: Final = 60.0
 
@@ -36,9 +35,16 @@ def fraction(key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
-def jitter(key: str, interval_seconds: float) -> float:
-    """The provider's fixed offset (seconds) added to its interval."""
-    return fraction(key) * min(interval_seconds * JITTER_FRACTION, MAX_JITTER_SECONDS)
+def phase(key: str, interval_seconds: float) -> float:
+    """The provider's fixed offset (seconds) within each interval, counted from the epoch."""
+    return fraction(key) * interval_seconds
+
+
+def slot(target: datetime, interval_seconds: float, key: str) -> datetime:
+    """The moment nearest to ``target`` that lies at the provider's phase of an interval."""
+    offset = phase(key, interval_seconds)
+    count = round((target.timestamp() - offset) / interval_seconds)
+    return datetime.fromtimestamp(count * interval_seconds + offset, tz=target.tzinfo or UTC)
 
 
 def interval_seconds(spec: Mapping[str, Any] | None) -> float:
@@ -116,7 +122,7 @@ def next_due(
     - the status is not a finished verdict for this generation (never verified, spec changed while
       the operator was away, the last attempt was transient before a restart, or the tenancy rules
       refused the provider -- the runtime holds refused providers back itself): now;
-    - otherwise: ``lastVerifiedTime + interval + jitter``.
+    - otherwise: the provider's :func:`slot` nearest to ``lastVerifiedTime + interval``.
     """
     if requested:
         return now
@@ -125,7 +131,7 @@ def next_due(
     last = parse_time(status.get("lastVerifiedTime")) if status else None
     if last is None or not is_current(status, generation):
         return now
-    return last + timedelta(seconds=interval + jitter(key, interval))
+    return slot(last + timedelta(seconds=interval), interval, key)
 
 
 def retry_delay(failures: int, *, key: str, base: float, cap: float) -> float:
