@@ -1,4 +1,4 @@
-"""One emulated world for the e2e session: moto (IAM auth on) + kmock + the operator, in process.
+"""One emulated world per e2e module: moto (IAM auth on) + kmock + the operator, in process.
 
 The operator's logs are captured the way ``awsip run --verbose --log-format=json`` emits them, so
 that the secret scan sees what an operator's log collector would.
@@ -14,15 +14,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from awsip.commands.run import configure_logs
+from awsip.commands.run import NOISY_LOGGERS, configure_logs
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def operator_logs() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
+    saved_levels = {name: logging.getLogger(name).level for name in (*NOISY_LOGGERS, "asyncio")}
     stream = io.StringIO()
     configure_logs(argparse.Namespace(log_format="json", verbose=True, debug=False), stream=stream)
     try:
@@ -30,9 +31,11 @@ def operator_logs() -> Iterator[io.StringIO]:
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory, operator_logs: io.StringIO) -> Iterator[Sandbox]:
     with Sandbox(tmp_path_factory.mktemp("sandbox")) as world:
         assert world.operator_user is not None

@@ -228,8 +228,7 @@ class Runtime:
         provider = self.providers.pop(provider_key(body), None)
         if provider is None:
             return
-        if provider.task is not None and provider.task is not asyncio.current_task():
-            provider.task.cancel()  # Kopf stops it too; this covers objects that left the watch
+        provider.wake.set()  # its loop ends (after a verification under way), see _run()
         metrics.forget_provider(provider.namespace, provider.name)
         provider_logger(logger, provider.namespace, provider.name).debug(
             "Forgotten: the provider is deleted."
@@ -277,7 +276,8 @@ class Runtime:
 
     async def _run(self, provider: Provider, stopped: kopf.DaemonStopped | None = None) -> None:
         log = provider_logger(logger, provider.namespace, provider.name)
-        while not stopped:
+        # Until Kopf stops the daemon, or the provider is forgotten (deleted, or gone from the watch).
+        while not stopped and self.providers.get(provider.key) is provider:
             provider.wake.clear()
             now = self.clock()
             try:
@@ -420,14 +420,14 @@ class Runtime:
             provider.retry_at = now + timedelta(seconds=delay)
         else:
             provider.failures, provider.retry_at = 0, None
-        await self._publish(provider, previous, new, event_base=event_base)
-
         ready = statuses.condition(new, constants.ConditionType.READY) or {}
         reason = str(ready.get("reason") or "Unknown")
         outcome: metrics.VerificationResult = (
             "transient" if transient else "ready" if ready.get("status") == "True" else "not_ready"
         )
+        # Counted before it is published: whoever sees the new status also sees it counted.
         metrics.record_verification(outcome, reason, duration)
+        await self._publish(provider, previous, new, event_base=event_base)
         if transient:
             log.warning("Verification could not decide (%s); retrying in %.0fs.", reason, delay)
         else:
@@ -443,9 +443,10 @@ class Runtime:
         *,
         event_base: Mapping[str, Any] | None,
     ) -> None:
-        """Patch the status, then post the Event if Ready changed (compared with ``event_base``)."""
-        if not await self._patch(provider, previous, new):
-            return
+        """Patch the status, then post the Event if Ready changed (compared with ``event_base``).
+
+        The gauges are set first: whoever sees the new status also sees them (a provider that
+        turns out to be gone is forgotten, gauges included)."""
         ready = statuses.condition(new, constants.ConditionType.READY)
         if ready is not None:
             metrics.set_provider_ready(provider.namespace, provider.name, _ready_status(ready.get("status")))
@@ -454,6 +455,8 @@ class Runtime:
             metrics.set_missing_permissions(
                 provider.namespace, provider.name, int(permissions.get("missingActions") or 0)
             )
+        if not await self._patch(provider, previous, new):
+            return
         event = statuses.ready_event(event_base, new)
         if event is not None:
             await self._post_event(provider, event)

@@ -66,6 +66,7 @@ class Sandbox:
         self.operator_user: OperatorUser | None = None
         self.kubeconfig = workdir / "kubeconfig"
         self._saved_environment: dict[str, str | None] = {}
+        self._saved_levels: dict[str, int] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -73,11 +74,12 @@ class Sandbox:
         # The emulators run in this process and log into the same root logger as the operator;
         # moto's debug lines dump whole AWS requests (External IDs included). They are not the
         # operator's output: keep them to warnings.
-        for name in EMULATOR_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
         if Sandbox._active is not None:
             raise RuntimeError("another Sandbox is running in this process (moto's state is process-wide)")
         Sandbox._active = self
+        for name in EMULATOR_LOGGERS:
+            self._saved_levels[name] = logging.getLogger(name).level
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.moto.start()
         self.moto.reset()  # a sandbox before this one (in this process) may have left roles, and auth on
@@ -119,6 +121,9 @@ class Sandbox:
                 else:
                     os.environ[key] = value
             self._saved_environment.clear()
+            for name, level in self._saved_levels.items():
+                logging.getLogger(name).setLevel(level)
+            self._saved_levels.clear()
             Sandbox._active = None
 
     def __enter__(self) -> Sandbox:
