@@ -6,7 +6,9 @@ they could still add up to hundreds of KiB -- and every status patch, watch even
 get`` carries the whole object. :func:`fit_status` therefore bounds the status as a whole: when
 its JSON exceeds :data:`MAX_STATUS_BYTES`, lists are shortened (``truncated`` is set; the counts
 ``missingActions``/``unknownActions`` stay exact) and long texts are cut (ending in "..."), in
-steps, until it fits.
+steps, until it fits. The last step leaves at most 128 characters per message and reason and no
+list entries, which fits whatever AWS answered; only conditions of other controllers (kept from
+the status before, at most 16 conditions in all) could still make a status larger.
 
 The size is measured as ``json.dumps`` writes it by default, with every non-ASCII character as a
 ``\\uXXXX`` escape: never less than its UTF-8 size, so the bound holds for either encoding.
@@ -17,21 +19,35 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_MISSING_LISTED, MAX_TRUST_FINDINGS
+from awsip.status.conditions import safe_reason
 from awsip.verification.messages import cap
 
 #: The most a status may take as JSON, far below Kubernetes' object size limit (about 1.5 MiB).
 MAX_STATUS_BYTES: Final = 48 * 1024
 
-#: (missing permissions listed, trust findings listed, characters per message, per other text),
-#: from the usual caps down to the last resort.
+
+@dataclass(frozen=True)
+class _Step:
+    missing: int  # missing permissions listed
+    findings: int  # trust findings listed
+    message: int  # characters per message
+    text: int  # characters per other text (actions, resources, reasons of list entries)
+    #: The last resort also cuts condition reasons and the assumed-role ARN (which STS keeps far
+    #: shorter than this).
+    reason: int | None = None
+    arn: int | None = None
+
+
+#: From the usual caps down to the last resort.
 _STEPS: Final = (
-    (MAX_MISSING_LISTED, MAX_TRUST_FINDINGS, MAX_MESSAGE_LENGTH, 2048),
-    (20, 10, 1024, 512),
-    (10, 5, 256, 256),
-    (0, 0, 128, 128),
+    _Step(MAX_MISSING_LISTED, MAX_TRUST_FINDINGS, MAX_MESSAGE_LENGTH, 2048),
+    _Step(20, 10, 1024, 512),
+    _Step(10, 5, 256, 256),
+    _Step(0, 0, 128, 128, reason=128, arn=512),
 )
 
 
@@ -45,33 +61,37 @@ def fit_status(status: dict[str, Any], *, max_bytes: int = MAX_STATUS_BYTES) -> 
     if json_size(status) <= max_bytes:
         return status
     fitted = status
-    for listed_missing, listed_findings, message_chars, text_chars in _STEPS[1:]:
-        fitted = _shortened(status, listed_missing, listed_findings, message_chars, text_chars)
+    for step in _STEPS[1:]:
+        fitted = _shortened(status, step)
         if json_size(fitted) <= max_bytes:
             break
     return fitted
 
 
-def _shortened(
-    status: Mapping[str, Any], listed_missing: int, listed_findings: int, message_chars: int, text_chars: int
-) -> dict[str, Any]:
+def _shortened(status: Mapping[str, Any], step: _Step) -> dict[str, Any]:
     out = copy.deepcopy(dict(status))
     for condition in out.get("conditions") or []:
-        if isinstance(condition, dict) and isinstance(condition.get("message"), str):
-            condition["message"] = cap(condition["message"], message_chars)
+        if not isinstance(condition, dict):
+            continue
+        if isinstance(condition.get("message"), str):
+            condition["message"] = cap(condition["message"], step.message)
+        if step.reason is not None and isinstance(condition.get("reason"), str):
+            condition["reason"] = safe_reason(condition["reason"][: step.reason])
+    if step.arn is not None and isinstance(out.get("assumedRoleARN"), str):
+        out["assumedRoleARN"] = cap(out["assumedRoleARN"], step.arn)
     permissions = out.get("permissions")
     if isinstance(permissions, dict) and isinstance(permissions.get("missing"), list):
         missing = permissions["missing"]
-        if len(missing) > listed_missing:
+        if len(missing) > step.missing:
             permissions["truncated"] = True
-        permissions["missing"] = [_capped(item, text_chars) for item in missing[:listed_missing]]
+        permissions["missing"] = [_capped(item, step.text) for item in missing[: step.missing]]
     trust = out.get("trustPolicy")
     if isinstance(trust, dict) and isinstance(trust.get("findings"), list):
         findings = trust["findings"]
-        if len(findings) > listed_findings:
+        if len(findings) > step.findings:
             trust["truncated"] = True
         trust["findings"] = [
-            _capped(item, text_chars, message_chars=message_chars) for item in findings[:listed_findings]
+            _capped(item, step.text, message_chars=step.message) for item in findings[: step.findings]
         ]
     return out
 

@@ -1,0 +1,313 @@
+"""Whatever AWS answers, the status stays valid and small.
+
+VerificationResults are built the way verify() builds them -- from AWS error codes and messages
+(10,000 characters, any unicode), from the permissions check of fuzzed verdicts and from the trust
+analysis of fuzzed trust policies (thousands of statements) -- and fed to build_status, also on top
+of the status before. The status must validate against the CRD's model, its JSON must stay well
+under Kubernetes' object size limit, and building it again from the same result must change
+nothing (a status that shrank to fit must not be patched over and over).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from awsip.api.constants import ConditionType
+from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.aws.errors import ClassifiedError, ErrorKind
+from awsip.aws.sts import CallerIdentity
+from awsip.status import MAX_STATUS_BYTES, build_status, not_permitted_status, status_changed
+from awsip.trust import analyze_trust_policy
+from awsip.verification import Check, ProviderRef, VerificationResult, messages
+from awsip.verification.coverage import Verdict, permissions_check
+
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: What the tests hold the status to: far below the API server's limit (about 1.5 MiB).
+LIMIT = 64 * 1024
+ROLE = "arn:aws:iam::123456789012:role/capa"
+OPERATOR = CallerIdentity(account="111122223333", arn="arn:aws:sts::111122223333:assumed-role/awsip/s")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+# Text of every kind: ASCII, accents, astral characters (12 bytes each as JSON escapes), controls.
+characters = st.characters(codec="utf-8", exclude_categories=["Cs"])
+texts = st.one_of(
+    st.text(characters, max_size=200),
+    st.builds(
+        lambda c, n: c * n,
+        st.sampled_from(["a", "é", "😀", "\u202e", '"', "\\", "\n"]),
+        st.integers(0, 10_000),
+    ),
+    st.builds(lambda t, n: t * n, st.text(characters, min_size=1, max_size=8), st.integers(1, 2_000)),
+)
+aws_errors = st.builds(
+    ClassifiedError,
+    kind=st.sampled_from(list(ErrorKind)),
+    code=texts,
+    operation=st.sampled_from(["AssumeRole", "GetRole", "SimulatePrincipalPolicy", ""]),
+    message=texts,
+    http_status=st.none() | st.integers(100, 599),
+)
+
+
+@st.composite
+def aws_checks(draw: st.DrawFn) -> Check:
+    """A check as verify() words it for an AWS answer."""
+    error = draw(aws_errors)
+    kind = draw(st.sampled_from(["denied", "rejected", "credentials", "unavailable", "trust", "simulate"]))
+    if kind == "denied":
+        text = messages.access_denied(
+            role_arn=ROLE, operator=OPERATOR, external_id_configured=True, session_tags=True, error=error
+        )
+        return Check("False", "AccessDenied", text)
+    if kind == "rejected":
+        return Check("False", "AssumeRoleRejected", messages.assume_role_rejected(role_arn=ROLE, error=error))
+    if kind == "credentials":
+        text = messages.operator_credentials(error, step="sts:GetCallerIdentity")
+        return Check("False", "OperatorCredentialsUnavailable", text)
+    if kind == "unavailable":
+        text = messages.aws_unavailable(error, step="iam:GetRole")
+        return Check("Unknown", "AWSUnavailable", text, transient=True)
+    if kind == "trust":
+        text = messages.cannot_read_trust_policy(role_arn=ROLE, operator=OPERATOR, error=error)
+        return Check("Unknown", "CannotReadTrustPolicy", text)
+    return Check(
+        "Unknown", "CannotSimulate", messages.cannot_simulate(role_arn=ROLE, operator=OPERATOR, error=error)
+    )
+
+
+free_checks = st.builds(
+    Check,
+    status=st.sampled_from(["True", "False", "Unknown"]),
+    reason=texts,  # not a valid reason: the builder must make one of it
+    message=texts,
+    transient=st.booleans(),
+)
+verdicts = st.lists(
+    st.builds(
+        Verdict,
+        action=texts,
+        resource=texts,
+        status=st.sampled_from(["Covered", "NotCovered", "Unknown"]),
+        reason=texts,
+    ),
+    max_size=300,
+)
+principals = st.sampled_from(
+    [
+        "*",
+        {"AWS": "*"},
+        {"AWS": "arn:aws:iam::*:root"},
+        {"AWS": "444455556666"},
+        {"Service": "ec2.amazonaws.com"},
+    ]
+)
+trust_statements = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Deny", "Maybe"]),
+        "Principal": principals | texts,
+        "Action": st.sampled_from(["sts:AssumeRole", "sts:*", "*"]) | texts,
+    },
+    optional={
+        "Sid": texts,
+        "Condition": st.dictionaries(texts, st.dictionaries(texts, texts, max_size=2), max_size=2),
+        "Unknown": texts,
+    },
+)
+trust_documents = st.one_of(
+    texts,
+    st.builds(
+        lambda body: {"Version": "2012-10-17", "Statement": body}, st.lists(trust_statements, max_size=40)
+    ),
+    st.builds(  # thousands of statements, each one a finding
+        lambda n, p: {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": f"s{i}" * 20, "Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"}
+                for i in range(n)
+            ],
+        },
+        st.integers(100, 3_000),
+        principals,
+    ),
+)
+
+
+@st.composite
+def results(draw: st.DrawFn) -> VerificationResult:
+    ref = ProviderRef("team-a", "p")
+    assumed = draw(st.sampled_from(["ok", "aws", "free"]))
+    if assumed == "ok":
+        role_assumed = Check("True", "AssumeRoleSucceeded", messages.cap(f"Assumed {ROLE} as {draw(texts)}."))
+    elif assumed == "aws":
+        role_assumed = draw(aws_checks())
+    else:
+        role_assumed = draw(free_checks)
+    permissions = permissions_status = trust = trust_status = None
+    if role_assumed.ok or draw(st.booleans()):
+        if draw(st.booleans()):
+            permissions, permissions_status = permissions_check(
+                draw(verdicts),
+                method=draw(st.sampled_from(["Local", "Simulate", "LocalAndSimulate"])),
+                profile=draw(st.none() | st.just("capa-minimal")),
+                config_map=draw(st.none() | texts),
+            )
+        else:
+            permissions = draw(aws_checks() | free_checks)
+        if draw(st.booleans()):
+            analysis = analyze_trust_policy(
+                draw(trust_documents),
+                external_id_configured=draw(st.booleans()),
+                management_account_id=OPERATOR.account,
+                operator_principal_arn=OPERATOR.arn,
+                role_arn=ROLE,
+            )
+            trust_status = analysis.to_status()
+            trust = Check("True" if analysis.secure else "False", analysis.reason, analysis.message)
+        else:
+            trust = draw(aws_checks() | free_checks)
+    account = draw(st.none() | st.just("123456789012"))
+    assumed_arn = draw(
+        st.none()
+        | st.builds(lambda t: messages.cap(f"arn:aws:sts::123456789012:assumed-role/capa/{t}", 2048), texts)
+    )
+    return VerificationResult(
+        ref=ref,
+        role_arn=ROLE,
+        role_assumed=role_assumed,
+        permissions=permissions,
+        trust=trust,
+        account_id=account,
+        assumed_role_arn=assumed_arn,
+        permissions_status=permissions_status,
+        trust_status=trust_status,
+        notes=tuple(draw(st.lists(texts, max_size=3))),
+    )
+
+
+def check_status(status: dict[str, Any]) -> None:
+    AWSInfrastructureProviderStatus.model_validate(status)
+    escaped = json.dumps(status, separators=(",", ":"))
+    utf8 = json.dumps(status, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert len(utf8) <= len(escaped) < LIMIT
+    types = [c["type"] for c in status["conditions"]]
+    assert len(types) == len(set(types))
+    assert {ConditionType.READY, ConditionType.RECONCILING, ConditionType.STALLED} <= set(types)
+
+
+def previous_statuses() -> st.SearchStrategy[dict[str, Any] | None]:
+    return st.none() | st.builds(
+        lambda result: build_status(result, None, generation=1, now=NOW - timedelta(hours=1)), results()
+    )
+
+
+@FUZZ
+@given(result=results(), previous=previous_statuses(), generation=st.none() | st.integers(1, 2**31))
+@example(
+    result=VerificationResult(
+        ref=ProviderRef("team-a", "p"),
+        role_arn=ROLE,
+        role_assumed=Check("False", "AccessDenied", "😀" * 10_000),
+        permissions=Check("False", "MissingPermissions", "é" * 10_000),
+        trust=Check("False", "WildcardPrincipal", "\u202e" * 10_000),
+    ),
+    previous=None,
+    generation=1,
+)
+def test_any_result_makes_a_valid_small_stable_status(
+    result: VerificationResult, previous: dict[str, Any] | None, generation: int | None
+) -> None:
+    status = build_status(result, previous, generation=generation, now=NOW)
+    check_status(status)
+    again = build_status(result, status, generation=generation, now=NOW)
+    assert not status_changed(status, again)
+
+
+@FUZZ
+@given(message=texts, previous=previous_statuses(), generation=st.none() | st.integers(1, 2**31))
+def test_a_refusal_makes_a_valid_small_stable_status(
+    message: str, previous: dict[str, Any] | None, generation: int | None
+) -> None:
+    status = not_permitted_status(previous, generation=generation, now=NOW, message=message)
+    check_status(status)
+    assert not {"accountID", "assumedRoleARN", "permissions", "trustPolicy"} & set(status)
+    again = not_permitted_status(status, generation=generation, now=NOW, message=message)
+    assert not status_changed(status, again)
+
+
+def test_the_largest_status_the_builder_can_make_fits() -> None:
+    """Every field at its own cap, in the costliest characters, before fit_status shrinks it."""
+    emoji = "😀" * 10_000
+    verdicts = [Verdict(emoji, emoji, "NotCovered", emoji) for _ in range(500)]
+    permissions, permissions_status = permissions_check(
+        verdicts, method="Local", profile=None, config_map=emoji
+    )
+    document = {
+        "Statement": [
+            {
+                "Sid": emoji[:200],
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "sts:AssumeRole",
+                "Condition": {"Bad": {emoji: emoji}},
+            }
+        ]
+        * 100
+    }
+    analysis = analyze_trust_policy(
+        document, external_id_configured=True, management_account_id=OPERATOR.account
+    )
+    result = VerificationResult(
+        ref=ProviderRef("team-a", "p"),
+        role_arn=ROLE,
+        role_assumed=Check("True", "AssumeRoleSucceeded", emoji),
+        permissions=permissions,
+        trust=Check("False", analysis.reason, analysis.message + emoji),
+        account_id="123456789012",
+        assumed_role_arn="arn:aws:sts::123456789012:assumed-role/capa/" + "😀" * 2_000,
+        permissions_status=permissions_status,
+        trust_status=analysis.to_status(),
+    )
+    previous = {
+        "conditions": [
+            {
+                "type": f"example.com/Other{i}",
+                "status": "True",
+                "reason": "R" * 1024,
+                "message": emoji,
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+            for i in range(10)
+        ]
+    }
+    status = build_status(result, previous, generation=7, now=NOW)
+    check_status(status)
+    assert len(json.dumps(status, separators=(",", ":"))) <= MAX_STATUS_BYTES  # the last step always fits
+    assert status["permissions"]["missingActions"] == 500  # the counts stay exact
+    assert status["permissions"]["truncated"] is True
+
+
+def test_a_usual_status_is_left_as_it_is() -> None:
+    verdicts = [Verdict(f"ec2:Action{i}", "*", "NotCovered", "no statement allows it") for i in range(60)]
+    permissions, permissions_status = permissions_check(
+        verdicts, method="Local", profile="capa-minimal", config_map=None
+    )
+    result = VerificationResult(
+        ref=ProviderRef("team-a", "p"),
+        role_arn=ROLE,
+        role_assumed=Check("True", "AssumeRoleSucceeded", "Assumed."),
+        permissions=permissions,
+        trust=Check("True", "Secure", "Secure."),
+        account_id="123456789012",
+        permissions_status=permissions_status,
+    )
+    status = build_status(result, None, generation=1, now=NOW)
+    assert len(status["permissions"]["missing"]) == 50  # MAX_MISSING_LISTED, not shortened further
+    assert status["permissions"]["missing"][0]["reason"] == "no statement allows it"
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert ready["message"] == permissions.message
