@@ -1,7 +1,7 @@
 """When to verify a provider next: pure functions of its status, its spec and the clock.
 
-The operator keeps one small asyncio task per provider that sleeps until the provider is due
-(:func:`next_due`). Nothing here touches Kubernetes or AWS, so the schedule is unit-tested with
+Each provider's verification loop (a Kopf daemon, see :mod:`awsip.controller.runtime`) sleeps
+until the provider is due (:func:`next_due`). Nothing here touches Kubernetes or AWS, so the schedule is unit-tested with
 plain datetimes.
 
 Spreading: every provider has a fixed phase within its interval, derived from its uid
