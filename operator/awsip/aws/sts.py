@@ -6,6 +6,7 @@ Temporary credentials are kept in memory only, in an object whose ``repr`` shows
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,6 +78,22 @@ class AssumedRole:
         return CallerIdentity(account=match.group(2), arn=self.assumed_role_arn, user_id=self.assumed_role_id)
 
 
+#: Characters STS accepts in a session tag value besides letters, separators and numbers
+#: (its pattern is ``[\p{L}\p{Z}\p{N}_.:/=+\-@]*``, at most 256 characters).
+_TAG_VALUE_SYMBOLS = frozenset("_.:/=+-@")
+MAX_TAG_VALUE_LENGTH = 256
+
+
+def session_tag_value(value: str) -> str:
+    """``value`` as STS accepts it for a session tag: other characters become ``_``, and it is cut
+    to 256 characters. Kubernetes names (what awsip passes) never need either."""
+    cleaned = "".join(
+        char if char in _TAG_VALUE_SYMBOLS or unicodedata.category(char)[0] in "LZN" else "_"
+        for char in value
+    )
+    return cleaned[:MAX_TAG_VALUE_LENGTH]
+
+
 def assume_role(
     sts: Any,
     *,
@@ -95,7 +112,7 @@ def assume_role(
     if external_id is not None:
         params["ExternalId"] = external_id
     if tags:
-        params["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        params["Tags"] = [{"Key": key, "Value": session_tag_value(value)} for key, value in tags.items()]
     response = sts.assume_role(**params)
     credentials = response["Credentials"]
     return AssumedRole(
