@@ -166,6 +166,9 @@ def test_tenancy_configmap_is_readable_and_nothing_else_in_the_release_namespace
         assert not allowed(g, verb, "", "configmaps", namespace=NAMESPACE, name="other")
     assert not allowed(g, "list", "", "configmaps", namespace=NAMESPACE)
     assert not allowed(g, "update", "", "configmaps", namespace=NAMESPACE, name=TENANCY_CONFIGMAP)
+    # Warning events about invalid rules go on the ConfigMap, in a namespace awsip does not watch.
+    assert allowed(g, "create", "", "events", namespace=NAMESPACE)
+    assert not allowed(g, "create", "", "events", namespace="team-b")
 
 
 def test_namespace_labels_are_readable_only_for_namespace_selector_rules() -> None:

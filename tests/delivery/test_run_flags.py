@@ -26,6 +26,7 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
         "aws.sessionTags=true",
         "aws.workers=4",
     ),
+    "tenancy": ("tenancy.rules[0].name=a", "tenancy.rules[0].roleARNs[0]=*"),
 }
 
 
@@ -61,6 +62,8 @@ def test_chart_args_parse_with_awsip_run(name: str) -> None:
     assert parsed.session_tags is ("aws.sessionTags=true" in values)
     assert parsed.workers == (4 if "aws.workers=4" in values else 16)
     assert parsed.aws_calls_per_second == 10.0
+    tenancy = any(v.startswith("tenancy.rules") for v in values)
+    assert parsed.tenancy_configmap == ("awsip-system/awsip-tenancy" if tenancy else None)
 
 
 def test_image_default_command_parses_with_awsip_run() -> None:
