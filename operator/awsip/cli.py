@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from awsip import __version__
 
 #: Subcommand modules; each exposes ``add_parser(subparsers)`` which sets ``func(args) -> int``.
-COMMANDS: tuple[str, ...] = ("awsip.commands.crd", "awsip.commands.policy", "awsip.commands.run", "awsip.commands.sandbox")
+COMMANDS: tuple[str, ...] = (
+    "awsip.commands.crd",
+    "awsip.commands.policy",
+    "awsip.commands.run",
+    "awsip.commands.sandbox",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
