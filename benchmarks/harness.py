@@ -4,10 +4,12 @@ Reuses :mod:`awsip.sandbox` (moto seeding, the kmock emulator, the operator's IA
 what a benchmark needs, all in this (the benchmark's) process:
 
 * kmock keeps every request it has served and scans that whole history for each new request
-  (``request in payload._source`` walks the root's list), which makes a long run quadratic.
-  :class:`BoundedRequests` replaces the emulator's request list with one that keeps only the
-  last :data:`KMOCK_HISTORY` requests (``len()`` still counts all of them, so request ids stay
-  unique); the reactions' own lists are bounded the same way. Nothing here reads that history:
+  (``request in payload._source`` walks the root's list, checking each old request against each
+  reaction's criteria), which makes a long run quadratic. The benchmarks bound that history:
+  :class:`InFlightRequests` replaces the emulator's request list with one that holds only the
+  requests being served right now (a request leaves it when its response is complete; ``len()``
+  still counts every request ever added, so request ids stay unique), and the reactions' own
+  lists keep their last few entries (:class:`BoundedRequests`). Nothing here reads that history:
   :class:`CountingEmulator` counts the requests itself, as they are served.
 * :class:`CountingEmulator` counts Kubernetes API calls by kind, the status patches of each
   provider (and whether they rewrote conditions), and notes the moment each provider's status
@@ -72,7 +74,7 @@ PROVIDER_PATH = f"/apis/{constants.API_VERSION}/namespaces/"
 
 
 class BoundedRequests(list[Any]):
-    """A request history that keeps the last ``keep`` entries; ``len()`` is the number ever added."""
+    """A request list that keeps its last ``keep`` entries; ``len()`` is the number ever added."""
 
     def __init__(self, keep: int = KMOCK_HISTORY) -> None:
         super().__init__()
@@ -82,16 +84,26 @@ class BoundedRequests(list[Any]):
     def append(self, item: Any) -> None:
         super().append(item)
         self.total += 1
-        if super().__len__() >= self.keep + 8:
-            del self[:8]
+        if list.__len__(self) >= 2 * self.keep:
+            del self[: self.keep]
 
     def __len__(self) -> int:
         return self.total
 
 
+class InFlightRequests(BoundedRequests):
+    """kmock's root request list, holding only the requests being served (see :meth:`done`)."""
+
+    def done(self, request: Any) -> None:
+        for index in range(list.__len__(self) - 1, -1, -1):
+            if self[index] is request:
+                del self[index]
+                return
+
+
 def bound_history(emulator: SandboxKubernetesEmulator, keep: int = KMOCK_HISTORY) -> None:
     """Replace kmock's request lists (the root's and each reaction's) with bounded ones."""
-    emulator._requests = BoundedRequests(keep)
+    emulator._requests = InFlightRequests(keep)
     for payload in emulator._payloads:
         object.__setattr__(payload, "_requests", BoundedRequests(keep))
 
@@ -112,6 +124,8 @@ class CountingEmulator(SandboxKubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.calls: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        """Requests answered with a 5xx (none expected)."""
         self.traces: dict[tuple[str, str], ProviderTrace] = defaultdict(ProviderTrace)
         self.all_settled = threading.Event()
         self.expected: set[tuple[str, str]] = set()
@@ -128,7 +142,11 @@ class CountingEmulator(SandboxKubernetesEmulator):
             self.all_settled.set()
 
     async def _handle(self, request: Any) -> Any:
-        response = await super()._handle(request)
+        try:
+            response = await super()._handle(request)
+        finally:
+            if isinstance(self._requests, InFlightRequests):
+                self._requests.done(request)
         method = str(request.method.value).upper()
         resource = request.resource
         kind = str(resource.plural) if resource is not None else request.url.path
@@ -137,6 +155,8 @@ class CountingEmulator(SandboxKubernetesEmulator):
         if method == "GET" and request.params.get("watch") in ("true", "1"):
             method = "WATCH"
         self.calls[f"{method} {kind}"] += 1
+        if getattr(response, "status", 200) >= 500:
+            self.failures[f"{method} {kind}"] += 1
         if resource is not None and resource == CRD_RESOURCE and request.name and request.namespace:
             key = (request.namespace, request.name)
             if method == "PATCH" and request.subresource == "status":
@@ -439,6 +459,11 @@ class OperatorProcess:
         handle.close()
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def peak_rss_mib(self) -> float:
         """The process's peak resident set size so far (Linux ``VmHWM``)."""
         assert self.process is not None
@@ -532,3 +557,65 @@ def timer() -> Iterator[Callable[[], float]]:
 
 def dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+# -- profiling (py-spy) ----------------------------------------------------------------------------
+
+
+class Profiler:
+    """``py-spy record`` of one process (all its threads) into a raw collapsed-stack file."""
+
+    def __init__(self, pid: int, output: Path, *, rate: int = 50) -> None:
+        self.output = output
+        py_spy = Path(sys.executable).with_name("py-spy")
+        command = [str(py_spy), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
+                   "--nonblocking", "--output", str(output)]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> Path:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.output
+
+
+def profile_summary(path: Path, *, top: int = 15, width: int = 110) -> list[str]:
+    """The hottest functions of a py-spy raw profile: own samples, and samples with it on the stack."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    if not path.exists():
+        return [f"(no profile at {path})"]
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [
+            _frame(frame) for frame in stack.split(";") if not frame.startswith(("process ", "thread "))
+        ]
+        if not frames:
+            continue
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    lines = [f"{total} samples; own time:"]
+    lines += [f"  {100 * n / total:5.1f}%  {name[:width]}" for name, n in own.most_common(top)]
+    lines.append("on the stack (awsip's and the emulators' code):")
+    ours = [(name, n) for name, n in inclusive.most_common() if _interesting(name)]
+    lines += [f"  {100 * n / total:5.1f}%  {name[:width]}" for name, n in ours[:top]]
+    return lines
+
+
+def _frame(frame: str) -> str:
+    # "function (path/to/module.py:123)" -> "function (path/to/module.py)"
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rsplit(':', 1)[0]})" if where else name
+
+
+def _interesting(name: str) -> bool:
+    return any(part in name for part in ("awsip/", "kmock/", "moto/", "kopf/", "harness.py"))

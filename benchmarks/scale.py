@@ -29,6 +29,7 @@ AWS calls in any 1-s window at most the limit. Run: make bench (or python benchm
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -38,15 +39,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
-    KMOCK_HISTORY,
     AwsRequest,
     OperatorProcess,
+    Profiler,
     World,
     aws_calls_by_operation,
     free_port,
     max_per_window,
     percentile,
     print_table,
+    profile_summary,
     provider_manifest,
     wait_for_metrics,
     wait_until,
@@ -70,6 +72,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-steady", action="store_true", help="first pass only")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy both processes during the first pass (into the workdir)",
+    )
     return parser.parse_args()
 
 
@@ -95,9 +102,7 @@ def wait_ready(url: str, process: OperatorProcess, timeout: float = 60) -> None:
 def run(world: World, args: argparse.Namespace) -> int:
     mode = "floor (minimal operator)" if args.floor else "awsip run"
     print(f"== scale: {args.providers} providers, {args.namespaces} namespaces, {args.roles} roles; {mode}")
-    print(
-        f"   kmock's request history bounded to its last {KMOCK_HISTORY} requests (it scans it on every request)"
-    )
+    print("   kmock's request history bounded to the requests being served (it scans it for every request)")
     started = time.monotonic()
     roles = world.seed_roles(args.roles)
     admin = world.create_admin()
@@ -139,6 +144,13 @@ def run(world: World, args: argparse.Namespace) -> int:
         kube_before = Counter(emulator.calls)
         cpu_before = process.cpu_seconds()
 
+        profilers = []
+        if args.profile:
+            profilers = [
+                Profiler(process.pid, world.workdir / "profile-operator.txt"),
+                Profiler(os.getpid(), world.workdir / "profile-emulators.txt"),
+            ]
+            time.sleep(1.0)  # py-spy attaches
         t0 = time.monotonic()
         emulator.expect(keys)
         world.create_providers(manifests)
@@ -149,6 +161,7 @@ def run(world: World, args: argparse.Namespace) -> int:
                 done = sum(1 for key in keys if emulator.traces[key].settled_at is not None)
                 raise TimeoutError(f"only {done}/{len(keys)} providers settled in {args.timeout:g}s")
         first_pass = time.monotonic() - t0
+        profiles = [profiler.stop() for profiler in profilers]
         latencies = [emulator.traces[key].settled_at - t0 for key in keys]  # type: ignore[operator]
         first_aws = world.aws_log.snapshot()[aws_before:]
         first_kube = Counter(emulator.calls) - kube_before
@@ -175,6 +188,9 @@ def run(world: World, args: argparse.Namespace) -> int:
             None if args.floor else args.calls_per_second,
         )
         report_kube(first_kube, args.providers, keys, emulator, since=t0)
+        for path in profiles:
+            print(f"\n   profile of the first pass, {path.stem.removeprefix('profile-')} ({path}):")
+            print("\n".join(f"   {line}" for line in profile_summary(path)))
 
         if args.floor or args.no_steady:
             return 0
@@ -293,6 +309,8 @@ def report_kube(
     rows = [[kind, n, f"{n / count:.2f}"] for kind, n in sorted(calls.items())]
     print(f"   Kubernetes API requests, per {per}:")
     print_table(rows, header=["   request", "count", f"per {per}"])
+    if emulator.failures:
+        print(f"   !! requests the emulator failed (5xx): {dict(emulator.failures)}")
     patches = [sum(1 for at, _ in emulator.traces[key].patches if at > since) for key in keys]
     print(f"   status patches per provider: {dict(sorted(Counter(patches).items()))} (patches: providers)")
 
