@@ -298,6 +298,28 @@ async def test_labels_that_cannot_be_read_now_make_the_decision_wait(
     assert (await gate.decide("team-a", OTHER_ROLE)).allowed  # nothing was cached
 
 
+async def test_providers_of_one_namespace_share_one_read_of_its_labels(
+    gate: TenancyGate, kube: FakeKube
+) -> None:
+    gate.apply(configmap(SELECTOR_RULES))
+    kube.labels["platform"] = {"tier": "prod"}
+    release = threading.Event()
+    read = kube.namespace_labels
+
+    def slow_read(name: str) -> dict[str, str]:
+        release.wait(5)
+        return read(name)
+
+    kube.namespace_labels = slow_read  # type: ignore[method-assign]
+    asking = [asyncio.ensure_future(gate.decide("platform", OTHER_ROLE)) for _ in range(20)]
+    await asyncio.sleep(0.05)
+    asking[0].cancel()  # one provider deleted meanwhile: the others still get their answer
+    release.set()
+    decisions = await asyncio.gather(*asking[1:])
+    assert all(d.allowed for d in decisions)
+    assert kube.label_reads == ["platform"]
+
+
 # -- the watch ----------------------------------------------------------------------------------
 
 

@@ -377,6 +377,8 @@ class Runtime:
             return
         provider.invalid = False
         if await self._tenancy_hold(provider) is not None:
+            if requested:  # still to be verified once the rules permit it
+                provider.verified_spec = None
             return  # refused (or not decidable now): no AWS call
 
         event_base = previous

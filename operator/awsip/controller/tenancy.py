@@ -158,6 +158,8 @@ class TenancyGate:
         self._loaded = asyncio.Event()
         self._listeners: list[Callable[[], None]] = []
         self._labels: dict[str, tuple[float, dict[str, str] | None]] = {}
+        #: Reads under way, shared by every provider of the namespace that asks meanwhile.
+        self._reading: dict[str, asyncio.Future[dict[str, str] | None]] = {}
         self._labels_forbidden_logged = False
         self._task: asyncio.Task[None] | None = None
         self._stream: WatchLike | None = None
@@ -201,7 +203,7 @@ class TenancyGate:
         stream = self._stream
         if stream is not None:
             stream.close()
-        tasks = [t for t in (self._task, *self._background) if t is not None]
+        tasks = [t for t in (self._task, *self._background, *self._reading.values()) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -315,6 +317,20 @@ class TenancyGate:
         cached = self._labels.get(namespace)
         if cached is not None and now - cached[0] < self._labels_ttl:
             return cached[1]
+        reading = self._reading.get(namespace)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_labels(namespace, now))
+            self._reading[namespace] = reading
+            reading.add_done_callback(functools.partial(self._read_done, namespace))
+        # shield: one asker being cancelled (its provider deleted) does not cancel the others' read.
+        return await asyncio.shield(reading)
+
+    def _read_done(self, namespace: str, reading: asyncio.Future[dict[str, str] | None]) -> None:
+        self._reading.pop(namespace, None)
+        if not reading.cancelled():
+            reading.exception()  # retrieved: every asker may have gone meanwhile
+
+    async def _read_labels(self, namespace: str, now: float) -> dict[str, str] | None:
         labels: dict[str, str] | None
         try:
             labels = await self._blocking(self._kube.namespace_labels, namespace)
