@@ -244,6 +244,12 @@ async def test_a_missing_configmap_refuses_everything_even_after_valid_rules(gat
     assert gate.apply(configmap(RULES))  # created again
     assert (await gate.decide("team-a", TEAM_A_ROLE)).allowed
 
+    # Deleted, then created with invalid rules: the rules from before the deletion do not return.
+    gate.apply(None)
+    gate.apply(configmap("rules: [{name: x}]"))
+    assert not (await gate.decide("team-a", TEAM_A_ROLE)).allowed
+    assert gate.summary()["refusingAll"]
+
 
 # -- namespaces' labels -------------------------------------------------------------------------
 

@@ -24,8 +24,9 @@ What the rules are, and what happens when they are not usable
       and calls the listeners (the runtime re-evaluates every provider right away).
     - Invalid (bad YAML, unknown fields, no ``rules.yaml`` key ...): the last valid rules this
       process read stay in force, so that a typo does not switch every workspace off; if there
-      were none (the operator started with invalid rules), every provider is refused -- fail
-      closed. Either way the error is logged and posted as a Warning event on the ConfigMap.
+      were none (the operator started with invalid rules, or the ConfigMap was deleted since),
+      every provider is refused -- fail closed. Either way the error is logged and posted as a
+      Warning event on the ConfigMap.
     - The ConfigMap does not exist, or the operator may not read it (HTTP 401/403): every
       provider is refused, whatever was read before. The operator was told to enforce these
       rules; it does not guess what they should be. ("No rules" is a ConfigMap with ``rules: []``,
@@ -213,6 +214,8 @@ class TenancyGate:
     def apply(self, configmap: Mapping[str, Any] | None, *, unreadable: str | None = None) -> bool:
         """Take the ConfigMap as it is now (None: it does not exist; ``unreadable``: the operator
         may not read it, and why). True when decisions may have changed."""
+        if unreadable is not None or configmap is None:
+            self._last_valid = None  # what comes back later starts afresh
         if unreadable is not None:
             state = TenancyState(
                 None,
