@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 
 from awsip.aws import AwsServices, CallCounter
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.regions import partition_of_region, region_for
-from awsip.aws.sts import AssumedRole, CallerIdentity, TemporaryCredentials
+from awsip.aws.sts import AssumedRole, CallerIdentity, TemporaryCredentials, assume_role
 from awsip.observability.metrics import REGISTRY
+from awsip.sandbox.aws_seed import create_provider_role
 from tests.aws.moto_fixtures import Sandbox, isolate_aws_environment
 
 
@@ -183,3 +187,30 @@ def test_assume_role_names_the_session_without_asking_sts_again() -> None:
     )
     nameless = AssumedRole(credentials=assumed.credentials, assumed_role_arn="")
     assert nameless.identity is None
+
+
+def test_session_clients_are_shared_and_sign_as_the_session_of_their_own_context(sandbox: Sandbox) -> None:
+    roles = [
+        create_provider_role(sandbox.iam, f"capa-{i}", trusted_principal_arn=sandbox.operator.arn)
+        for i in range(2)
+    ]
+    sandbox.auth()
+    aws = sandbox.services()
+    sts = aws.operator_client("sts", "us-east-1")
+    together = threading.Barrier(2)
+    clients: list[Any] = []
+
+    def who_am_i(role: str) -> list[str]:
+        assumed = assume_role(sts, role_arn=role, session_name="awsip-test", duration_seconds=900)
+        client = aws.temporary_client("sts", "us-east-1", assumed.credentials)
+        clients.append(client)
+        together.wait()  # both sessions use the one client at the same time
+        return [client.get_caller_identity()["Arn"] for _ in range(3)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(who_am_i, roles))
+    assert answers == [[f"arn:aws:sts::123456789012:assumed-role/capa-{i}/awsip-test"] * 3 for i in range(2)]
+    assert clients[0] is clients[1]
+    # In a context without a session's credentials the client sends nothing.
+    with pytest.raises(NoCredentialsError):
+        contextvars.Context().run(clients[0].get_caller_identity)

@@ -6,7 +6,10 @@ One :class:`AwsServices` lives as long as the operator. It holds
   IRSA web identity, EKS Pod Identity, instance profile; ``AWS_ENDPOINT_URL`` redirects every
   client, which the tests and the sandbox use to reach a loopback moto server),
 - the clients made from it (cached per service and region; boto3 clients are thread-safe, the
-  session is not, so creation is serialised),
+  session is not, so creation is serialised); assumed-role sessions share clients of their own,
+  which sign each request with the credentials of the verification under way (a context
+  variable, :data:`SESSION_CREDENTIALS`), so that a verification makes no client (making one
+  costs more CPU than the verification's AWS calls, and a new connection),
 - the managed-policy document cache, the per-operation call counters and the global rate limiter,
   hooked into every client through botocore's event system, and the Prometheus metrics
   (:func:`awsip.observability.instrument_boto3_session`: calls by operation and error code;
@@ -27,10 +30,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import NoCredentialsError
 
 from awsip.aws.cache import PolicyDocumentCache, TtlCache
 from awsip.aws.counters import CallCounter
@@ -52,6 +58,10 @@ DEFAULT_VERSION_TTL = 30.0
 #: How long an AccessDenied of one identity for one operation on one role is remembered: reads
 #: go straight to the other identity meanwhile (the same data), and a denied simulation is skipped.
 DENIAL_TTL = 3600.0
+
+#: The assumed-role credentials that the session clients sign with, in the current context (a
+#: verification: :meth:`AwsServices.temporary_client` sets them, and the verification resets them).
+SESSION_CREDENTIALS: ContextVar[Credentials | None] = ContextVar("awsip_session_credentials", default=None)
 
 
 def botocore_config(
@@ -102,6 +112,7 @@ class AwsServices:
         self._lock = threading.Lock()
         self._identity_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
+        self._session_clients: dict[tuple[str, str], Any] = {}
         self._identity: CallerIdentity | None = None
         self._install_hooks()
 
@@ -149,16 +160,36 @@ class AwsServices:
             return client
 
     def temporary_client(self, service: str, region: str, credentials: TemporaryCredentials) -> Any:
-        """A new client with an assumed-role session's credentials (not cached: they expire)."""
+        """A client that signs with an assumed-role session's credentials, in this context.
+
+        The client is shared (one per service and region for all sessions); what makes it sign
+        as this session is :data:`SESSION_CREDENTIALS`, set here for the current context: use
+        the client in the context that asked for it (a verification resets the variable when it
+        ends). In a context without credentials it refuses to send anything.
+        """
+        SESSION_CREDENTIALS.set(
+            Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+        )
+        key = (service, region)
+        client = self._session_clients.get(key)
+        if client is not None:
+            return client
         with self._lock:
-            return self.session.client(
-                service,
-                region_name=region,
-                config=self.config,
-                aws_access_key_id=credentials.access_key_id,
-                aws_secret_access_key=credentials.secret_access_key,
-                aws_session_token=credentials.session_token,
-            )
+            client = self._session_clients.get(key)
+            if client is None:
+                client = self.session.client(
+                    service,
+                    region_name=region,
+                    config=self.config,
+                    # Never used: every request is signed with SESSION_CREDENTIALS (or refused).
+                    aws_access_key_id="unused",
+                    aws_secret_access_key="unused",
+                )
+                client.meta.events.register(
+                    "before-call", _sign_as_session, unique_id="awsip-session-credentials"
+                )
+                self._session_clients[key] = client
+            return client
 
     def operator_identity(self, region: str) -> CallerIdentity:
         """The operator's own identity (GetCallerIdentity once; raises botocore errors until it works)."""
@@ -194,6 +225,13 @@ class AwsServices:
         observer = self.rate_limit_observer
         if observer is not None:
             observer(waited)
+
+
+def _sign_as_session(context: dict[str, Any] | None = None, **_: Any) -> None:
+    credentials = SESSION_CREDENTIALS.get()
+    if credentials is None or context is None:
+        raise NoCredentialsError()
+    context.setdefault("signing", {})["request_credentials"] = credentials
 
 
 def _operation(event_name: str) -> str:

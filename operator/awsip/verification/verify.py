@@ -38,7 +38,7 @@ from awsip.api.types import (
 from awsip.aws import iam
 from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_error
 from awsip.aws.redact import redact
-from awsip.aws.services import AwsServices
+from awsip.aws.services import SESSION_CREDENTIALS, AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
 from awsip.observability.redaction import remember_secret
 from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, parse_policy
@@ -208,10 +208,14 @@ class _Verification:
     # -- the steps ---------------------------------------------------------------------------
 
     def run(self) -> VerificationResult:
+        # The session clients sign with the credentials this verification assumes, until it ends.
+        token = SESSION_CREDENTIALS.set(None)
         try:
             return self._run()
         except _Stop as stop:
             return stop.result
+        finally:
+            SESSION_CREDENTIALS.reset(token)
 
     def _run(self) -> VerificationResult:
         external_id = self._external_id()
