@@ -51,8 +51,33 @@ def test_awsip_run_serves_providers_health_metrics_and_json_logs(sandbox: Sandbo
             health = json.loads(response.read())
         assert health["providers"]["providers"] == 1  # only its namespace
         samples = scrape(metrics)
-        assert samples[sample_key("awsip_verifications_total", result="ready", reason="Verified")] >= 1
+        verified = samples[sample_key("awsip_verifications_total", result="ready", reason="Verified")]
+        assert verified >= 1
         assert samples[sample_key("awsip_providers", ready="True")] == 1
+        assert samples["awsip_verification_duration_seconds_count"] == verified
+        assert samples["awsip_verification_duration_seconds_sum"] > 0
+
+        def calls(service: str, operation: str, error_code: str = "") -> float:
+            key = sample_key(
+                "awsip_aws_calls_total", service=service, operation=operation, error_code=error_code
+            )
+            return samples.get(key, 0.0)
+
+        # The role's session reads the role and its attachments; capa-minimal denies it the rest,
+        # which the operator reads; neither may simulate, and that is asked once, then remembered.
+        assert calls("sts", "GetCallerIdentity") == 1  # the operator's own, once per process
+        assert calls("sts", "AssumeRole") == verified
+        assert calls("iam", "GetRole") == verified
+        assert calls("iam", "ListAttachedRolePolicies") == verified
+        assert calls("iam", "GetPolicy", "AccessDenied") == 1
+        assert calls("iam", "GetPolicyVersion", "AccessDenied") == 1
+        assert calls("iam", "GetPolicyVersion") == 1  # the document, then from the cache
+        assert calls("iam", "SimulatePrincipalPolicy", "AccessDenied") == 2
+        assert samples[sample_key("awsip_policy_cache_requests_total", result="miss")] == 1
+        assert samples[sample_key("awsip_policy_cache_requests_total", result="hit")] == verified - 1
+        aws_calls = sum(v for k, v in samples.items() if k.startswith("awsip_aws_calls_total{"))
+        assert aws_calls >= 9
+        assert samples["awsip_rate_limiter_wait_seconds_count"] == aws_calls  # each call waited its turn once
     except BaseException as exc:
         failure = exc
     finally:
