@@ -128,14 +128,16 @@ class AwsServices:
     ) -> AwsServices:
         """The operator's services with boto3's default credential chain and region.
 
-        ``calls_per_second`` <= 0 switches the rate limit off.
+        ``calls_per_second`` <= 0 switches the rate limit off. The limit saves up no burst: requests
+        are paced ``1 / calls_per_second`` apart, so that no one-second window holds more than
+        ``calls_per_second`` of them (IAM throttles per second).
         """
         return cls(
             boto3.session.Session(),
             config=botocore_config(
                 max_attempts=max_attempts, connect_timeout=connect_timeout, read_timeout=read_timeout
             ),
-            rate_limiter=TokenBucket(calls_per_second) if calls_per_second > 0 else None,
+            rate_limiter=TokenBucket(calls_per_second, burst=1) if calls_per_second > 0 else None,
             session_tags=session_tags,
         )
 
