@@ -64,7 +64,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--providers", type=int, default=1000)
     parser.add_argument("--namespaces", type=int, default=50)
     parser.add_argument("--roles", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=32, help="awsip's --workers (and the floor's pool)")
     parser.add_argument(
         "--calls-per-second", type=float, default=250.0, help="awsip's --aws-calls-per-second"
     )
@@ -102,6 +102,10 @@ def wait_ready(url: str, process: OperatorProcess, timeout: float = 60) -> None:
 def run(world: World, args: argparse.Namespace) -> int:
     mode = "floor (minimal operator)" if args.floor else "awsip run"
     print(f"== scale: {args.providers} providers, {args.namespaces} namespaces, {args.roles} roles; {mode}")
+    settings = f"--workers={args.workers}"
+    if not args.floor:
+        settings += f" --aws-calls-per-second={args.calls_per_second:g}"
+    print(f"   {settings}; kmock and a moto server (IAM auth on) in this process, the operator in its own")
     print("   kmock's request history bounded to the requests being served (it scans it for every request)")
     started = time.monotonic()
     roles = world.seed_roles(args.roles)
@@ -143,6 +147,7 @@ def run(world: World, args: argparse.Namespace) -> int:
         aws_before = len(world.aws_log.snapshot())
         kube_before = Counter(emulator.calls)
         cpu_before = process.cpu_seconds()
+        own_before = own_cpu_seconds()
 
         profilers = []
         if args.profile:
@@ -167,6 +172,7 @@ def run(world: World, args: argparse.Namespace) -> int:
         first_kube = Counter(emulator.calls) - kube_before
         first_metrics = {} if args.floor else wait_for_metrics(metrics_port)
         first_cpu = process.cpu_seconds() - cpu_before
+        emulators_cpu = own_cpu_seconds() - own_before
         verdicts = Counter(emulator.traces[key].verdict for key in keys)
         rss = process.peak_rss_mib()
 
@@ -180,6 +186,10 @@ def run(world: World, args: argparse.Namespace) -> int:
         )
         print(f"   verdicts: {', '.join(f'{s}/{r}: {n}' for (s, r), n in sorted(verdicts.items(), key=str))}")
         print(f"   operator: peak RSS {rss:.0f} MiB (target {TARGET_RSS_MIB:g}), CPU {first_cpu:.1f}s")
+        print(
+            f"   emulators (moto, kmock and the creating client, one process): CPU {emulators_cpu:.1f}s "
+            f"= {100 * emulators_cpu / first_pass:.0f}% of a core over the pass"
+        )
         report_aws(
             first_aws,
             args.providers,
@@ -259,6 +269,11 @@ def run(world: World, args: argparse.Namespace) -> int:
         code = process.stop()
         if code not in (0, -15):
             print(f"(the operator exited with {code}; log: {process.log})")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def report_aws(
