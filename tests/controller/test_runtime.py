@@ -194,11 +194,15 @@ async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
 async def test_a_current_provider_waits_for_its_time(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
-    track(runtime, body("p", status=verified_status(hours_ago=0.1)))
+    status = verified_status(hours_ago=0.1)
+    track(runtime, body("p", status=status))
     await asyncio.sleep(0.3)
     assert verify.calls == [] and kube.patches == []
     due = runtime.due(runtime.providers["uid-p"], datetime.now(UTC))
-    assert due is not None and timedelta(minutes=50) < due - datetime.now(UTC) < timedelta(minutes=61)
+    last = datetime.fromisoformat(status["lastVerifiedTime"])
+    # On the provider's phase, the one nearest to an interval (1h) after the last verification.
+    assert due is not None and due > datetime.now(UTC)
+    assert timedelta(minutes=30) <= due - last <= timedelta(minutes=90)
 
 
 async def test_transient_failures_are_retried_and_never_make_ready_false(
