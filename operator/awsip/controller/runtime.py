@@ -25,7 +25,7 @@ is Kopf's finalizer (``awsip.io/finalizer``) on every provider: a provider delet
 operator runs stays ``Terminating`` until one runs again (or the finalizer is removed by hand).
 Kopf removes it once the daemon has stopped, and the runtime drops everything it knew about the
 provider. The schedule needs no persistence of its own: it derives from the status
-(``lastVerifiedTime``, ``observedGeneration``) and a deterministic per-uid jitter.
+(``lastVerifiedTime``, ``observedGeneration``) and a deterministic per-uid phase.
 
 Any exception in one provider's task is logged and retried with backoff; it never reaches the
 other providers or Kopf.
