@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -30,6 +30,10 @@ LIT, ANY1, STAR, ANY1_NC, STAR_NC = range(5)
 Resolved = tuple[str | Wild, ...]
 
 DEFAULT_BUDGET = 50_000
+#: Bound on the work of one search, counted in NFA states stepped: the number of product states
+#: alone does not bound the time when the patterns are long (a hostile ``a*a*a*...`` of hundreds
+#: of stars makes every product state hundreds of NFA states wide).
+DEFAULT_WORK_BUDGET = 2_000_000
 
 
 class Undecided(Exception):
@@ -54,7 +58,81 @@ class Glob:
             value = value.lower()
         if self.literal is not None:
             return value == self.literal
-        return self.universal or self.regex.fullmatch(value) is not None
+        if self.universal:
+            return True
+        return self._matcher(value)
+
+    @cached_property
+    def _matcher(self) -> Callable[[str], bool]:
+        """How to match one string without ever backtracking badly.
+
+        The plain regular expression (``a.*a.*a.*...``) takes exponential time on a string it does
+        not match once a pattern has many stars -- and the documents come from AWS accounts we do
+        not control. So: the plain expression for at most one star; with more, and only ``*`` that
+        crosses everything, each part between stars is matched at its leftmost place and never
+        retried (atomic groups; leftmost is always right when the gaps may hold anything); with
+        ARN-mode stars, the bit-parallel automaton.
+        """
+        stars = sum(1 for kind, _ in self.atoms if kind in (STAR, STAR_NC))
+        if stars <= 1:
+            plain = self.regex
+            return lambda value: plain.fullmatch(value) is not None
+        if any(kind in (STAR_NC, ANY1_NC) for kind, _ in self.atoms):
+            return self.automaton_matches
+        parts: list[str] = [""]
+        for kind, char in self.atoms:
+            if kind == STAR:
+                parts.append("")
+            else:
+                parts[-1] += re.escape(char) if kind == LIT else "."
+        middle = "".join(f"(?>.*?{part})" for part in parts[1:-1])
+        leftmost = re.compile(f"{parts[0]}{middle}.*{parts[-1]}", re.DOTALL)
+        return lambda value: leftmost.fullmatch(value) is not None
+
+    @cached_property
+    def _masks(self) -> tuple[dict[str, int], int, int, int, int]:
+        """Bit masks over the atoms' positions: per literal character, any character, any but ':'
+        (for ``?``), and the stars (``*``, ``*`` not crossing ':')."""
+        literals: dict[str, int] = {}
+        any1 = any1_nc = star = star_nc = 0
+        for position, (kind, char) in enumerate(self.atoms):
+            bit = 1 << position
+            if kind == LIT:
+                literals[char] = literals.get(char, 0) | bit
+            elif kind == ANY1:
+                any1 |= bit
+            elif kind == ANY1_NC:
+                any1_nc |= bit
+            elif kind == STAR:
+                star |= bit
+            else:
+                star_nc |= bit
+        return literals, any1, any1_nc, star, star_nc
+
+    def automaton_matches(self, value: str) -> bool:
+        """Whether the whole ``value`` matches, in time linear in its length (a bit-parallel run of
+        the pattern's automaton: bit ``i`` set = the first ``i`` atoms are matched). ``value`` is
+        taken as is (lower-case it for an ignore-case glob)."""
+        literals, any1, any1_nc, star, star_nc = self._masks
+        stars = star | star_nc
+
+        def closure(state: int) -> int:  # a star also matches nothing
+            while True:
+                wider = state | ((state & stars) << 1)
+                if wider == state:
+                    return state
+                state = wider
+
+        state = closure(1)
+        for char in value:
+            step = any1 | star | literals.get(char, 0)
+            if char != ":":
+                step |= any1_nc | star_nc
+            live = state & step
+            state = closure(((live & ~stars) << 1) | (live & stars))
+            if not state:
+                return False
+        return bool(state >> len(self.atoms) & 1)
 
 
 def _arn_parts(tokens: Resolved) -> bool:
@@ -291,8 +369,12 @@ def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, pr
         return None
     parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
+    work = 0
     while queue:
         current = queue.popleft()
+        work += len(alphabet) * sum(len(state) for state in current)
+        if work > DEFAULT_WORK_BUDGET:
+            raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")
         if all(a.accepts(s) == p for a, p, s in zip(automata, polarity, current, strict=True)):
             chars: list[str] = []
             node: tuple[State, ...] | None = current
@@ -370,8 +452,12 @@ def iter_cells(
     seen: set[tuple[bool, ...]] = set()
     parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
+    work = 0
     while queue:
         current = queue.popleft()
+        work += len(alphabet) * sum(len(state) for state in current)
+        if work > DEFAULT_WORK_BUDGET:
+            raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")
         if all(_accepts(a, s) == p for a, p, s in zip(req_automata, req_polarity, current[:n], strict=True)):
             vector = tuple(
                 _accepts(a, s) == p for a, p, s in zip(trk_automata, trk_polarity, current[n:], strict=True)
