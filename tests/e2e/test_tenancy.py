@@ -26,6 +26,7 @@ from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Inputs, default_backend
 from awsip.observability.logging import provider_of
 from awsip.sandbox import scenarios
+from awsip.sandbox.aws_seed import create_provider_role, provider_trust_policy
 from awsip.sandbox.harness import Sandbox
 from awsip.sandbox.operator import OperatorRunner
 from tests.e2e.support import condition, has_verdict, provider, verdict
@@ -35,7 +36,8 @@ pytestmark = pytest.mark.e2e
 RULES_NAMESPACE = "awsip-system"
 RULES_CONFIGMAP = "awsip-tenancy"
 ALLOWED, DENIED, PLATFORM, PLAIN, LATE = "tn-allowed", "tn-denied", "tn-platform", "tn-plain", "tn-late"
-NAMESPACES = (ALLOWED, DENIED, PLATFORM, PLAIN, LATE)
+HOSTILE = "tn-hostile"
+NAMESPACES = (ALLOWED, DENIED, PLATFORM, PLAIN, LATE, HOSTILE)
 PRODUCTION = {"roleARN": scenarios.PRODUCTION.arn, "externalID": scenarios.PRODUCTION.external_id}
 DEVELOPMENT = {"roleARN": scenarios.DEVELOPMENT.arn, "externalID": scenarios.DEVELOPMENT.external_id}
 
@@ -228,3 +230,46 @@ def test_invalid_rules_keep_the_last_valid_ones_and_are_reported_on_the_configma
     world.set_rules(rules(production_for(ALLOWED), PLATFORM_RULE))  # fixed, and LATE is out
     world.wait(LATE, "after", NOT_PERMITTED)
     assert world.configmap_events()[-1] == ("Normal", "TenancyRulesApplied")
+
+
+def test_a_hostile_role_policy_holds_up_no_one(world: World) -> None:
+    """A role whose policies are built to be expensive (patterns of hundreds of wildcards, which
+    took exponential time to match) gets its verdict, and the other providers theirs."""
+    sandbox = world.sandbox
+    assert sandbox.operator_user is not None
+    hostile = "arn:aws:s3:::" + "a*" * 150 + "b"
+    statements = [
+        {"Sid": "Wild", "Effect": "Allow", "Action": "*", "NotResource": hostile},
+        {"Sid": "Deny", "Effect": "Deny", "Action": "ec2:*", "Resource": hostile},
+        {
+            "Sid": "Cond",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "*",
+            "Condition": {"StringLike": {"iam:PassedToService": "a*" * 150 + "b"}},
+        },
+    ]
+    sandbox.moto.set_iam_auth(False)  # seeding
+    try:
+        arn = create_provider_role(
+            sandbox.iam(),
+            "capa-hostile",
+            trust_policy=provider_trust_policy(sandbox.operator_user.arn, external_id="hostile-ext-1"),
+            inline_policies={"hostile": {"Version": "2012-10-17", "Statement": statements}},
+        )
+    finally:
+        sandbox.moto.set_iam_auth(True)
+    world.set_rules(
+        rules(
+            production_for(ALLOWED, HOSTILE),
+            PLATFORM_RULE,
+            {"name": "hostile", "namespaces": [HOSTILE], "roleARNs": [arn]},
+        )
+    )
+    sandbox.client.apply(provider(HOSTILE, "hostile", {"roleARN": arn, "externalID": "hostile-ext-1"}))
+    sandbox.client.apply(provider(HOSTILE, "bystander", PRODUCTION))
+
+    settled = world.wait(HOSTILE, "hostile", lambda o: verdict(o)[0] in ("True", "False"))
+    assert condition(settled, "RoleAssumed")["status"] == "True"
+    assert verdict(settled) == ("False", "MissingPermissions")  # the Deny takes every ec2 action
+    world.wait(HOSTILE, "bystander", VERIFIED)
