@@ -114,10 +114,6 @@ metadata:
     {{- end }}
   annotations:
     kubectl.kubernetes.io/default-container: awsip
-    {{- if .Values.tenancy.rules }}
-    # Restart when the tenancy rules change.
-    checksum/tenancy: {{ toYaml .Values.tenancy.rules | sha256sum }}
-    {{- end }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
