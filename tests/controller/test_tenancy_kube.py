@@ -79,7 +79,8 @@ def test_watch_streams_changes_and_close_ends_it_at_once(emulator: KubeEmulator,
     assert ended.wait(2)
     started = time.monotonic()
     emulator.stop()  # waits for open requests: the watch must really be closed
-    assert time.monotonic() - started < 2
+    # An open watch holds the emulator's stop for its 30-s timeout; a closed one lets it stop at once.
+    assert time.monotonic() - started < 15
 
 
 def test_namespace_labels(emulator: KubeEmulator, client: KubeClient) -> None:

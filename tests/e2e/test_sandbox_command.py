@@ -24,13 +24,12 @@ def sandbox_command(*args: str) -> list[str]:
 
 
 def test_sandbox_runs_the_examples_and_exits_zero(tmp_path: Path) -> None:
-    started = time.monotonic()
+    # It exits by itself; the subprocess timeout only guards against a hang (no timed assertion).
     done = subprocess.run(
         sandbox_command("--workdir", str(tmp_path)), capture_output=True, text=True, timeout=90, cwd=tmp_path
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert time.monotonic() - started < 60
     out = done.stdout
     header = re.search(
         r"^NAMESPACE\s+NAME\s+READY\s+REASON\s+ACCOUNT\s+ROLE\s+MISSING\s+AGE$", out, re.MULTILINE

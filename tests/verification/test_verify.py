@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -213,9 +212,7 @@ def test_an_unreachable_endpoint_is_transient(sandbox: Sandbox) -> None:
     role = compliant_role(sandbox)
     sandbox.monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     aws = sandbox.services(connect_timeout=1, read_timeout=1)
-    started = time.monotonic()
     result = verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs())
-    assert time.monotonic() - started < 10
     assert result.transient
     assert conditions(result)["RoleAssumed"] == ("Unknown", "AWSUnavailable")
     assert conditions(result)["Ready"] == ("Unknown", "AWSUnavailable")
