@@ -26,38 +26,38 @@ V = TypeVar("V")
 PolicyVersionKey = tuple[str, str]
 
 
-class PolicyDocumentCache(Generic[V]):
-    def __init__(
-        self, max_entries: int = 512, *, on_lookup: Callable[[bool], None] | None = record_cache
-    ) -> None:
+class _SingleFlightCache(Generic[K, V]):
+    """A bounded, thread-safe map whose :meth:`get_or_load` collapses concurrent misses on a key:
+    one caller loads, the others wait for its result. If ``load`` raises, the exception propagates
+    to its caller, nothing is stored, and the waiting callers try again themselves.
+
+    Subclasses say what a hit is (:meth:`_lookup`) and how a value is kept (:meth:`_store`); both
+    run under the lock.
+    """
+
+    def __init__(self, max_entries: int) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
-        self.on_lookup = on_lookup
         self._lock = threading.Lock()
-        self._entries: OrderedDict[PolicyVersionKey, V] = OrderedDict()
-        self._loading: dict[PolicyVersionKey, threading.Event] = {}
+        self._loading: dict[K, threading.Event] = {}
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._entries)
+            return self._size()
 
-    def get(self, key: PolicyVersionKey) -> V | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
             return self._lookup(key)
 
-    def put(self, key: PolicyVersionKey, value: V) -> None:
+    def put(self, key: K, value: V) -> None:
         with self._lock:
             self._store(key, value)
 
-    def get_or_load(self, key: PolicyVersionKey, load: Callable[[], V]) -> V:
-        """The cached value, or ``load()``'s (called once however many threads ask at once).
-
-        If ``load`` raises, the exception propagates to its caller and the waiting callers try
-        again themselves.
-        """
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        """The cached value, or ``load()``'s (called once however many threads ask at once)."""
         while True:
             with self._lock:
                 value = self._lookup(key)
@@ -83,8 +83,34 @@ class PolicyDocumentCache(Generic[V]):
             loading.set()
 
     def _report(self, hit: bool) -> None:
+        """Called for each :meth:`get_or_load` lookup (under the lock)."""
+
+    def _size(self) -> int:
+        raise NotImplementedError
+
+    def _lookup(self, key: K) -> V | None:
+        raise NotImplementedError
+
+    def _store(self, key: K, value: V) -> None:
+        raise NotImplementedError
+
+
+class PolicyDocumentCache(_SingleFlightCache[PolicyVersionKey, V]):
+    """Documents by (policy ARN, version id), least recently used dropped beyond ``max_entries``."""
+
+    def __init__(
+        self, max_entries: int = 512, *, on_lookup: Callable[[bool], None] | None = record_cache
+    ) -> None:
+        super().__init__(max_entries)
+        self.on_lookup = on_lookup
+        self._entries: OrderedDict[PolicyVersionKey, V] = OrderedDict()
+
+    def _report(self, hit: bool) -> None:
         if self.on_lookup is not None:
             self.on_lookup(hit)
+
+    def _size(self) -> int:
+        return len(self._entries)
 
     def _lookup(self, key: PolicyVersionKey) -> V | None:
         value = self._entries.get(key)
@@ -99,11 +125,10 @@ class PolicyDocumentCache(Generic[V]):
             self._entries.popitem(last=False)
 
 
-class TtlCache(Generic[K, V]):
+class TtlCache(_SingleFlightCache[K, V]):
     """Values remembered for ``ttl`` seconds (at most ``max_entries``, least recently stored dropped).
 
-    :meth:`get_or_load` collapses concurrent misses like :class:`PolicyDocumentCache`; a ``load``
-    that raises stores nothing.
+    A ``ttl`` of 0 remembers nothing (every lookup loads).
     """
 
     def __init__(
@@ -111,54 +136,15 @@ class TtlCache(Generic[K, V]):
     ) -> None:
         if ttl < 0:
             raise ValueError("ttl must not be negative")
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
+        super().__init__(max_entries)
         self.ttl = ttl
-        self.max_entries = max_entries
         self._clock = clock
-        self._lock = threading.Lock()
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
-        self._loading: dict[K, threading.Event] = {}
-        self.hits = 0
-        self.misses = 0
 
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+    def _size(self) -> int:
+        return len(self._entries)
 
-    def get(self, key: K) -> V | None:
-        """The value if it is still fresh, else None."""
-        with self._lock:
-            return self._fresh(key)
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._store(key, value)
-
-    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
-        while True:
-            with self._lock:
-                value = self._fresh(key)
-                if value is not None:
-                    self.hits += 1
-                    return value
-                loading = self._loading.get(key)
-                if loading is None:
-                    loading = self._loading[key] = threading.Event()
-                    self.misses += 1
-                    break
-            loading.wait()
-        try:
-            value = load()
-            with self._lock:
-                self._store(key, value)
-            return value
-        finally:
-            with self._lock:
-                del self._loading[key]
-            loading.set()
-
-    def _fresh(self, key: K) -> V | None:
+    def _lookup(self, key: K) -> V | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
