@@ -334,6 +334,20 @@ def _alphabet(automata: Sequence[Nfa], prefer: str = "") -> list[str]:
     return ordered + sorted(chars - set(ordered))
 
 
+_Parents = dict[tuple[State, ...], tuple[tuple[State, ...], str] | None]
+
+
+def _witness(parents: _Parents, node: tuple[State, ...]) -> str:
+    """The string that led the breadth-first search from its start to ``node``."""
+    chars: list[str] = []
+    link = parents[node]
+    while link is not None:
+        node, char = link
+        chars.append(char)
+        link = parents[node]
+    return "".join(reversed(chars))
+
+
 def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, prefer: str = "") -> str | None:
     """A shortest string in the intersection of the literals, or None when it is empty.
 
@@ -367,7 +381,7 @@ def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, pr
     start = classify(tuple(a.start for a in automata))
     if start is None:
         return None
-    parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
+    parents: _Parents = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
     work = 0
     while queue:
@@ -376,15 +390,7 @@ def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, pr
         if work > DEFAULT_WORK_BUDGET:
             raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")
         if all(a.accepts(s) == p for a, p, s in zip(automata, polarity, current, strict=True)):
-            chars: list[str] = []
-            node: tuple[State, ...] | None = current
-            while node is not None:
-                link = parents[node]
-                if link is None:
-                    break
-                node, char = link
-                chars.append(char)
-            return "".join(reversed(chars))
+            return _witness(parents, current)
         for char in alphabet:
             following = classify(tuple(a.step(s, char) for a, s in zip(automata, current, strict=True)))
             if following is None or following in parents:
@@ -450,7 +456,7 @@ def iter_cells(
     if not alive(start):
         return
     seen: set[tuple[bool, ...]] = set()
-    parents: dict[tuple[State, ...], tuple[tuple[State, ...], str] | None] = {start: None}
+    parents: _Parents = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
     work = 0
     while queue:
@@ -464,15 +470,7 @@ def iter_cells(
             )
             if vector not in seen:
                 seen.add(vector)
-                chars: list[str] = []
-                node: tuple[State, ...] | None = current
-                while node is not None:
-                    link = parents[node]
-                    if link is None:
-                        break
-                    node, char = link
-                    chars.append(char)
-                yield "".join(reversed(chars)), vector
+                yield _witness(parents, current), vector
         if all(s is _UNIVERSAL or not s for s in current):
             continue  # every automaton's answer is settled for all continuations
         for char in alphabet:

@@ -108,10 +108,14 @@ def build_status(
             now=stamp,
         )
 
+    carried_conditions: set[str] = set()  # taken over from the previous status (see fit_status)
+    carried_keys: set[str] = set()
+
     def kept_or_pending(type_: str, check: Check | None) -> dict[str, Any]:
         if check is not None:
             return condition(type_, check)
         if type_ in before:
+            carried_conditions.add(type_)
             return copy.deepcopy(before[type_])
         return condition(type_, Check("Unknown", StatusReason.NOT_VERIFIED, "Not verified yet."))
 
@@ -137,6 +141,7 @@ def build_status(
         condition(ConditionType.STALLED, stalled),
     ]
     conditions += [copy.deepcopy(c) for t, c in before.items() if t not in _OWN_TYPES]
+    carried_conditions.update(t for t in before if t not in _OWN_TYPES)
 
     status: dict[str, Any] = {}
     if generation is not None:
@@ -152,21 +157,24 @@ def build_status(
         for key in ("accountID", "assumedRoleARN"):
             if key in previous:
                 status[key] = previous[key]
+                carried_keys.add(key)
     status["lastVerifiedTime"] = stamp
 
     if result.permissions is None or result.permissions.transient:
         if "permissions" in previous:
             status["permissions"] = copy.deepcopy(previous["permissions"])
+            carried_keys.add("permissions")
     elif result.permissions_status is not None:
         status["permissions"] = result.permissions_status.to_k8s()
 
     if result.trust is None or result.trust.transient:
         if "trustPolicy" in previous:
             status["trustPolicy"] = copy.deepcopy(previous["trustPolicy"])
+            carried_keys.add("trustPolicy")
     elif result.trust_status is not None:
         status["trustPolicy"] = result.trust_status.to_k8s()
 
-    status = fit_status(status)
+    status = fit_status(status, carried_conditions=carried_conditions, carried_keys=carried_keys)
     AWSInfrastructureProviderStatus.model_validate(status)
     return status
 

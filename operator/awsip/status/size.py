@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -56,16 +56,51 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
-def fit_status(status: dict[str, Any], *, max_bytes: int = MAX_STATUS_BYTES) -> dict[str, Any]:
-    """``status`` itself when it fits in ``max_bytes``; else a shortened copy (see the module docs)."""
+def fit_status(
+    status: dict[str, Any],
+    *,
+    max_bytes: int = MAX_STATUS_BYTES,
+    carried_conditions: Collection[str] = (),
+    carried_keys: Collection[str] = (),
+) -> dict[str, Any]:
+    """``status`` itself when it fits in ``max_bytes``; else a shortened copy (see the module docs).
+
+    ``carried_conditions`` (condition types) and ``carried_keys`` (top-level keys) name the parts
+    taken over from the previous status rather than computed now. When the status does not fit,
+    those are cut to the last resort first, and only then is a step chosen for the fresh parts:
+    so the step never depends on how the previous status was cut, and building the status again
+    from the same result and this status as the previous one gives this status again.
+    """
     if json_size(status) <= max_bytes:
         return status
+    if carried_conditions or carried_keys:
+        status = _precut(status, set(carried_conditions), set(carried_keys))
+        if json_size(status) <= max_bytes:
+            return status
     fitted = status
     for step in _STEPS[1:]:
         fitted = _shortened(status, step)
         if json_size(fitted) <= max_bytes:
             break
     return fitted
+
+
+def _precut(status: Mapping[str, Any], conditions: set[str], keys: set[str]) -> dict[str, Any]:
+    """``status`` with the named conditions and top-level keys cut to the last resort."""
+    carried = {key: status[key] for key in keys if key in status}
+    carried["conditions"] = [
+        c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("type") in conditions
+    ]
+    cut = _shortened(carried, _STEPS[-1])
+    out = dict(status)
+    for key in keys:
+        if key in cut:
+            out[key] = cut[key]
+    replaced = {c["type"]: c for c in cut["conditions"]}
+    out["conditions"] = [
+        replaced.get(c.get("type"), c) if isinstance(c, dict) else c for c in status.get("conditions") or []
+    ]
+    return out
 
 
 def _shortened(status: Mapping[str, Any], step: _Step) -> dict[str, Any]:
