@@ -334,6 +334,19 @@ def _alphabet(automata: Sequence[Nfa], prefer: str = "") -> list[str]:
     return ordered + sorted(chars - set(ordered))
 
 
+class _Work:
+    """Counts the NFA states a search steps through and stops it beyond the work budget."""
+
+    def __init__(self, alphabet_size: int) -> None:
+        self.alphabet_size = alphabet_size
+        self.done = 0
+
+    def spend(self, product_state: tuple[State, ...]) -> None:
+        self.done += self.alphabet_size * sum(len(state) for state in product_state)
+        if self.done > DEFAULT_WORK_BUDGET:
+            raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")
+
+
 _Parents = dict[tuple[State, ...], tuple[tuple[State, ...], str] | None]
 
 
@@ -383,12 +396,10 @@ def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, pr
         return None
     parents: _Parents = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
-    work = 0
+    work = _Work(len(alphabet))
     while queue:
         current = queue.popleft()
-        work += len(alphabet) * sum(len(state) for state in current)
-        if work > DEFAULT_WORK_BUDGET:
-            raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")
+        work.spend(current)
         if all(a.accepts(s) == p for a, p, s in zip(automata, polarity, current, strict=True)):
             return _witness(parents, current)
         for char in alphabet:
@@ -458,12 +469,10 @@ def iter_cells(
     seen: set[tuple[bool, ...]] = set()
     parents: _Parents = {start: None}
     queue: deque[tuple[State, ...]] = deque([start])
-    work = 0
+    work = _Work(len(alphabet))
     while queue:
         current = queue.popleft()
-        work += len(alphabet) * sum(len(state) for state in current)
-        if work > DEFAULT_WORK_BUDGET:
-            raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")
+        work.spend(current)
         if all(_accepts(a, s) == p for a, p, s in zip(req_automata, req_polarity, current[:n], strict=True)):
             vector = tuple(
                 _accepts(a, s) == p for a, p, s in zip(trk_automata, trk_polarity, current[n:], strict=True)

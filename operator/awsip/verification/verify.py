@@ -159,6 +159,17 @@ class _Verification:
             self.result(role_assumed, trust=_not_verified(because), permissions=_not_verified(because))
         )
 
+    def without_credentials(self, classified: ClassifiedError, step: str) -> _Stop:
+        """Stop: the operator's own AWS credentials are missing or rejected (at ``step``)."""
+        return self.blocked(
+            Check(
+                "False",
+                Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
+                messages.operator_credentials(classified, step=step),
+            ),
+            "the operator has no usable AWS credentials",
+        )
+
     def redacted(self, result: VerificationResult) -> VerificationResult:
         """The result with every secret that this verification handled removed from its text."""
 
@@ -377,14 +388,7 @@ class _Verification:
         except AwsError as error:
             classified = _classify(error)
             if classified.kind is ErrorKind.CREDENTIALS:
-                raise self.blocked(
-                    Check(
-                        "False",
-                        Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
-                        messages.operator_credentials(classified, step="sts:GetCallerIdentity"),
-                    ),
-                    "the operator has no AWS credentials",
-                ) from None
+                raise self.without_credentials(classified, "sts:GetCallerIdentity") from None
             raise _Stop(self.result(_transient("sts:GetCallerIdentity", classified))) from None
 
     def _session_tags(self) -> dict[str, str] | None:
@@ -408,14 +412,7 @@ class _Verification:
         except AwsError as error:
             classified = _classify(error)
             if classified.kind is ErrorKind.CREDENTIALS:
-                raise self.blocked(
-                    Check(
-                        "False",
-                        Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
-                        messages.operator_credentials(classified, step="sts:AssumeRole"),
-                    ),
-                    "the operator has no usable AWS credentials",
-                ) from None
+                raise self.without_credentials(classified, "sts:AssumeRole") from None
             if classified.transient:
                 raise _Stop(self.result(_transient("sts:AssumeRole", classified))) from None
             if classified.kind is ErrorKind.INVALID_REQUEST:
