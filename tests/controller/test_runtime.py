@@ -26,6 +26,7 @@ from awsip.verification import (
     ProviderRef,
     VerificationResult,
 )
+from tests.controller.waiting import ready, until
 
 ARN = "arn:aws:iam::123456789012:role/capa"
 SPEC = {"roleARN": ARN, "externalID": "ext-id-1"}
@@ -145,19 +146,6 @@ def track(runtime: Runtime, obj: dict[str, Any], *, requested: bool = False) -> 
     runtime.observe(obj, requested=requested)
     if runtime.providers[f"uid-{obj['metadata']['name']}"].task is None:
         asyncio.get_running_loop().create_task(runtime.serve(obj))
-
-
-async def until(check: Callable[[], bool], timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
-
-
-def ready(patch: dict[str, Any]) -> tuple[str, str] | None:
-    for condition in patch.get("conditions") or []:
-        if condition["type"] == "Ready":
-            return condition["status"], condition["reason"]
-    return None
 
 
 async def test_a_new_provider_is_verified_once_with_one_event(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from awsip.controller.kube import NotFoundError
 from awsip.controller.tenancy import TenancyGate, TenancyUnavailable
+from tests.controller.waiting import until
 
 SOURCE = "awsip-system/awsip-tenancy"
 TEAM_A_ROLE = "arn:aws:iam::111122223333:role/capa"
@@ -124,12 +125,6 @@ async def gate(kube: FakeKube, clock: Clock) -> AsyncIterator[TenancyGate]:
     gate = TenancyGate(SOURCE, kube, clock=clock, retry_base=0.01, retry_max=0.05)
     yield gate
     await gate.close()
-
-
-async def until(check: Callable[[], bool], timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
 
 
 async def events(kube: FakeKube, count: int) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ import asyncio
 import copy
 import itertools
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from awsip.verification import (
 )
 from tests.controller.test_tenancy_gate import FakeKube as TenancyKube
 from tests.controller.test_tenancy_gate import configmap
+from tests.controller.waiting import ready, until
 
 A_ROLE = "arn:aws:iam::111122223333:role/capa-a"
 B_ROLE = "arn:aws:iam::444455556666:role/capa-b"
@@ -143,19 +144,6 @@ def body(namespace: str, name: str, role: str, **extra: Any) -> dict[str, Any]:
     }
     obj.update(extra)
     return obj
-
-
-async def until(check: Callable[[], bool], timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
-
-
-def ready(patch: dict[str, Any]) -> tuple[str, str] | None:
-    for condition in patch.get("conditions") or []:
-        if condition["type"] == "Ready":
-            return condition["status"], condition["reason"]
-    return None
 
 
 def last_ready(kube: Kube, who: str) -> tuple[str, str] | None:
