@@ -23,7 +23,7 @@ import boto3
 import kopf
 
 from awsip.api import constants
-from awsip.controller import kube
+from awsip.controller import kube_client as kube
 
 _state: dict[str, Any] = {}
 

@@ -16,7 +16,7 @@ import celpy
 import jsonschema
 import yaml
 
-from awsip.api.crd import custom_resource_definition
+from awsip.api.crd_manifest import custom_resource_definition
 
 
 def crd_root_schema() -> dict[str, Any]:

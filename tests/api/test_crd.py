@@ -12,7 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from awsip.api import constants
-from awsip.api.crd import custom_resource_definition, render_crd_yaml
+from awsip.api.condition_reasons import ConditionType
+from awsip.api.crd_manifest import custom_resource_definition, render_crd_yaml
 from awsip.api.types import AWSInfrastructureProviderSpec
 from tests.api.schema_tools import apply_defaults, cel_errors, crd_root_schema, server_side_errors
 
@@ -77,7 +78,7 @@ def test_schema_is_structural() -> None:
 def test_every_condition_type_is_documented() -> None:
     conditions = crd_root_schema()["properties"]["status"]["properties"]["conditions"]
     assert conditions["x-kubernetes-list-type"] == "map"
-    for condition_type in constants.ConditionType.ALL:
+    for condition_type in ConditionType.ALL:
         assert condition_type in conditions["description"]
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from awsip.controller.kube import KubernetesInputs, NotFoundError, connection_info, load_configuration
+from awsip.controller.kube_client import KubernetesInputs, NotFoundError, connection_info, load_configuration
 from awsip.verification import InputNotFoundError, InputUnavailableError
 
 

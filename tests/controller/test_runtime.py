@@ -17,7 +17,7 @@ from awsip import status
 from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Backend, Inputs
 from awsip.controller.config import OperatorConfig
-from awsip.controller.kube import NotFoundError
+from awsip.controller.kube_client import NotFoundError
 from awsip.controller.runtime import Runtime
 from awsip.verification import (
     Check,

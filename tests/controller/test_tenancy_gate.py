@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from awsip.controller.kube import NotFoundError
-from awsip.controller.tenancy import TenancyGate, TenancyUnavailable
+from awsip.controller.kube_client import NotFoundError
+from awsip.controller.tenancy_gate import TenancyGate, TenancyUnavailable
 from tests.controller.waiting import until
 
 SOURCE = "awsip-system/awsip-tenancy"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from awsip.controller.kube import KubeClient, NotFoundError, load_configuration
+from awsip.controller.kube_client import KubeClient, NotFoundError, load_configuration
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.kube import KubeEmulator
 

@@ -2,8 +2,8 @@
 
 The sample objects live in gitops/argocd/.../testdata (Argo CD's own layout for health-check
 tests). They are hand-written after docs/architecture.md and the condition vocabulary of
-awsip.api.constants; each is validated against the CRD's schema and the pydantic status model, so
-they stay objects the operator could write.
+awsip.api.condition_reasons; each is validated against the CRD's schema and the pydantic status
+model, so they stay objects the operator could write.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 from celpy.adapter import json_to_cel
 from celpy.evaluation import CELEvalError
 
-from awsip.api.constants import ConditionType
+from awsip.api.condition_reasons import ConditionType
 from awsip.api.types import AWSInfrastructureProvider, AWSInfrastructureProviderStatus
 from tests.delivery.support import DEPLOY, GITOPS, Doc, load_yaml, tool
 

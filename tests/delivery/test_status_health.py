@@ -17,7 +17,7 @@ import pytest
 from awsip.api.types import PermissionsStatus, TrustPolicyStatus
 from awsip.status import build_status, reconciling_status
 from awsip.verification.inputs import ProviderRef
-from awsip.verification.result import Check, VerificationResult
+from awsip.verification.outcome import Check, VerificationResult
 from tests.delivery.test_gitops import (
     TERMINAL_READY_REASONS,
     argocd_health,

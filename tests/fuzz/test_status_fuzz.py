@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from awsip.api.constants import ConditionType
+from awsip.api.condition_reasons import ConditionType
 from awsip.api.types import AWSInfrastructureProviderStatus
 from awsip.aws.errors import ClassifiedError, ErrorKind
 from awsip.aws.sts import CallerIdentity

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from awsip.api.condition_reasons import Reason
 from awsip.api.types import (
     CONDITION_REASON_PATTERN,
     MAX_MESSAGE_LENGTH,
@@ -20,8 +21,8 @@ from awsip.api.types import (
     TrustPolicyStatus,
 )
 from awsip.status import build_status, format_time, reconciling_status, status_changed
-from awsip.status.conditions import safe_reason
-from awsip.verification import Check, ProviderRef, Reason, VerificationResult
+from awsip.status.transitions import safe_reason
+from awsip.verification import Check, ProviderRef, VerificationResult
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

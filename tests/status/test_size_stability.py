@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from awsip.status import MAX_STATUS_BYTES, build_status, status_changed
 from awsip.verification import ProviderRef, VerificationResult
-from awsip.verification.result import Check
+from awsip.verification.outcome import Check
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 REF = ProviderRef("team-a", "p")

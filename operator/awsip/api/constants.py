@@ -1,4 +1,4 @@
-"""Names of the custom resource and the vocabulary of its status conditions."""
+"""Names of the custom resource and the defaults of its spec (its status vocabulary: ``condition_reasons``)."""
 
 from typing import Final
 
@@ -15,14 +15,3 @@ CRD_NAME: Final = f"{PLURAL}.{GROUP}"
 DEFAULT_PROFILE: Final = "capa-minimal"
 DEFAULT_INTERVAL: Final = "1h"
 DEFAULT_DURATION_SECONDS: Final = 900
-
-
-class ConditionType:
-    READY: Final = "Ready"
-    ROLE_ASSUMED: Final = "RoleAssumed"
-    PERMISSIONS_VERIFIED: Final = "PermissionsVerified"
-    TRUST_POLICY_SECURE: Final = "TrustPolicySecure"
-    RECONCILING: Final = "Reconciling"
-    STALLED: Final = "Stalled"
-
-    ALL: Final = (READY, ROLE_ASSUMED, PERMISSIONS_VERIFIED, TRUST_POLICY_SECURE, RECONCILING, STALLED)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from awsip.api.crd import render_crd_yaml
+from awsip.api.crd_manifest import render_crd_yaml
 
 
 def add_parser(subparsers: Any) -> None:

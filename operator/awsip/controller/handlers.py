@@ -21,7 +21,7 @@ from typing import Any
 import kopf
 
 from awsip.api import constants
-from awsip.controller import kube, settings
+from awsip.controller import kube_client, settings
 from awsip.controller.backend import Backend, default_backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.runtime import Runtime
@@ -77,7 +77,7 @@ async def startup(
     backend = memo.get(BACKEND_KEY)
     if not isinstance(backend, Backend):
         backend = default_backend(config)
-    client = kube.KubeClient(kube.load_configuration(config.kubeconfig))
+    client = kube_client.KubeClient(kube_client.load_configuration(config.kubeconfig))
     runtime = Runtime(config=config, backend=backend, kube=client)
     memo[RUNTIME_KEY] = runtime
     runtime.start()
@@ -104,7 +104,7 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.login()
 def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
-    return kube.connection_info(kube.load_configuration(config_of(memo).kubeconfig))
+    return kube_client.connection_info(kube_client.load_configuration(config_of(memo).kubeconfig))
 
 
 @kopf.on.probe(id="providers")

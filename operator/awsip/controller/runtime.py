@@ -6,7 +6,7 @@ Kopf's handlers (:mod:`awsip.controller.handlers`) only tell the runtime what th
 1. sleep until the provider is due (:func:`awsip.controller.scheduling.next_due`), or until it
    is woken by a new event of the object (a spec change, an edited status);
 2. parse the spec (an invalid one becomes ``Stalled``/``InvalidSpec`` and waits for a new spec);
-   with ``--tenancy-configmap``, ask the tenancy rules (:mod:`awsip.controller.tenancy`) on every
+   with ``--tenancy-configmap``, ask the tenancy rules (:mod:`awsip.controller.tenancy_gate`) on every
    turn of the loop: a provider they refuse gets ``Stalled``/``NotPermitted``, no AWS call, and
    waits; a change of the rules wakes every provider, so that it applies at once;
 3. when a new generation starts, patch the ``Reconciling`` status;
@@ -53,16 +53,17 @@ import kopf
 from pydantic import ValidationError
 
 from awsip.api import constants
+from awsip.api.condition_reasons import ConditionType, Reason, find_condition
 from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.controller import scheduling, statuses
 from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
-from awsip.controller.kube import KubeClient, KubernetesInputs, NotFoundError
+from awsip.controller.kube_client import KubeClient, KubernetesInputs, NotFoundError
 from awsip.controller.statuses import ReadyEvent
-from awsip.controller.tenancy import RETRY_BASE_SECONDS, TenancyGate, TenancyUnavailable
+from awsip.controller.tenancy_gate import RETRY_BASE_SECONDS, TenancyGate, TenancyUnavailable
 from awsip.observability import metrics
 from awsip.observability.logging import provider_context, provider_logger
-from awsip.status import NOT_PERMITTED, format_time, not_permitted_status
+from awsip.status import format_time, invalid_spec_status, merge_patch, not_permitted_status
 
 T = TypeVar("T")
 
@@ -333,7 +334,7 @@ class Runtime:
             return None
         if provider.permitted is not False:
             log.warning("Not permitted by the tenancy rules, not verifying: %s", decision.message)
-            metrics.record_verification("not_ready", NOT_PERMITTED, 0.0)
+            metrics.record_verification("not_ready", Reason.NOT_PERMITTED, 0.0)
         provider.permitted = False
         provider.failures, provider.retry_at = 0, None
         previous = provider.status
@@ -368,12 +369,12 @@ class Runtime:
             spec = AWSInfrastructureProviderSpec.model_validate(raw_spec or {})
         except ValidationError as exc:
             problem = statuses.describe_validation_error(exc)
-            new = statuses.invalid_spec_status(previous, generation=generation, now=now, message=problem)
+            new = invalid_spec_status(previous, generation=generation, now=now, message=problem)
             provider.invalid = True
             provider.failures, provider.retry_at = 0, None
             await self._publish(provider, previous, new, event_base=previous)
             log.warning("The spec is invalid, not verifying it: %s", problem)
-            metrics.record_verification("not_ready", statuses.INVALID_SPEC, 0.0)
+            metrics.record_verification("not_ready", Reason.INVALID_SPEC, 0.0)
             return
         provider.invalid = False
         if await self._tenancy_hold(provider) is not None:
@@ -422,7 +423,7 @@ class Runtime:
             provider.retry_at = now + timedelta(seconds=delay)
         else:
             provider.failures, provider.retry_at = 0, None
-        ready = statuses.condition(new, constants.ConditionType.READY) or {}
+        ready = find_condition(new, ConditionType.READY) or {}
         reason = str(ready.get("reason") or "Unknown")
         outcome: metrics.VerificationResult = (
             "transient" if transient else "ready" if ready.get("status") == "True" else "not_ready"
@@ -449,7 +450,7 @@ class Runtime:
 
         The gauges are set first: whoever sees the new status also sees them (a provider that
         turns out to be gone is forgotten, gauges included)."""
-        ready = statuses.condition(new, constants.ConditionType.READY)
+        ready = find_condition(new, ConditionType.READY)
         if ready is not None:
             metrics.set_provider_ready(provider.namespace, provider.name, _ready_status(ready.get("status")))
         permissions = new.get("permissions")
@@ -473,7 +474,7 @@ class Runtime:
         """
         if not self.backend.status_changed(previous, new):
             return True
-        patch = statuses.merge_patch(previous, new)
+        patch = merge_patch(previous, new)
         if not patch:
             return True
         try:

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from awsip.api import constants
+from awsip.api.condition_reasons import ConditionType, Reason, find_condition
 from awsip.api.durations import parse_duration
-from awsip.status.refusal import NOT_PERMITTED
 
 DEFAULT_INTERVAL_SECONDS: Final = parse_duration(constants.DEFAULT_INTERVAL)
 MIN_INTERVAL_SECONDS: Final = 60.0
@@ -76,16 +76,6 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _condition(status: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
-    conditions = status.get("conditions")
-    if not isinstance(conditions, list):
-        return None
-    for condition in conditions:
-        if isinstance(condition, Mapping) and condition.get("type") == type_:
-            return condition
-    return None
-
-
 def is_current(status: Mapping[str, Any] | None, generation: int | None) -> bool:
     """Whether ``status`` holds a finished verdict for this generation of the spec.
 
@@ -96,12 +86,12 @@ def is_current(status: Mapping[str, Any] | None, generation: int | None) -> bool
         return False
     if generation is not None and status.get("observedGeneration") != generation:
         return False
-    ready = _condition(status, constants.ConditionType.READY)
+    ready = find_condition(status, ConditionType.READY)
     if ready is None or ready.get("status") not in ("True", "False"):
         return False  # never verified, or the last attempt could not decide (transient)
-    if ready.get("reason") == NOT_PERMITTED:
+    if ready.get("reason") == Reason.NOT_PERMITTED:
         return False  # refused by the tenancy rules: not a verdict about the role
-    reconciling = _condition(status, constants.ConditionType.RECONCILING)
+    reconciling = find_condition(status, ConditionType.RECONCILING)
     return not (reconciling is not None and reconciling.get("status") == "True")
 
 

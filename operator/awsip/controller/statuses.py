@@ -15,51 +15,18 @@ The status itself is built by :mod:`awsip.status`; this module only decides what
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
 
-from awsip.api.constants import ConditionType
-from awsip.status import format_time
-from awsip.status.conditions import conditions_by_type, make_condition
+from awsip.api.condition_reasons import ConditionType, find_condition
 
-INVALID_SPEC: Final = "InvalidSpec"
 #: Kubernetes rejects Event messages above 1 KiB in some versions; keep well below.
 MAX_EVENT_MESSAGE: Final = 1000
-
-
-def merge_patch(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
-    """The merge patch that turns ``old`` into ``new``: changed keys, and None for removed ones."""
-    old = old or {}
-    patch: dict[str, Any] = {}
-    for key in old:
-        if key not in new:
-            patch[key] = None
-    for key, value in new.items():
-        before = old.get(key)
-        if isinstance(value, Mapping) and isinstance(before, Mapping):
-            nested = merge_patch(before, value)
-            if nested:
-                patch[key] = nested
-        elif key not in old or before != value:
-            patch[key] = copy.deepcopy(value)
-    return patch
-
-
-def condition(status: Mapping[str, Any] | None, type_: str) -> Mapping[str, Any] | None:
-    conditions = (status or {}).get("conditions")
-    if not isinstance(conditions, list):
-        return None
-    for item in conditions:
-        if isinstance(item, Mapping) and item.get("type") == type_:
-            return item
-    return None
 
 
 @dataclass(frozen=True)
@@ -71,10 +38,10 @@ class ReadyEvent:
 
 def ready_event(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> ReadyEvent | None:
     """The Event for a change of the ``Ready`` condition (status or reason), or None."""
-    after = condition(new, ConditionType.READY)
+    after = find_condition(new, ConditionType.READY)
     if after is None:
         return None
-    before = condition(previous, ConditionType.READY)
+    before = find_condition(previous, ConditionType.READY)
     if before is not None and (before.get("status"), before.get("reason")) == (
         after.get("status"),
         after.get("reason"),
@@ -87,37 +54,6 @@ def ready_event(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> R
     if len(text) > MAX_EVENT_MESSAGE:
         text = text[: MAX_EVENT_MESSAGE - 3] + "..."
     return ReadyEvent(type="Normal" if status == "True" else "Warning", reason=reason, message=text)
-
-
-def invalid_spec_status(
-    previous: Mapping[str, Any] | None, *, generation: int | None, now: datetime, message: str
-) -> dict[str, Any]:
-    """The status of a provider whose spec does not validate: Ready=False, Stalled=True.
-
-    The verdicts of an earlier, valid spec (RoleAssumed, permissions, trust findings, account)
-    no longer describe this spec and are dropped; ``lastVerifiedTime`` stays, as nothing was verified.
-    """
-    before = conditions_by_type(previous)
-    stamp = format_time(now)
-    text = f"The spec is invalid and was not verified: {message}. Fix the spec (kubectl explain awsip.spec)."
-    wanted = (
-        (ConditionType.READY, "False", INVALID_SPEC, text),
-        (ConditionType.RECONCILING, "False", INVALID_SPEC, "Waiting for a valid spec."),
-        (ConditionType.STALLED, "True", INVALID_SPEC, text),
-    )
-    conditions = [
-        make_condition(
-            type_, value, reason, msg, previous=before.get(type_), generation=generation, now=stamp
-        )
-        for type_, value, reason, msg in wanted
-    ]
-    status: dict[str, Any] = {}
-    if generation is not None:
-        status["observedGeneration"] = generation
-    status["conditions"] = conditions
-    if previous and "lastVerifiedTime" in previous:
-        status["lastVerifiedTime"] = previous["lastVerifiedTime"]
-    return status
 
 
 def describe_validation_error(error: ValidationError, *, limit: int = 5) -> str:

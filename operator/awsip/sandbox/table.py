@@ -1,6 +1,6 @@
 """Provider tables and failure details, as ``kubectl get awsip -A`` would show them (pure).
 
-The columns are the CRD's printer columns (:data:`awsip.api.crd.PRINTER_COLUMNS`), evaluated with
+The columns are the CRD's printer columns (:data:`awsip.api.crd_manifest.PRINTER_COLUMNS`), evaluated with
 the small subset of JSONPath they use: ``.a.b`` and ``[?(@.key=="value")]``.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from awsip.api.crd import PRINTER_COLUMNS
+from awsip.api.crd_manifest import PRINTER_COLUMNS
 from awsip.controller.scheduling import parse_time
 
 _FILTER = re.compile(r'\[\?\(@\.(?P<key>[A-Za-z0-9_]+)=="(?P<value>[^"]*)"\)\]')

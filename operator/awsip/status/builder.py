@@ -44,25 +44,15 @@ messages and lists that AWS answers lead to (:func:`awsip.status.size.fit_status
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from awsip.api.constants import ConditionType
+from awsip.api.condition_reasons import ConditionType, Reason
 from awsip.api.types import AWSInfrastructureProviderStatus
-from awsip.status.conditions import conditions_by_type, format_time, make_condition
 from awsip.status.size import fit_status
-from awsip.verification.result import Check, VerificationResult
-
-
-class StatusReason:
-    VERIFIED = "Verified"
-    RETRYING = "Retrying"
-    VERIFICATION_COMPLETE = "VerificationComplete"
-    VERIFYING = "Verifying"
-    NOT_VERIFIED = "NotVerified"
-
+from awsip.status.transitions import conditions_by_type, format_time, make_condition
+from awsip.verification.outcome import Check, VerificationResult
 
 _OWN_TYPES = ConditionType.ALL
 
@@ -82,11 +72,11 @@ def _ready(result: VerificationResult) -> Check:
         assert result.permissions is not None
         return Check(
             "True",
-            StatusReason.VERIFIED,
+            Reason.VERIFIED,
             f"{result.role_assumed.message} {result.permissions.message} The trust policy is secure.",
         )
     # Only reachable when a check was skipped without a transient failure (not produced by verify).
-    return Check("Unknown", StatusReason.NOT_VERIFIED, "Not every check ran.")
+    return Check("Unknown", Reason.NOT_VERIFIED, "Not every check ran.")
 
 
 def build_status(
@@ -117,20 +107,20 @@ def build_status(
         if type_ in before:
             carried_conditions.add(type_)
             return copy.deepcopy(before[type_])
-        return condition(type_, Check("Unknown", StatusReason.NOT_VERIFIED, "Not verified yet."))
+        return condition(type_, Check("Unknown", Reason.NOT_VERIFIED, "Not verified yet."))
 
     ready = _ready(result)
     transient = result.transient
     if transient:
-        stalled = Check("False", StatusReason.RETRYING, "A transient failure is being retried.")
+        stalled = Check("False", Reason.RETRYING, "A transient failure is being retried.")
         first = next(c for c in result.checks if c.transient)
-        reconciling = Check("True", StatusReason.RETRYING, f"Retrying: {first.message}")
+        reconciling = Check("True", Reason.RETRYING, f"Retrying: {first.message}")
     else:
         if ready.status == "True":
-            stalled = Check("False", StatusReason.VERIFIED, "The provider is verified.")
+            stalled = Check("False", Reason.VERIFIED, "The provider is verified.")
         else:
             stalled = Check("True", ready.reason, ready.message)
-        reconciling = Check("False", StatusReason.VERIFICATION_COMPLETE, "The verification is complete.")
+        reconciling = Check("False", Reason.VERIFICATION_COMPLETE, "The verification is complete.")
 
     conditions = [
         condition(ConditionType.READY, ready),
@@ -187,11 +177,11 @@ def reconciling_status(
     before = conditions_by_type(status)
     stamp = format_time(now)
     updates = {
-        ConditionType.RECONCILING: ("True", StatusReason.VERIFYING, message),
-        ConditionType.STALLED: ("False", StatusReason.VERIFYING, message),
+        ConditionType.RECONCILING: ("True", Reason.VERIFYING, message),
+        ConditionType.STALLED: ("False", Reason.VERIFYING, message),
     }
     if ConditionType.READY not in before:
-        updates[ConditionType.READY] = ("Unknown", StatusReason.VERIFYING, message)
+        updates[ConditionType.READY] = ("Unknown", Reason.VERIFYING, message)
     for type_, (value, reason, text) in updates.items():
         before[type_] = make_condition(
             type_, value, reason, text, previous=before.get(type_), generation=generation, now=stamp
@@ -200,12 +190,3 @@ def reconciling_status(
     status["conditions"] = [before[t] for t in order]
     AWSInfrastructureProviderStatus.model_validate(status)
     return status
-
-
-def status_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
-    """Whether patching ``new`` over ``old`` would change anything (compares everything, as JSON)."""
-    return _canonical(old) != _canonical(new)
-
-
-def _canonical(status: Mapping[str, Any] | None) -> str:
-    return json.dumps(status or {}, sort_keys=True, default=str)

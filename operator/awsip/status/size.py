@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_MISSING_LISTED, MAX_TRUST_FINDINGS
-from awsip.status.conditions import safe_reason
+from awsip.status.transitions import safe_reason
 from awsip.verification.messages import cap
 
 #: The most a status may take as JSON, far below Kubernetes' object size limit (about 1.5 MiB).

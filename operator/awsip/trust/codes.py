@@ -1,4 +1,4 @@
-"""The vocabulary of trust-policy findings: codes (condition reasons) and their severities.
+"""How severe each trust-policy finding is (the codes themselves: ``awsip.api.condition_reasons.FindingCode``).
 
 Severity answers "how urgently must this be fixed before awsip relies on the role":
 
@@ -17,49 +17,51 @@ from __future__ import annotations
 
 from typing import Final
 
+from awsip.api.condition_reasons import FindingCode, Reason
 from awsip.api.types import Severity
 
-SECURE: Final = "Secure"
-
-WILDCARD_PRINCIPAL: Final = "WildcardPrincipal"
-CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL: Final = "ConditionallyScopedWildcardPrincipal"
-NOT_PRINCIPAL_ALLOW: Final = "NotPrincipalAllow"
-MALFORMED_TRUST_POLICY: Final = "MalformedTrustPolicy"
-NO_ASSUME_ROLE_STATEMENT: Final = "NoAssumeRoleStatement"
-MANAGEMENT_PRINCIPAL_NOT_TRUSTED: Final = "ManagementPrincipalNotTrusted"
-MANAGEMENT_PRINCIPAL_DENIED: Final = "ManagementPrincipalDenied"
-EXTERNAL_ID_NOT_ENFORCED: Final = "ExternalIDNotEnforced"
-EXTERNAL_ID_NOT_EXACT: Final = "ExternalIDNotExact"
-EXTERNAL_ID_NOT_CONFIGURED: Final = "ExternalIDNotConfigured"
-EXTERNAL_ID_RECOMMENDED: Final = "ExternalIDRecommended"
-PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT: Final = "PrincipalBroaderThanManagementAccount"
-FOREIGN_ACCOUNT_PRINCIPAL: Final = "ForeignAccountPrincipal"
-FEDERATED_PRINCIPAL: Final = "FederatedPrincipal"
-UNRESOLVED_PRINCIPAL: Final = "UnresolvedPrincipal"
-DENY_NOT_PRINCIPAL: Final = "DenyNotPrincipal"
-SERVICE_PRINCIPAL: Final = "ServicePrincipal"
+# The trust checks name the codes through this module (``codes.WILDCARD_PRINCIPAL``); they are
+# defined once, in awsip.api.condition_reasons, and these names are bound to the same values.
+SECURE: Final = Reason.SECURE
+WILDCARD_PRINCIPAL: Final = FindingCode.WILDCARD_PRINCIPAL
+CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL: Final = FindingCode.CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL
+NOT_PRINCIPAL_ALLOW: Final = FindingCode.NOT_PRINCIPAL_ALLOW
+MALFORMED_TRUST_POLICY: Final = FindingCode.MALFORMED_TRUST_POLICY
+NO_ASSUME_ROLE_STATEMENT: Final = FindingCode.NO_ASSUME_ROLE_STATEMENT
+MANAGEMENT_PRINCIPAL_NOT_TRUSTED: Final = FindingCode.MANAGEMENT_PRINCIPAL_NOT_TRUSTED
+MANAGEMENT_PRINCIPAL_DENIED: Final = FindingCode.MANAGEMENT_PRINCIPAL_DENIED
+EXTERNAL_ID_NOT_ENFORCED: Final = FindingCode.EXTERNAL_ID_NOT_ENFORCED
+EXTERNAL_ID_NOT_EXACT: Final = FindingCode.EXTERNAL_ID_NOT_EXACT
+EXTERNAL_ID_NOT_CONFIGURED: Final = FindingCode.EXTERNAL_ID_NOT_CONFIGURED
+EXTERNAL_ID_RECOMMENDED: Final = FindingCode.EXTERNAL_ID_RECOMMENDED
+PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT: Final = FindingCode.PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT
+FOREIGN_ACCOUNT_PRINCIPAL: Final = FindingCode.FOREIGN_ACCOUNT_PRINCIPAL
+FEDERATED_PRINCIPAL: Final = FindingCode.FEDERATED_PRINCIPAL
+UNRESOLVED_PRINCIPAL: Final = FindingCode.UNRESOLVED_PRINCIPAL
+DENY_NOT_PRINCIPAL: Final = FindingCode.DENY_NOT_PRINCIPAL
+SERVICE_PRINCIPAL: Final = FindingCode.SERVICE_PRINCIPAL
 
 #: Every finding code and its severity. Within a severity, earlier codes are listed (and chosen as
 #: the condition's reason) first: a malformed document before what was analysed of it, exposure
 #: before the role merely being unusable.
 SEVERITIES: Final[dict[str, Severity]] = {
-    WILDCARD_PRINCIPAL: "Critical",
-    MALFORMED_TRUST_POLICY: "High",
-    NOT_PRINCIPAL_ALLOW: "High",
-    EXTERNAL_ID_NOT_ENFORCED: "High",
-    EXTERNAL_ID_NOT_EXACT: "High",
-    MANAGEMENT_PRINCIPAL_DENIED: "High",
-    NO_ASSUME_ROLE_STATEMENT: "High",
-    MANAGEMENT_PRINCIPAL_NOT_TRUSTED: "High",
-    EXTERNAL_ID_NOT_CONFIGURED: "High",
-    CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL: "Medium",
-    PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT: "Medium",
-    FOREIGN_ACCOUNT_PRINCIPAL: "Medium",
-    FEDERATED_PRINCIPAL: "Medium",
-    EXTERNAL_ID_RECOMMENDED: "Low",
-    UNRESOLVED_PRINCIPAL: "Low",
-    DENY_NOT_PRINCIPAL: "Low",
-    SERVICE_PRINCIPAL: "Info",
+    FindingCode.WILDCARD_PRINCIPAL: "Critical",
+    FindingCode.MALFORMED_TRUST_POLICY: "High",
+    FindingCode.NOT_PRINCIPAL_ALLOW: "High",
+    FindingCode.EXTERNAL_ID_NOT_ENFORCED: "High",
+    FindingCode.EXTERNAL_ID_NOT_EXACT: "High",
+    FindingCode.MANAGEMENT_PRINCIPAL_DENIED: "High",
+    FindingCode.NO_ASSUME_ROLE_STATEMENT: "High",
+    FindingCode.MANAGEMENT_PRINCIPAL_NOT_TRUSTED: "High",
+    FindingCode.EXTERNAL_ID_NOT_CONFIGURED: "High",
+    FindingCode.CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL: "Medium",
+    FindingCode.PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT: "Medium",
+    FindingCode.FOREIGN_ACCOUNT_PRINCIPAL: "Medium",
+    FindingCode.FEDERATED_PRINCIPAL: "Medium",
+    FindingCode.EXTERNAL_ID_RECOMMENDED: "Low",
+    FindingCode.UNRESOLVED_PRINCIPAL: "Low",
+    FindingCode.DENY_NOT_PRINCIPAL: "Low",
+    FindingCode.SERVICE_PRINCIPAL: "Info",
 }
 
 #: Most severe first.

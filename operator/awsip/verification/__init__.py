@@ -17,7 +17,7 @@ from awsip.verification.inputs import (
     ProviderInputs,
     ProviderRef,
 )
-from awsip.verification.result import Check, Reason, VerificationResult
+from awsip.verification.outcome import Check, VerificationResult
 from awsip.verification.verify import verify
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "InputUnavailableError",
     "ProviderInputs",
     "ProviderRef",
-    "Reason",
     "VerificationResult",
     "verify",
 ]

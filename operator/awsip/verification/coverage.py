@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from awsip.api.condition_reasons import Reason
 from awsip.api.types import (
     MAX_MISSING_LISTED,
     MAX_REASON_LENGTH,
@@ -26,7 +27,7 @@ from awsip.api.types import (
 from awsip.aws.simulate import SimulationResult
 from awsip.policy import ActionResult
 from awsip.verification import messages
-from awsip.verification.result import Check, Reason
+from awsip.verification.outcome import Check
 from awsip.verification.samples import RequiredRequest
 
 Status = Literal["Covered", "NotCovered", "Unknown"]

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from awsip.api.condition_reasons import Reason
 from awsip.api.types import (
     MAX_TRUST_FINDINGS,
     AWSInfrastructureProviderSpec,
@@ -63,8 +64,8 @@ from awsip.verification.inputs import (
     resolve_external_id,
 )
 from awsip.verification.local import ReadsDenied, UnsupportedPolicyError, read_role_policies
+from awsip.verification.outcome import Check, VerificationResult
 from awsip.verification.reader import FallbackReader
-from awsip.verification.result import Check, Reason, VerificationResult
 from awsip.verification.samples import simulation_requests
 
 log = logging.getLogger(__name__)

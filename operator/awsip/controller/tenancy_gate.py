@@ -61,7 +61,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from awsip.controller.config import split_namespaced_name
-from awsip.controller.kube import NotFoundError
+from awsip.controller.kube_client import NotFoundError
 from awsip.status import format_time
 from awsip.tenancy import TenancyConfigError, TenancyDecision, TenancyRules, parse_tenancy_rules
 from awsip.verification.messages import cap
@@ -97,7 +97,7 @@ class WatchLike(Protocol):
 
 
 class TenancyKube(Protocol):
-    """What the gate needs of the API (:class:`awsip.controller.kube.KubeClient`); all blocking."""
+    """What the gate needs of the API (:class:`awsip.controller.kube_client.KubeClient`); all blocking."""
 
     def list_configmap(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]: ...
 

@@ -1,4 +1,7 @@
-"""The result of one verification: one check per condition, and the details for the status."""
+"""The outcome of one verification: one check per condition, and the details for the status.
+
+The reasons a check may carry are :class:`awsip.api.condition_reasons.Reason`'s.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +9,6 @@ from dataclasses import dataclass, field
 
 from awsip.api.types import ConditionStatus, PermissionsStatus, TrustPolicyStatus
 from awsip.verification.inputs import ProviderRef
-
-
-class Reason:
-    """Condition reasons set by verifications (all match the CRD's reason pattern)."""
-
-    # RoleAssumed
-    ASSUME_ROLE_SUCCEEDED = "AssumeRoleSucceeded"
-    ACCESS_DENIED = "AccessDenied"
-    ROLE_NOT_FOUND = "RoleNotFound"
-    ASSUME_ROLE_REJECTED = "AssumeRoleRejected"
-    OPERATOR_CREDENTIALS_UNAVAILABLE = "OperatorCredentialsUnavailable"
-    EXTERNAL_ID_SECRET_NOT_FOUND = "ExternalIDSecretNotFound"
-    INVALID_EXTERNAL_ID = "InvalidExternalID"
-    # PermissionsVerified
-    ALL_PERMISSIONS_GRANTED = "AllPermissionsGranted"
-    MISSING_PERMISSIONS = "MissingPermissions"
-    UNDECIDED_PERMISSIONS = "UndecidedPermissions"
-    CANNOT_READ_POLICIES = "CannotReadPolicies"
-    CANNOT_SIMULATE = "CannotSimulate"
-    POLICY_CONFIGMAP_NOT_FOUND = "PolicyConfigMapNotFound"
-    INVALID_REQUIRED_POLICY = "InvalidRequiredPolicy"
-    UNSUPPORTED_ROLE_POLICY = "UnsupportedRolePolicy"
-    # TrustPolicySecure (the others come from awsip.trust: Secure, WildcardPrincipal, ...)
-    CANNOT_READ_TRUST_POLICY = "CannotReadTrustPolicy"
-    # any check
-    AWS_UNAVAILABLE = "AWSUnavailable"
-    KUBERNETES_UNAVAILABLE = "KubernetesUnavailable"
-    NOT_VERIFIED = "NotVerified"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ API goes through one :class:`KubeClient` built from the same credentials:
 - reading the Secret that holds an External ID and the ConfigMap that holds a required policy
   (:class:`KubernetesInputs`, the ``ProviderInputs`` of :func:`awsip.verification.verify`);
 - the tenancy rules: listing and watching their one ConfigMap, reading namespaces' labels
-  (:mod:`awsip.controller.tenancy`).
+  (:mod:`awsip.controller.tenancy_gate`).
 
 The calls block; the runtime runs them in a small thread pool of their own, never in the pool of
 the AWS verifications, so that a slow AWS never delays a status patch.
@@ -140,7 +140,7 @@ class KubeClient:
         data = json.loads(response.data).get("data") or {}
         return {str(key): str(value) for key, value in data.items()}
 
-    # -- tenancy (awsip.controller.tenancy) ------------------------------------------------------
+    # -- tenancy (awsip.controller.tenancy_gate) ------------------------------------------------------
 
     def list_configmap(self, namespace: str, name: str) -> tuple[dict[str, Any] | None, str | None]:
         """One ConfigMap (or None) and the list's resourceVersion, to watch from.
