@@ -63,7 +63,9 @@ def events_of(sandbox: Sandbox, namespace: str, name: str) -> list[tuple[str, st
         if e.get("involvedObject", {}).get("name") == name
         and e["involvedObject"].get("kind") == constants.KIND
     ]
-    events.sort(key=lambda e: (e.get("lastTimestamp") or "", e["metadata"].get("resourceVersion", "")))
+    # Timestamps have second precision: within a second, the order of creation (kmock's versions are
+    # increasing integers; compared as strings, "998" would come after "1003").
+    events.sort(key=lambda e: (e.get("lastTimestamp") or "", int(e["metadata"].get("resourceVersion") or 0)))
     return [(e["type"], e["reason"]) for e in events]
 
 
