@@ -1,0 +1,180 @@
+"""ARN formats of resource types, e.g. ``arn:${Partition}:eks:${Region}:${Account}:cluster/${ClusterName}``.
+
+A format stands for the ARNs AWS can put in a request for that resource type. Its placeholders
+become *slots*, each a small language, chosen so that the set of ARNs of a format contains every
+ARN a real request can carry (soundness: a smaller set could hide a gap) while leaving out strings
+no request has (an empty partition, an IAM role ARN standing for an EC2 instance):
+
+- ``${Partition}``: one of the real partitions (:mod:`awsip.catalog.partitions`).
+- In the first five ``:``-separated components (``arn``, partition, service, region, account) a
+  placeholder never contains ``:`` (the components are split at ``:``). The region and any other
+  placeholder there is non-empty; the account may be empty or ``aws`` (AWS-managed policies are
+  ``arn:aws:iam::aws:policy/...``, public SSM parameters have no account), so it is "no ``:``".
+- In the resource part a placeholder is any non-empty text (``/`` and ``:`` included: names with
+  paths, S3 object keys); an account placeholder there may be empty.
+- A ``*`` written in a format (``arn:${Partition}:dms:${Region}:${Account}:cert:*``) is any text,
+  without ``:`` in the first five components.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from awsip.catalog.partitions import Partition
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+class SlotKind(enum.Enum):
+    """The language of one slot of an ARN format."""
+
+    PARTITION = "partition"  # one of the partitions
+    SEGMENT = "segment"  # non-empty, no ':' (region, other placeholders before the resource part)
+    ACCOUNT = "account"  # no ':', may be empty
+    NAME = "name"  # non-empty, any characters
+    ANY = "any"  # any text, possibly empty
+    ANY_SEGMENT = "any-segment"  # any text without ':', possibly empty
+
+    @property
+    def min_length(self) -> int:
+        return 1 if self in (SlotKind.SEGMENT, SlotKind.NAME, SlotKind.PARTITION) else 0
+
+    @property
+    def colon_free(self) -> bool:
+        return self in (SlotKind.SEGMENT, SlotKind.ACCOUNT, SlotKind.ANY_SEGMENT, SlotKind.PARTITION)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A placeholder (``${ClusterName}``) or a ``*`` of a format."""
+
+    kind: SlotKind
+    name: str  # the placeholder's name, or "*"
+
+    @property
+    def is_region(self) -> bool:
+        return self.name.lower() == "region"
+
+    @property
+    def is_account(self) -> bool:
+        return "account" in self.name.lower()
+
+    def __str__(self) -> str:
+        return "*" if self.name == "*" else "${" + self.name + "}"
+
+
+#: One token of a format: literal text or a slot.
+ArnToken = str | Slot
+
+
+@dataclass(frozen=True, eq=False)
+class ArnFormat:
+    """A parsed ARN format (see the module's docstring for what each slot may hold).
+
+    Compared by identity: the catalog makes one per resource type, and caches key on it.
+    """
+
+    text: str
+    tokens: tuple[ArnToken, ...]
+    partitions: tuple[str, ...] = field(repr=False)
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        parts: list[str] = []
+        for token in self.tokens:
+            if isinstance(token, str):
+                parts.append(re.escape(token))
+            elif token.kind is SlotKind.PARTITION:
+                parts.append("(?:" + "|".join(re.escape(p) for p in self.partitions) + ")")
+            else:
+                parts.append(_SLOT_REGEX[token.kind])
+        return re.compile("".join(parts), re.DOTALL)
+
+    def matches(self, arn: str) -> bool:
+        """Whether ``arn`` is an ARN of this format (case-sensitive, as resources are)."""
+        return self.regex.fullmatch(arn) is not None
+
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        return tuple(t for t in self.tokens if isinstance(t, Slot))
+
+    def sample(
+        self,
+        partition: Partition | None = None,
+        *,
+        account: str = "123456789012",
+        name: str = "example",
+    ) -> str:
+        """A readable ARN of this format: the partition's first region, ``name`` for every name."""
+        partition_name = partition.name if partition is not None else self.partitions[0]
+        region = partition.regions[0] if partition is not None and partition.regions else "us-east-1"
+        out: list[str] = []
+        for token in self.tokens:
+            if isinstance(token, str):
+                out.append(token)
+            elif token.kind is SlotKind.PARTITION:
+                out.append(partition_name)
+            elif token.is_region:
+                out.append(region)
+            elif token.is_account and token.kind is not SlotKind.ANY_SEGMENT:
+                out.append(account)
+            elif token.kind in (SlotKind.ANY, SlotKind.ANY_SEGMENT):
+                out.append(name)
+            else:
+                out.append(name)
+        return "".join(out)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_SLOT_REGEX = {
+    SlotKind.SEGMENT: "[^:]+",
+    SlotKind.ACCOUNT: "[^:]*",
+    SlotKind.NAME: ".+",
+    SlotKind.ANY: ".*",
+    SlotKind.ANY_SEGMENT: "[^:]*",
+}
+
+
+def parse_arn_format(text: str, partitions: Sequence[str]) -> ArnFormat:
+    """Split a format into literal text and slots; the component (before or after the fifth ':')
+    decides each slot's language."""
+    tokens: list[ArnToken] = []
+    colons = 0
+    position = 0
+
+    def literal(chunk: str) -> None:
+        nonlocal colons
+        for piece in re.split(r"(\*)", chunk):
+            if piece == "*":
+                kind = SlotKind.ANY_SEGMENT if colons < 5 else SlotKind.ANY
+                tokens.append(Slot(kind, "*"))
+            elif piece:
+                if tokens and isinstance(tokens[-1], str):
+                    tokens[-1] += piece
+                else:
+                    tokens.append(piece)
+                colons += piece.count(":")
+
+    for match in _PLACEHOLDER.finditer(text):
+        literal(text[position : match.start()])
+        position = match.end()
+        name = match.group(1).strip()
+        tokens.append(Slot(_kind(name, colons), name))
+    literal(text[position:])
+    return ArnFormat(text=text, tokens=tuple(tokens), partitions=tuple(partitions))
+
+
+def _kind(name: str, colons: int) -> SlotKind:
+    lowered = name.lower()
+    if lowered == "partition":
+        return SlotKind.PARTITION
+    if colons < 5:
+        # The account component (after the fourth ':') may be empty or "aws"; the others may not.
+        return SlotKind.ACCOUNT if colons == 4 or "account" in lowered else SlotKind.SEGMENT
+    return SlotKind.ANY if "account" in lowered else SlotKind.NAME
