@@ -22,6 +22,7 @@ from awsip.api.types import AWSInfrastructureProviderStatus
 from awsip.aws.errors import ClassifiedError, ErrorKind
 from awsip.aws.sts import CallerIdentity
 from awsip.status import MAX_STATUS_BYTES, build_status, not_permitted_status, status_changed
+from awsip.textcap import cap
 from awsip.trust import analyze_trust_policy
 from awsip.verification import Check, ProviderRef, VerificationResult, messages
 from awsip.verification.coverage import Verdict, permissions_check
@@ -143,7 +144,9 @@ def results(draw: st.DrawFn) -> VerificationResult:
     ref = ProviderRef("team-a", "p")
     assumed = draw(st.sampled_from(["ok", "aws", "free"]))
     if assumed == "ok":
-        role_assumed = Check("True", "AssumeRoleSucceeded", messages.cap(f"Assumed {ROLE} as {draw(texts)}."))
+        role_assumed = Check(
+            "True", "AssumeRoleSucceeded", messages.condition_message(f"Assumed {ROLE} as {draw(texts)}.")
+        )
     elif assumed == "aws":
         role_assumed = draw(aws_checks())
     else:
@@ -173,8 +176,7 @@ def results(draw: st.DrawFn) -> VerificationResult:
             trust = draw(aws_checks() | free_checks)
     account = draw(st.none() | st.just("123456789012"))
     assumed_arn = draw(
-        st.none()
-        | st.builds(lambda t: messages.cap(f"arn:aws:sts::123456789012:assumed-role/capa/{t}", 2048), texts)
+        st.none() | st.builds(lambda t: cap(f"arn:aws:sts::123456789012:assumed-role/capa/{t}", 2048), texts)
     )
     return VerificationResult(
         ref=ref,

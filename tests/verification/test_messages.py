@@ -72,7 +72,7 @@ def test_messages_are_capped() -> None:
         role_arn=ROLE, operator=IRSA, external_id_configured=True, session_tags=False, error=huge
     )
     assert len(text) == MAX_MESSAGE_LENGTH and text.endswith("...")
-    assert messages.cap("short") == "short"
+    assert messages.condition_message("short") == "short"
 
 
 def test_missing_permissions_points_to_the_profile() -> None:

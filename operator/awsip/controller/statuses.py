@@ -24,6 +24,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from awsip.api.condition_reasons import ConditionType, find_condition
+from awsip.textcap import cap
 
 #: Kubernetes rejects Event messages above 1 KiB in some versions; keep well below.
 MAX_EVENT_MESSAGE: Final = 1000
@@ -51,8 +52,7 @@ def ready_event(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> R
     reason = str(after.get("reason") or "Unknown")
     message = str(after.get("message") or "")
     text = f"Ready={status} ({reason})" + (f": {message}" if message else "")
-    if len(text) > MAX_EVENT_MESSAGE:
-        text = text[: MAX_EVENT_MESSAGE - 3] + "..."
+    text = cap(text, MAX_EVENT_MESSAGE)
     return ReadyEvent(type="Normal" if status == "True" else "Warning", reason=reason, message=text)
 
 

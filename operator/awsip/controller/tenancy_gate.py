@@ -64,7 +64,7 @@ from awsip.controller.config import split_namespaced_name
 from awsip.controller.kube_client import NotFoundError
 from awsip.status import format_time
 from awsip.tenancy import TenancyConfigError, TenancyDecision, TenancyRules, parse_tenancy_rules
-from awsip.verification.messages import cap
+from awsip.textcap import cap
 
 T = TypeVar("T")
 

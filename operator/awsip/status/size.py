@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_MISSING_LISTED, MAX_TRUST_FINDINGS
 from awsip.status.transitions import safe_reason
-from awsip.verification.messages import cap
+from awsip.textcap import cap
 
 #: The most a status may take as JSON, far below Kubernetes' object size limit (about 1.5 MiB).
 MAX_STATUS_BYTES: Final = 48 * 1024

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from awsip.api.types import CONDITION_REASON_PATTERN, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, Condition
-from awsip.verification.messages import cap
+from awsip.textcap import cap
 
 _REASON = re.compile(CONDITION_REASON_PATTERN)
 

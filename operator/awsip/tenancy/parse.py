@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from awsip.tenancy.model import TenancyFile
 from awsip.tenancy.rules import TenancyRules
+from awsip.textcap import cap
 
 _MAX_ERRORS = 10
 #: pydantic's wording for Python types, said in YAML's terms.
@@ -40,11 +41,11 @@ def parse_tenancy_rules(text: str) -> TenancyRules:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise TenancyConfigError(f"tenancy rules are not valid YAML: {_shorten(str(error), 500)}") from None
+        raise TenancyConfigError(f"tenancy rules are not valid YAML: {cap(str(error), 500)}") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as error:
         # PyYAML's constructors raise these for values like the date 2024-02-30 or deep nesting.
         raise TenancyConfigError(
-            f"tenancy rules are not valid YAML: {_shorten(str(error) or type(error).__name__, 500)}"
+            f"tenancy rules are not valid YAML: {cap(str(error) or type(error).__name__, 500)}"
         ) from None
     if document is None:
         return TenancyRules()
@@ -85,7 +86,7 @@ def _location(loc: tuple[int | str, ...], document: Mapping[Any, Any]) -> str:
         if text.count("[") == 1 and text.startswith("rules[") and isinstance(part, int):
             name = node.get("name") if isinstance(node, Mapping) else None
             if isinstance(name, str) and name:
-                text += f" ({_shorten(name, 60)})"
+                text += f" ({cap(name, 60)})"
     return text
 
 
@@ -107,7 +108,3 @@ def _yaml_type(value: Any) -> str:
     if isinstance(value, int | float):
         return "number"
     return type(value).__name__
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

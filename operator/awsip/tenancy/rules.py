@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from awsip.tenancy.model import ACCOUNT_ID, TenancyRule
+from awsip.textcap import cap
 
 _MAX_LISTED = 5
 _RULES_LOCATION = "awsip's tenancy rules (the rules.yaml key of the tenancy ConfigMap, set from Helm values)"
@@ -123,4 +124,4 @@ def _quote(text: str) -> str:
 
 
 def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cap(text, limit)

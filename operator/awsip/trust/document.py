@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from awsip.textcap import cap
 from awsip.trust.conditions import Clause, parse_operator
 from awsip.trust.principals import Principal, PrincipalKind
-from awsip.trust.text import quote, shorten
+from awsip.trust.text import quote
 
 Effect = Literal["Allow", "Deny"]
 
@@ -94,7 +95,7 @@ def decode(document: Mapping[str, Any] | str | bytes) -> Mapping[Any, Any]:
         parsed = json.loads(text)
     except (ValueError, RecursionError) as error:
         detail = str(error) if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-        raise MalformedDocumentError(f"it is not valid JSON ({shorten(detail, 200)})") from None
+        raise MalformedDocumentError(f"it is not valid JSON ({cap(detail, 200)})") from None
     if not isinstance(parsed, Mapping):
         raise MalformedDocumentError(f"it is a JSON {_json_type(parsed)}, not an object")
     return parsed
@@ -144,7 +145,7 @@ def _parse_statement(index: int, item: Any, result: ParsedDocument) -> None:
         )
         return
     sid = item.get("Sid")
-    label = shorten(sid, _MAX_STATEMENT_LABEL) if isinstance(sid, str) and sid else fallback
+    label = cap(sid, _MAX_STATEMENT_LABEL) if isinstance(sid, str) and sid else fallback
     problems: list[str] = []
     unknown = [key for key in item if key not in _KNOWN_ELEMENTS]
     if unknown:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_TRUST_FINDINGS, TrustFinding, TrustPolicyStatus
+from awsip.textcap import cap
 from awsip.trust import codes
-from awsip.trust.text import shorten
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class FindingCollector:
         finding = TrustFinding(
             severity=severity,
             code=code,
-            message=shorten(message, MAX_MESSAGE_LENGTH),
-            statement=shorten(statement, 256) if statement is not None else None,
+            message=cap(message, MAX_MESSAGE_LENGTH),
+            statement=cap(statement, 256) if statement is not None else None,
         )
         key = (code, finding.statement, finding.message)
         if key in self._seen:
@@ -105,4 +105,4 @@ def _summary(findings: list[TrustFinding], *, secure: bool, external_id_enforced
         )
         also = f" Also: {listed}; see status.trustPolicy.findings."
     text = f"{opening}{head.severity}{where}: {head.message}"
-    return shorten(text, MAX_MESSAGE_LENGTH - len(also)) + also
+    return cap(text, MAX_MESSAGE_LENGTH - len(also)) + also

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from awsip.textcap import cap
+
 #: Longest excerpt of a policy value quoted in a message.
 MAX_QUOTED = 160
 #: How many items of a list a message names before "and N more".
 MAX_LISTED = 5
-ELLIPSIS = "…"
 
 
 def quote(value: str, *, limit: int = MAX_QUOTED) -> str:
     """``value`` in double quotes, shortened to ``limit`` characters, control characters escaped."""
     cleaned = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value[: limit + 1])
-    if len(value) > limit or len(cleaned) > limit:
-        cleaned = cleaned[: limit - 1] + ELLIPSIS
-    return f'"{cleaned}"'
+    return f'"{cap(cleaned, limit)}"'
 
 
 def quote_list(values: Iterable[str], *, limit: int = MAX_LISTED) -> str:
@@ -29,10 +28,3 @@ def quote_list(values: Iterable[str], *, limit: int = MAX_LISTED) -> str:
     if len(shown) <= 1:
         return "".join(shown)
     return f"{', '.join(shown[:-1])} and {shown[-1]}"
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, marking the cut with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)] + ELLIPSIS

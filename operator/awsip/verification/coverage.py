@@ -26,6 +26,7 @@ from awsip.api.types import (
 )
 from awsip.aws.simulate import SimulationResult
 from awsip.policy import ActionResult
+from awsip.textcap import cap
 from awsip.verification import messages
 from awsip.verification.outcome import Check
 from awsip.verification.samples import RequiredRequest
@@ -106,10 +107,6 @@ def combine(local: Sequence[Verdict] | None, simulated: Sequence[Verdict] | None
     return combined
 
 
-def _cap(text: str, limit: int) -> str:
-    return messages.cap(text, limit)
-
-
 def permissions_check(
     verdicts: Sequence[Verdict],
     *,
@@ -127,9 +124,9 @@ def permissions_check(
         unknownActions=len(unknown),
         missing=[
             MissingPermission(
-                action=_cap(v.action, 256),
-                resource=_cap(v.resource, 2048),
-                reason=_cap(v.reason, MAX_REASON_LENGTH),
+                action=cap(v.action, 256),
+                resource=cap(v.resource, 2048),
+                reason=cap(v.reason, MAX_REASON_LENGTH),
             )
             for v in listed
         ],

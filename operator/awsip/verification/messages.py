@@ -14,15 +14,15 @@ from awsip.api.types import MAX_MESSAGE_LENGTH
 from awsip.aws.errors import ClassifiedError
 from awsip.aws.sts import CallerIdentity
 from awsip.profiles import EXTERNAL_ID_PLACEHOLDER, management_policy, trust_policy
+from awsip.textcap import cap
 
-ELLIPSIS = "..."
 #: How many missing actions a MissingPermissions message names (status.permissions lists more).
 MESSAGE_ACTIONS = 10
 
 
-def cap(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
-    """``text`` cut to ``limit`` characters (ending in "..." when cut)."""
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+def condition_message(text: str) -> str:
+    """``text`` as a condition message: cut to ``MAX_MESSAGE_LENGTH`` (see :func:`awsip.textcap.cap`)."""
+    return cap(text, MAX_MESSAGE_LENGTH)
 
 
 def compact_json(document: Mapping[str, Any]) -> str:
@@ -86,7 +86,7 @@ def access_denied(
     ]
     if external_id_configured:
         steps.append("(3) the provider's External ID is the one the trust policy requires")
-    return cap(
+    return condition_message(
         f"AWS denied sts:AssumeRole on {role_arn} to the operator, which runs as {operator.arn}{_aws_said(error)}. "
         f"Check that {'; '.join(steps)}."
     )
@@ -95,14 +95,14 @@ def access_denied(
 def role_not_found(*, role_arn: str, assumed: bool) -> str:
     account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
     opening = "" if assumed else "AWS denied sts:AssumeRole because "
-    return cap(
+    return condition_message(
         f"{opening}the role {role_arn} does not exist (iam:GetRole: NoSuchEntity). "
         f"Check spec.roleARN: is there a role {name} in account {account}?"
     )
 
 
 def assume_role_rejected(*, role_arn: str, error: ClassifiedError) -> str:
-    return cap(
+    return condition_message(
         f"AWS rejected the AssumeRole request for {role_arn}{_aws_said(error)}. "
         "Check spec.durationSeconds against the role's maximum session duration, spec.sessionName, "
         "and that STS is activated in spec.region."
@@ -110,7 +110,7 @@ def assume_role_rejected(*, role_arn: str, error: ClassifiedError) -> str:
 
 
 def operator_credentials(error: ClassifiedError, *, step: str) -> str:
-    return cap(
+    return condition_message(
         f"The operator has no usable AWS credentials of its own ({step}: {error.code}: {error.message or 'no details'}). "
         "Give the operator's service account an IAM role (IRSA or EKS Pod Identity) or an instance profile, "
         "or check the AWS_* environment variables of its Deployment; then restart it."
@@ -118,35 +118,35 @@ def operator_credentials(error: ClassifiedError, *, step: str) -> str:
 
 
 def aws_unavailable(error: ClassifiedError, *, step: str) -> str:
-    return cap(
+    return condition_message(
         f"AWS could not be reached or answered with a transient error during {step}{_aws_said(error)}; retrying."
     )
 
 
 def kubernetes_unavailable(detail: str) -> str:
-    return cap(f"The Kubernetes API could not be read ({detail}); retrying.")
+    return condition_message(f"The Kubernetes API could not be read ({detail}); retrying.")
 
 
 def not_verified(because: str) -> str:
-    return cap(f"Not verified: {because}.")
+    return condition_message(f"Not verified: {because}.")
 
 
 def secret_not_found(*, namespace: str, name: str, key: str, detail: str) -> str:
-    return cap(
+    return condition_message(
         f"The External ID could not be read from Secret {namespace}/{name}, key {key!r}: {detail}. "
         f"Create the Secret in namespace {namespace} with that key, or fix spec.externalIDSecretRef."
     )
 
 
 def configmap_not_found(*, namespace: str, name: str, key: str, detail: str) -> str:
-    return cap(
+    return condition_message(
         f"The required policy could not be read from ConfigMap {namespace}/{name}, key {key!r}: {detail}. "
         f"Create the ConfigMap in namespace {namespace} with that key, or fix spec.requiredPolicy.configMapRef."
     )
 
 
 def invalid_required_policy(*, source: str, detail: str) -> str:
-    return cap(f"The required policy in {source} is not a valid IAM policy document: {detail}")
+    return condition_message(f"The required policy in {source} is not a valid IAM policy document: {detail}")
 
 
 def all_granted(*, required_actions: int, method: str) -> str:
@@ -155,7 +155,7 @@ def all_granted(*, required_actions: int, method: str) -> str:
         "Simulate": "SimulatePrincipalPolicy",
         "LocalAndSimulate": "the role's policies and SimulatePrincipalPolicy",
     }
-    return cap(
+    return condition_message(
         f"All {required_actions} required actions are granted (checked with {how.get(method, method)})."
     )
 
@@ -175,13 +175,15 @@ def missing_permissions(
         )
     else:
         fix = f"Grant the role the policy in ConfigMap {config_map}."
-    return cap(f"The role lacks {len(missing)} of {required_actions} required actions: {shown}{more}. {fix}")
+    return condition_message(
+        f"The role lacks {len(missing)} of {required_actions} required actions: {shown}{more}. {fix}"
+    )
 
 
 def undecided_permissions(*, undecided: Sequence[str], required_actions: int) -> str:
     shown = ", ".join(undecided[:MESSAGE_ACTIONS])
     more = f" and {len(undecided) - MESSAGE_ACTIONS} more" if len(undecided) > MESSAGE_ACTIONS else ""
-    return cap(
+    return condition_message(
         f"{len(undecided)} of {required_actions} required actions could not be decided from the role's policies: "
         f"{shown}{more} (conditions or elements the local engine does not evaluate). Allow the operator "
         "iam:SimulatePrincipalPolicy on the role and use spec.verification.method Auto or Simulate."
@@ -209,7 +211,7 @@ def cannot_read_policies(
 ) -> str:
     what = ", ".join(denied) if denied else "the role's policies"
     simulate = " and iam:SimulatePrincipalPolicy was denied too" if simulate_denied else ""
-    return cap(
+    return condition_message(
         f"The role's policies could not be read ({what} denied){simulate}. "
         f"Allow {READ_PERMISSIONS} on {role_arn} and its policies to {_readers(role_arn, operator)}, "
         "or allow iam:SimulatePrincipalPolicy on the role and use spec.verification.method Simulate."
@@ -217,18 +219,18 @@ def cannot_read_policies(
 
 
 def cannot_simulate(*, role_arn: str, operator: CallerIdentity, error: ClassifiedError) -> str:
-    return cap(
+    return condition_message(
         f"iam:SimulatePrincipalPolicy on {role_arn} was denied{_aws_said(error)}. "
         f"Allow it to {_readers(role_arn, operator)}, or use spec.verification.method Local or Auto."
     )
 
 
 def unsupported_role_policy(*, policy: str, detail: str) -> str:
-    return cap(f"The role's policy {policy} could not be evaluated: {detail}")
+    return condition_message(f"The role's policy {policy} could not be evaluated: {detail}")
 
 
 def cannot_read_trust_policy(*, role_arn: str, operator: CallerIdentity, error: ClassifiedError) -> str:
-    return cap(
+    return condition_message(
         f"The trust policy of {role_arn} could not be read (iam:GetRole{_aws_said(error)}). "
         f"Allow iam:GetRole on the role to {_readers(role_arn, operator)}."
     )

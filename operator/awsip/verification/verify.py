@@ -322,7 +322,7 @@ class _Verification:
             ) from None
         except InvalidInputError as error:
             raise self.blocked(
-                Check("False", Reason.INVALID_EXTERNAL_ID, messages.cap(f"{error}.")),
+                Check("False", Reason.INVALID_EXTERNAL_ID, messages.condition_message(f"{error}.")),
                 "the External ID is not valid",
             ) from None
         except InputUnavailableError as error:
