@@ -24,7 +24,7 @@ import yaml
 from awsip import verification
 from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Inputs, default_backend
-from awsip.observability.logging import provider_of
+from awsip.observability.logs import provider_of
 from awsip.sandbox import scenarios
 from awsip.sandbox.aws_seed import create_provider_role, provider_trust_policy
 from awsip.sandbox.harness import Sandbox

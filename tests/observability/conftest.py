@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from awsip.observability.logging import KOPF_OBJECTS_LOGGER
+from awsip.observability.logs import KOPF_OBJECTS_LOGGER
 from awsip.observability.metrics import Metrics
 from awsip.sandbox.aws_seed import MotoServer
 

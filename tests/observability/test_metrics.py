@@ -21,7 +21,6 @@ def test_default_instance_uses_its_own_registry_not_the_global_one() -> None:
     assert module.REGISTRY is module.METRICS.registry
     assert module.REGISTRY is not GLOBAL_REGISTRY
     assert GLOBAL_REGISTRY.get_sample_value("awsip_providers", {"ready": "True"}) is None
-    assert module.PROVIDERS is module.METRICS.providers
 
 
 def test_two_instances_do_not_collide(metrics: Metrics) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 import kopf
 
 from awsip.controller.config import OperatorConfig, split_namespaced_name
-from awsip.observability.logging import configure_logging
+from awsip.observability.logs import configure_logging
 
 #: Loggers whose debug output is noise at best (and request dumps at worst); --debug lets them through.
 NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "kubernetes", "aiohttp.access")

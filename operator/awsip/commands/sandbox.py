@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from awsip.api import constants
-from awsip.observability.logging import configure_logging
+from awsip.observability.logs import configure_logging
 from awsip.sandbox import scenarios, table
 from awsip.sandbox.harness import Sandbox, is_settled, verdict
 

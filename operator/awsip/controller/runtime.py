@@ -62,7 +62,7 @@ from awsip.controller.kube_client import KubeClient, KubernetesInputs, NotFoundE
 from awsip.controller.statuses import ReadyEvent
 from awsip.controller.tenancy_gate import RETRY_BASE_SECONDS, TenancyGate, TenancyUnavailable
 from awsip.observability import metrics
-from awsip.observability.logging import provider_context, provider_logger
+from awsip.observability.logs import provider_context, provider_logger
 from awsip.status import format_time, invalid_spec_status, merge_patch, not_permitted_status
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Observability of the operator: Prometheus metrics, structured logs, credential redaction.
+"""Observability of the operator: Prometheus metrics and structured logs with secrets masked.
 
 Wiring (one line per call site):
 
@@ -12,10 +12,9 @@ Wiring (one line per call site):
 """
 
 from awsip.observability.botocore_hooks import instrument_boto3_session, instrument_client
-from awsip.observability.logging import configure_logging, provider_context, provider_logger
+from awsip.observability.logs import RedactFilter, configure_logging, provider_context, provider_logger
 from awsip.observability.metrics import (
     METRICS,
-    PROVIDERS,
     REGISTRY,
     Metrics,
     MetricsServer,
@@ -28,12 +27,9 @@ from awsip.observability.metrics import (
     set_provider_ready,
     start_metrics_server,
 )
-from awsip.observability.redaction import RedactFilter, redact
-from awsip.observability.scrape import parse_exposition, sample_key, scrape
 
 __all__ = [
     "METRICS",
-    "PROVIDERS",
     "REGISTRY",
     "Metrics",
     "MetricsServer",
@@ -42,16 +38,12 @@ __all__ = [
     "forget_provider",
     "instrument_boto3_session",
     "instrument_client",
-    "parse_exposition",
     "provider_context",
     "provider_logger",
     "record_aws_call",
     "record_cache",
     "record_rate_limit_wait",
     "record_verification",
-    "redact",
-    "sample_key",
-    "scrape",
     "set_missing_permissions",
     "set_provider_ready",
     "start_metrics_server",

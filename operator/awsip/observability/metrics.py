@@ -158,7 +158,6 @@ class Metrics:
 
 METRICS: Final = Metrics(process_collectors=True)
 REGISTRY: Final = METRICS.registry
-PROVIDERS: Final = METRICS.providers
 
 
 def record_verification(result: VerificationResult, reason: str, duration_s: float) -> None:

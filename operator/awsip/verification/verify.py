@@ -38,12 +38,11 @@ from awsip.api.types import (
 )
 from awsip.aws import iam
 from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_error
-from awsip.aws.redact import redact
 from awsip.aws.services import SESSION_CREDENTIALS, AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
-from awsip.observability.redaction import remember_secret
 from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, parse_policy
 from awsip.profiles import load_profile
+from awsip.redaction import redact_values, remember_secret
 from awsip.trust import analyze_trust_policy
 from awsip.verification import messages
 from awsip.verification.coverage import (
@@ -175,7 +174,7 @@ class _Verification:
         """The result with every secret that this verification handled removed from its text."""
 
         def clean(text: str) -> str:
-            return redact(text, self._secrets)
+            return redact_values(text, self._secrets)
 
         def clean_check(check: Check | None) -> Check | None:
             return None if check is None else replace(check, message=clean(check.message))

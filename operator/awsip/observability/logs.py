@@ -1,5 +1,8 @@
 """Log output of the operator: text or JSON lines, the provider on every line, secrets masked.
 
+Every record passes :class:`RedactFilter` (:func:`awsip.redaction.redact`) before a handler
+formats it, and so does each record Kopf posts as a Kubernetes event.
+
 Which provider a line concerns comes from, in order:
 
 1. ``record.k8s_ref`` -- set by Kopf's per-object loggers (the ``logger`` that Kopf passes to
@@ -25,7 +28,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, TextIO
 
-from awsip.observability.redaction import MASK, RECORD_ATTRIBUTES, RedactFilter, is_secret_key, redact
+from awsip.redaction import MASK, is_secret_key, redact
 
 LogFormat = Literal["text", "json"]
 
@@ -79,6 +82,36 @@ def provider_of(record: logging.LogRecord) -> tuple[str | None, str] | None:
     if isinstance(ref, Mapping) and ref.get("name"):
         return ref.get("namespace"), str(ref["name"])
     return _provider.get()
+
+
+#: Attributes every LogRecord has; any other attribute came from ``extra=``.
+RECORD_ATTRIBUTES: Final = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class RedactFilter(logging.Filter):
+    """Rewrite each record's message, exception text, stack and string extras through :func:`redact`.
+
+    Attach it to handlers (covers everything they emit) and to loggers whose own handlers must
+    not see secrets either (``kopf.objects``, whose handler posts Kubernetes events).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: let the handler report it as usual
+            return True
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for attribute, value in list(record.__dict__.items()):
+            if attribute not in RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, attribute, MASK if is_secret_key(attribute) else redact(value))
+        return True
 
 
 def _jsonable(value: Any) -> Any:

@@ -15,7 +15,7 @@ import kopf
 import pytest
 from kopf._core.engines import posting
 
-from awsip.observability.logging import configure_logging, provider_context, provider_logger
+from awsip.observability.logs import configure_logging, provider_context, provider_logger
 
 pytestmark = pytest.mark.usefixtures("isolated_logging")
 

@@ -1,4 +1,5 @@
-"""redact(): credentials and External IDs are masked in every shape they are likely to be logged in."""
+"""redact() and redact_values(): credentials and External IDs are masked in every shape they are
+likely to be logged or echoed in, with one marker."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from awsip.observability.redaction import (
+from awsip import redaction
+from awsip.redaction import (
     MASK,
-    forget_remembered_secrets,
+    RememberedSecrets,
     is_secret_key,
     redact,
+    redact_values,
     remember_secret,
 )
 
@@ -126,16 +129,60 @@ def test_encoded_and_listed_external_ids_are_masked(text: str) -> None:
     assert "TOPSECRET" not in redact(text)
 
 
-def test_remembered_values_are_masked_anywhere_also_url_encoded() -> None:
+def test_remembered_values_are_masked_anywhere_also_url_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redaction, "REMEMBERED", RememberedSecrets())
     secret = "acme/prod=4f1d+2c9e"
-    try:
-        remember_secret(secret)
-        remember_secret("ab")  # too short to be masked everywhere
-        text = f"free text {secret} and {quote(secret, safe='')} and {quote_plus(secret)} ab"
-        masked = redact(text)
-        assert secret not in masked
-        assert quote(secret, safe="") not in masked and quote_plus(secret) not in masked
-        assert masked.endswith(" ab")
-    finally:
-        forget_remembered_secrets()
+    remember_secret(secret)
+    remember_secret("ab")  # too short to be masked everywhere
+    text = f"free text {secret} and {quote(secret, safe='')} and {quote_plus(secret)} ab"
+    masked = redact(text)
+    assert secret not in masked
+    assert quote(secret, safe="") not in masked and quote_plus(secret) not in masked
+    assert masked.endswith(" ab")
+    monkeypatch.setattr(redaction, "REMEMBERED", RememberedSecrets())
     assert secret in redact(f"free text {secret}")
+
+
+def test_remembered_values_are_bounded_oldest_first() -> None:
+    remembered = RememberedSecrets(max_entries=2)
+    for value in ("first-secret", "second-secret", "first-secret", "third-secret"):
+        remembered.add(value)
+    assert remembered.pattern is not None
+    found = {m.group(1) for m in remembered.pattern.finditer("first-secret second-secret third-secret")}
+    assert found == {"first-secret", "third-secret"}  # "first" was used again, so "second" went
+
+
+# --- redact_values: a verification's own secrets, in what becomes a status or an event ---
+
+
+def test_given_values_are_masked_verbatim_and_url_encoded_with_the_one_marker() -> None:
+    secret = "tenant/7f3c:42+x"
+    text = f"Value '{secret}' at 'externalId'; echoed {quote(secret, safe='')} and {quote_plus(secret)}"
+    masked = redact_values(text, [secret, None, ""])
+    assert masked == f"Value '{MASK}' at 'externalId'; echoed {MASK} and {MASK}"
+
+
+def test_only_the_given_values_are_masked_not_shapes() -> None:
+    # Status messages quote policy templates and ARNs: redact_values leaves them alone.
+    text = '{"sts:ExternalId":"<your-external-id>"} for arn:aws:iam::123456789012:role/capa'
+    assert redact_values(text, ["not-in-the-text"]) == text
+    assert redact_values(text, []) == text
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        (["abcdef", "zab"], "zabcdef"),  # overlapping: neither may leave a piece of the other
+        (["abcd", "bcde"], "xabcdex"),
+        (["secret"], "secretsecret"),
+        (["ab", "abab"], "abababab"),
+        ([SESSION_TOKEN, ACCESS_KEY_ID], f"{ACCESS_KEY_ID}{SESSION_TOKEN}{ACCESS_KEY_ID}"),
+    ],
+)
+def test_every_character_of_every_occurrence_is_masked(values: list[str], text: str) -> None:
+    masked = redact_values(text, values)
+    for value in values:
+        for size in range(2, len(value) + 1):
+            for start in range(len(value) - size + 1):
+                assert value[start : start + size] not in masked.replace(MASK, "\0"), (value, masked)
+    assert set(masked) <= set(MASK) | set("x")
