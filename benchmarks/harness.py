@@ -60,6 +60,8 @@ from awsip.sandbox.harness import EMULATOR_LOGGERS
 from awsip.sandbox.kube import CRD_RESOURCE, KubeEmulator, SandboxKubernetesEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # for tests.support: test tooling that the shipped package leaves out
+    sys.path.append(str(ROOT))
 #: Requests kmock keeps in its history (it scans all of it for each new request).
 KMOCK_HISTORY = 32
 AWS_MANAGED_POLICIES = (
@@ -508,7 +510,7 @@ def wait_until(
 
 
 def wait_for_metrics(port: int, *, timeout: float = 60) -> dict[str, float]:
-    from awsip.observability import scrape
+    from tests.support.metrics_scrape import scrape
 
     deadline = time.monotonic() + timeout
     while True:

@@ -57,7 +57,7 @@ class Sandbox:
         return self.server.endpoint
 
     def services(self, **kwargs: Any) -> AwsServices:
-        """Fresh operator services (own counters, cache, identity) from the environment."""
+        """Fresh operator services (own caches, identity) from the environment."""
         kwargs.setdefault("calls_per_second", 0)
         return AwsServices.from_environment(**kwargs)
 

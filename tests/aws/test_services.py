@@ -12,13 +12,14 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 
-from awsip.aws import AwsServices, CallCounter
+from awsip.aws import AwsServices
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.regions import partition_of_region, region_for
 from awsip.aws.sts import AssumedRole, CallerIdentity, TemporaryCredentials, assume_role
 from awsip.observability.metrics import REGISTRY
 from awsip.sandbox.aws_seed import create_provider_role
 from tests.aws.moto_fixtures import Sandbox, isolate_aws_environment
+from tests.support.aws_calls import CallCounter, count_calls
 
 
 def offline_services(**kwargs: object) -> AwsServices:
@@ -30,6 +31,7 @@ def offline_services(**kwargs: object) -> AwsServices:
 
 def test_every_api_call_is_counted_per_operation_with_failures() -> None:
     aws = offline_services()
+    counter = count_calls(aws)
     iam = aws.operator_client("iam", "us-east-1")
     with Stubber(iam) as stubber:
         stubber.add_response("list_role_policies", {"PolicyNames": []})
@@ -37,9 +39,9 @@ def test_every_api_call_is_counted_per_operation_with_failures() -> None:
         iam.list_role_policies(RoleName="r")
         with pytest.raises(ClientError):
             iam.get_role(RoleName="r")
-    assert aws.counter.calls() == {"iam:ListRolePolicies": 1, "iam:GetRole": 1}
-    assert aws.counter.errors() == {"iam:GetRole": 1}
-    assert aws.counter.total() == 2
+    assert counter.calls() == {"iam:ListRolePolicies": 1, "iam:GetRole": 1}
+    assert counter.errors() == {"iam:GetRole": 1}
+    assert counter.total() == 2
 
 
 def test_operator_clients_are_cached_per_service_and_region() -> None:
@@ -98,13 +100,14 @@ def test_principal_arn_of_an_assumed_role_session_is_its_role() -> None:
 
 def test_every_http_request_takes_a_token_and_the_operator_identity_is_asked_once(sandbox: Sandbox) -> None:
     aws = sandbox.services(calls_per_second=1000)
+    counter = count_calls(aws)
     waits: list[float] = []
     aws.rate_limit_observer = waits.append
     identity = aws.operator_identity("us-east-1")
     assert identity.arn == sandbox.operator.arn
     assert aws.operator_identity("us-east-1") is identity
     aws.operator_client("iam", "us-east-1").list_roles()
-    assert aws.counter.calls() == {"sts:GetCallerIdentity": 1, "iam:ListRoles": 1}
+    assert counter.calls() == {"sts:GetCallerIdentity": 1, "iam:ListRoles": 1}
     assert aws.rate_limiter is not None and aws.rate_limiter.acquired == 2
     assert waits == [0.0, 0.0]
 

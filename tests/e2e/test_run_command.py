@@ -12,10 +12,10 @@ import urllib.request
 
 import pytest
 
-from awsip.observability.scrape import sample_key, scrape
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox
 from tests.e2e.support import has_verdict, provider
+from tests.support.metrics_scrape import sample_key, scrape
 
 pytestmark = pytest.mark.e2e
 

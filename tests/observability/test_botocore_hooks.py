@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from awsip.observability.botocore_hooks import exception_code, instrument_boto3_session, instrument_client
+from awsip.observability.botocore_hooks import exception_code, instrument_boto3_session
 from awsip.observability.metrics import Metrics
 
 TRUST = json.dumps(
@@ -52,8 +52,7 @@ def test_instrumenting_twice_counts_once(metrics: Metrics) -> None:
     session = boto3.Session()
     instrument_boto3_session(session, metrics)
     instrument_boto3_session(session, metrics)
-    iam = instrument_client(session.client("iam"), metrics)
-    iam.list_roles()
+    session.client("iam").list_roles()
     assert calls(metrics, "iam", "ListRoles") == 1
 
 
@@ -64,8 +63,7 @@ def test_a_client_created_before_instrumenting_the_session_is_not_counted(metric
     instrument_boto3_session(session, metrics)
     early.get_caller_identity()
     assert calls(metrics, "sts", "GetCallerIdentity") == 0
-    instrument_client(early, metrics)
-    early.get_caller_identity()
+    session.client("sts").get_caller_identity()
     assert calls(metrics, "sts", "GetCallerIdentity") == 1
 
 
@@ -82,9 +80,8 @@ def test_unreachable_endpoint_is_a_connection_error(metrics: Metrics) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1, read_timeout=1)
-    sts = instrument_client(
-        boto3.Session().client("sts", endpoint_url=f"http://127.0.0.1:{port}", config=config), metrics
-    )
+    session = instrument_boto3_session(boto3.Session(), metrics)
+    sts = session.client("sts", endpoint_url=f"http://127.0.0.1:{port}", config=config)
     with pytest.raises(EndpointConnectionError):
         sts.get_caller_identity()
     assert calls(metrics, "sts", "GetCallerIdentity", "ConnectionError") == 1
@@ -105,5 +102,5 @@ def test_default_metrics_are_used_without_an_argument() -> None:
 
     labels = {"service": "iam", "operation": "ListUsers", "error_code": ""}
     before = REGISTRY.get_sample_value("awsip_aws_calls_total", labels) or 0.0
-    instrument_client(boto3.Session().client("iam")).list_users()
+    instrument_boto3_session(boto3.Session()).client("iam").list_users()
     assert REGISTRY.get_sample_value("awsip_aws_calls_total", labels) == before + 1

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from awsip.observability.metrics import Metrics, start_metrics_server
-from awsip.observability.scrape import fetch, parse_exposition, sample_key, scrape
+from tests.support.metrics_scrape import fetch, parse_exposition, sample_key, scrape
 
 
 def test_scrape_after_recording(metrics: Metrics) -> None:

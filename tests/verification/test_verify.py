@@ -22,6 +22,7 @@ from awsip.sandbox.aws_seed import (
 from awsip.status import build_status
 from awsip.verification import ProviderRef, VerificationResult, verify
 from tests.aws.moto_fixtures import Sandbox, closed_port
+from tests.support.aws_calls import count_calls
 from tests.verification.fakes import FakeInputs
 
 EXTERNAL_ID = "ext-id-7f3a9c1e"
@@ -48,6 +49,7 @@ def test_a_compliant_role_is_verified(sandbox: Sandbox) -> None:
     role = compliant_role(sandbox)
     sandbox.auth()
     aws = sandbox.services()
+    counter = count_calls(aws)
     result = verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs())
     assert conditions(result) == {
         "Ready": ("True", "Verified"),
@@ -69,7 +71,7 @@ def test_a_compliant_role_is_verified(sandbox: Sandbox) -> None:
     # First verification: the role's session reads what capa-minimal lets it read (GetRole,
     # ListAttachedRolePolicies); the rest falls back to the operator (2 calls: denied, then allowed).
     # AssumeRole's answer names the session: no GetCallerIdentity with it.
-    assert aws.counter.calls() == {
+    assert counter.calls() == {
         "sts:GetCallerIdentity": 1,  # the operator's own (once per process)
         "sts:AssumeRole": 1,
         "iam:GetRole": 1,
@@ -82,22 +84,22 @@ def test_a_compliant_role_is_verified(sandbox: Sandbox) -> None:
     # Steady state: the operator's identity, the policy's default version and document are cached,
     # the reads denied to the role's session go straight to the operator, and the simulation that
     # both identities were denied is not asked again.
-    aws.counter.reset()
+    counter.reset()
     again = verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs())
     assert again == result
-    assert aws.counter.calls() == {
+    assert counter.calls() == {
         "sts:AssumeRole": 1,
         "iam:GetRole": 1,
         "iam:ListAttachedRolePolicies": 1,
         "iam:ListRolePolicies": 1,
     }
-    assert aws.counter.errors() == {}
+    assert counter.errors() == {}
     # Once the memories are gone, the verification asks everything again.
     aws.policy_versions = TtlCache(0)
     aws.denials = TtlCache(0)
-    aws.counter.reset()
+    counter.reset()
     assert verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs()) == result
-    assert aws.counter.calls() == {
+    assert counter.calls() == {
         "sts:AssumeRole": 1,
         "iam:GetRole": 1,
         "iam:ListAttachedRolePolicies": 1,
@@ -200,18 +202,20 @@ def test_the_external_id_probe_reports_what_aws_accepts(sandbox: Sandbox) -> Non
     role = compliant_role(sandbox)
     sandbox.auth()
     aws = sandbox.services()
+    counter = count_calls(aws)
     probing = spec(role, externalID=EXTERNAL_ID, verification={"probeExternalID": True})
     result = verify(REF, probing, aws=aws, inputs=FakeInputs())
     assert conditions(result)["TrustPolicySecure"] == ("False", "ExternalIDNotEnforced")
     assert result.trust_status is not None and result.trust_status.external_id_enforced is False
     assert result.trust_status.findings[0].code == "ExternalIDNotEnforced"
-    assert aws.counter.get("sts:AssumeRole") == 2
+    assert counter.get("sts:AssumeRole") == 2
 
 
 def test_an_unreachable_endpoint_is_transient(sandbox: Sandbox) -> None:
     role = compliant_role(sandbox)
     sandbox.monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     aws = sandbox.services(connect_timeout=1, read_timeout=1)
+    counter = count_calls(aws)
     result = verify(REF, spec(role, externalID=EXTERNAL_ID), aws=aws, inputs=FakeInputs())
     assert result.transient
     assert conditions(result)["RoleAssumed"] == ("Unknown", "AWSUnavailable")
@@ -221,7 +225,7 @@ def test_an_unreachable_endpoint_is_transient(sandbox: Sandbox) -> None:
     assert result.permissions is None and result.trust is None
     assert "EndpointConnectionError" in result.role_assumed.message
     # botocore's standard mode tried three times.
-    assert aws.counter.calls() == {"sts:GetCallerIdentity": 1}
+    assert counter.calls() == {"sts:GetCallerIdentity": 1}
 
 
 def test_the_external_id_from_a_secret(sandbox: Sandbox) -> None:
@@ -237,6 +241,7 @@ def test_the_external_id_from_a_secret(sandbox: Sandbox) -> None:
 def test_a_missing_secret_is_a_user_error_before_any_aws_call(sandbox: Sandbox) -> None:
     role = compliant_role(sandbox)
     aws = sandbox.services()
+    counter = count_calls(aws)
     from_secret = spec(role, externalIDSecretRef={"name": "aws-ext", "key": "id"})
     result = verify(REF, from_secret, aws=aws, inputs=FakeInputs())
     assert conditions(result) == {
@@ -248,7 +253,7 @@ def test_a_missing_secret_is_a_user_error_before_any_aws_call(sandbox: Sandbox) 
         "Stalled": ("True", "ExternalIDSecretNotFound"),
     }
     assert "Secret team-a/aws-ext, key 'id'" in result.role_assumed.message
-    assert aws.counter.total() == 0
+    assert counter.total() == 0
 
 
 def test_an_unreachable_kubernetes_api_is_transient(sandbox: Sandbox) -> None:
@@ -394,6 +399,7 @@ def test_a_hundred_providers_sharing_a_policy_fetch_its_document_once(sandbox: S
     # moto's auth stays off here: every read succeeds with the role's own session, so the counts
     # are one call per read.
     aws = sandbox.services()
+    counter = count_calls(aws)
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
             pool.map(
@@ -407,7 +413,7 @@ def test_a_hundred_providers_sharing_a_policy_fetch_its_document_once(sandbox: S
             )
         )
     assert all(r.verified for r in results)
-    calls = aws.counter.calls()
+    calls = counter.calls()
     assert calls["iam:GetPolicyVersion"] == 1
     assert calls["iam:GetPolicy"] == 1  # the default version is remembered for a while too
     assert calls["sts:AssumeRole"] == 100
@@ -429,8 +435,9 @@ def test_the_operator_does_not_read_iam_of_another_account(sandbox: Sandbox) -> 
         sandbox.monkeypatch.setenv(name, value)
     sandbox.auth()
     aws = sandbox.services()
+    counter = count_calls(aws)
     result = verify(REF, spec("arn:aws:iam::999999999999:role/capa"), aws=aws, inputs=FakeInputs())
     assert conditions(result)["RoleAssumed"] == ("False", "AccessDenied")
     assert conditions(result)["TrustPolicySecure"] == ("Unknown", "NotVerified")
     assert result.trust is not None and "cannot read roles of account 999999999999" in result.trust.message
-    assert set(aws.counter.calls()) == {"sts:GetCallerIdentity", "sts:AssumeRole"}
+    assert set(counter.calls()) == {"sts:GetCallerIdentity", "sts:AssumeRole"}

@@ -1,8 +1,7 @@
 """AWS access behind small interfaces: STS, IAM reads, SimulatePrincipalPolicy, the policy-document
-cache, call counters, the global rate limiter and the classification of botocore errors."""
+cache, the global rate limiter and the classification of botocore errors."""
 
 from awsip.aws.cache import PolicyDocumentCache
-from awsip.aws.counters import CallCounter
 from awsip.aws.errors import ClassifiedError, ErrorKind, classify_error
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.services import AwsServices, botocore_config
@@ -17,7 +16,6 @@ from awsip.aws.sts import CallerIdentity, TemporaryCredentials
 
 __all__ = [
     "AwsServices",
-    "CallCounter",
     "CallerIdentity",
     "ClassifiedError",
     "ContextEntry",

@@ -10,8 +10,8 @@ One :class:`AwsServices` lives as long as the operator. It holds
   which sign each request with the credentials of the verification under way (a context
   variable, :data:`SESSION_CREDENTIALS`), so that a verification makes no client (making one
   costs more CPU than the verification's AWS calls, and a new connection),
-- the managed-policy document cache, the per-operation call counters and the global rate limiter,
-  hooked into every client through botocore's event system, and the Prometheus metrics
+- the managed-policy document cache and the global rate limiter, hooked into every client
+  through botocore's event system, and the Prometheus metrics
   (:func:`awsip.observability.instrument_boto3_session`: calls by operation and error code;
   the rate limiter's waits through :attr:`AwsServices.rate_limit_observer`),
 - two short-lived memories that spare IAM calls (and IAM's low rate limits) across verifications:
@@ -39,7 +39,6 @@ from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
 from awsip.aws.cache import PolicyDocumentCache, TtlCache
-from awsip.aws.counters import CallCounter
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.regions import region_for
 from awsip.aws.simulate import IamPolicySimulator, PolicySimulator
@@ -89,7 +88,6 @@ class AwsServices:
         *,
         config: Config | None = None,
         rate_limiter: TokenBucket | None = None,
-        counter: CallCounter | None = None,
         policy_cache: PolicyDocumentCache[Any] | None = None,
         session_tags: bool = False,
         simulator_factory: Callable[[Any], PolicySimulator] = IamPolicySimulator,
@@ -99,7 +97,6 @@ class AwsServices:
         self.session = instrument_boto3_session(session)
         self.config = config or botocore_config()
         self.rate_limiter = rate_limiter
-        self.counter = counter or CallCounter()
         self.policy_cache: PolicyDocumentCache[Any] = policy_cache or PolicyDocumentCache()
         self.session_tags = session_tags
         self.simulator_factory = simulator_factory
@@ -203,23 +200,8 @@ class AwsServices:
     # -- hooks -------------------------------------------------------------------------------
 
     def _install_hooks(self) -> None:
-        events = self.session.events
-        events.register("before-parameter-build", self._count_call, unique_id="awsip-count-call")
-        events.register("after-call", self._count_failed_response, unique_id="awsip-count-failed-response")
-        events.register("after-call-error", self._count_call_error, unique_id="awsip-count-call-error")
         if self.rate_limiter is not None:
-            events.register("before-send", self._rate_limit, unique_id="awsip-rate-limit")
-
-    def _count_call(self, event_name: str, **_: Any) -> None:
-        self.counter.record_call(_operation(event_name))
-
-    def _count_failed_response(self, event_name: str, http_response: Any = None, **_: Any) -> None:
-        status = getattr(http_response, "status_code", None)
-        if isinstance(status, int) and status >= 300:
-            self.counter.record_error(_operation(event_name))
-
-    def _count_call_error(self, event_name: str, **_: Any) -> None:
-        self.counter.record_error(_operation(event_name))
+            self.session.events.register("before-send", self._rate_limit, unique_id="awsip-rate-limit")
 
     def _rate_limit(self, **_: Any) -> None:
         assert self.rate_limiter is not None
@@ -234,9 +216,3 @@ def _sign_as_session(context: dict[str, Any] | None = None, **_: Any) -> None:
     if credentials is None or context is None:
         raise NoCredentialsError()
     context.setdefault("signing", {})["request_credentials"] = credentials
-
-
-def _operation(event_name: str) -> str:
-    """``before-call.iam.GetRole`` -> ``iam:GetRole``."""
-    parts = event_name.split(".")
-    return f"{parts[1]}:{parts[2]}" if len(parts) >= 3 else event_name

@@ -4,14 +4,13 @@ Wiring (one line per call site):
 
 * ``awsip run``: ``configure_logging(args.log_format, level)``; ``start_metrics_server(port)``
   when ``--metrics-port`` is set;
-* AWS layer: ``instrument_boto3_session(session)`` (or ``instrument_client(client)``),
-  ``record_cache(hit)``, ``record_rate_limit_wait(seconds)``;
+* AWS layer: ``instrument_boto3_session(session)``, ``record_cache(hit)``, ``record_rate_limit_wait(seconds)``;
 * controller: ``record_verification(result, reason, seconds)``,
   ``set_provider_ready(ns, name, status)``, ``set_missing_permissions(ns, name, count)``,
   ``forget_provider(ns, name)``, and ``provider_context(ns, name)`` around a verification.
 """
 
-from awsip.observability.botocore_hooks import instrument_boto3_session, instrument_client
+from awsip.observability.botocore_hooks import instrument_boto3_session
 from awsip.observability.logs import RedactFilter, configure_logging, provider_context, provider_logger
 from awsip.observability.metrics import (
     METRICS,
@@ -37,7 +36,6 @@ __all__ = [
     "configure_logging",
     "forget_provider",
     "instrument_boto3_session",
-    "instrument_client",
     "provider_context",
     "provider_logger",
     "record_aws_call",

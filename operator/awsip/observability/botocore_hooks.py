@@ -6,7 +6,7 @@ the HTTP response (status >= 300 means the call failed with an AWS error code);
 refused, timeout). Hooks never raise: a metrics problem must not fail an AWS call.
 
 Clients copy their session's event handlers when they are created, so instrument the session
-before creating clients from it, or instrument each client.
+before creating clients from it (:class:`awsip.aws.AwsServices` does so when it is made).
 """
 
 from __future__ import annotations
@@ -81,12 +81,6 @@ def _register(emitter: Any, recorder: _metrics.Metrics | None) -> None:
     emitter.register(
         "after-call-error", hooks.after_call_error, unique_id=f"awsip-metrics-after-call-error-{suffix}"
     )
-
-
-def instrument_client(client: Any, metrics: _metrics.Metrics | None = None) -> Any:
-    """Count the calls of one boto3/botocore client (idempotent); returns the client."""
-    _register(client.meta.events, metrics)
-    return client
 
 
 def instrument_boto3_session(session: Any, metrics: _metrics.Metrics | None = None) -> Any:

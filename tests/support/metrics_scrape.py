@@ -1,4 +1,4 @@
-"""Read a metrics endpoint back, for tests and ``awsip`` diagnostics.
+"""Read a metrics endpoint back, for the tests and the benchmarks.
 
 Samples are keyed by ``name{label="value",...}`` with labels sorted, e.g.
 ``awsip_providers{ready="True"}``; :func:`sample_key` builds such keys.
