@@ -25,7 +25,7 @@ from awsip.status import MAX_STATUS_BYTES, build_status, not_permitted_status, s
 from awsip.textcap import cap
 from awsip.trust import analyze_trust_policy
 from awsip.verification import Check, ProviderRef, VerificationResult, messages
-from awsip.verification.coverage import Verdict, permissions_check
+from awsip.verification.permission_verdicts import Verdict, permissions_check
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

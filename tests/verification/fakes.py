@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from awsip.aws.simulate import SimulationRequest, SimulationResult
+from awsip.aws.policy_simulator import SimulationRequest, SimulationResult
 from awsip.verification import InputNotFoundError, InputUnavailableError
 
 

@@ -18,7 +18,7 @@ import pytest
 from botocore.stub import Stubber
 
 from awsip.api.types import AWSInfrastructureProviderSpec
-from awsip.aws.simulate import SimulationResult
+from awsip.aws.policy_simulator import SimulationResult
 from awsip.profiles import load_profile
 from awsip.sandbox.aws_seed import create_managed_policy, create_provider_role, without_actions
 from awsip.status import build_status

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.aws import IamPolicySimulator
-from awsip.aws.simulate import ContextEntry, SimulationRequest, SimulationResult
+from awsip.aws.policy_simulator import ContextEntry, SimulationRequest, SimulationResult
 from awsip.sandbox.aws_seed import create_operator_user, create_provider_role
 from awsip.verification import ProviderRef, VerificationResult, verify
 from tests.aws.moto_fixtures import Sandbox

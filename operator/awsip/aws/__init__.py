@@ -3,15 +3,15 @@ cache, the global rate limiter and the classification of botocore errors."""
 
 from awsip.aws.cache import PolicyDocumentCache
 from awsip.aws.errors import ClassifiedError, ErrorKind, classify_error
-from awsip.aws.ratelimit import TokenBucket
-from awsip.aws.services import AwsServices, botocore_config
-from awsip.aws.simulate import (
+from awsip.aws.policy_simulator import (
     ContextEntry,
     IamPolicySimulator,
     PolicySimulator,
     SimulationRequest,
     SimulationResult,
 )
+from awsip.aws.ratelimit import TokenBucket
+from awsip.aws.services import AwsServices, botocore_config
 from awsip.aws.sts import CallerIdentity, TemporaryCredentials
 
 __all__ = [

@@ -39,9 +39,9 @@ from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
 from awsip.aws.cache import PolicyDocumentCache, TtlCache
+from awsip.aws.policy_simulator import IamPolicySimulator, PolicySimulator
 from awsip.aws.ratelimit import TokenBucket
 from awsip.aws.regions import region_for
-from awsip.aws.simulate import IamPolicySimulator, PolicySimulator
 from awsip.aws.sts import CallerIdentity, TemporaryCredentials, get_caller_identity
 from awsip.observability.botocore_hooks import instrument_boto3_session
 from awsip.observability.metrics import record_rate_limit_wait

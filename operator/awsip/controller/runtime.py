@@ -425,7 +425,7 @@ class Runtime:
             provider.failures, provider.retry_at = 0, None
         ready = find_condition(new, ConditionType.READY) or {}
         reason = str(ready.get("reason") or "Unknown")
-        outcome: metrics.VerificationResult = (
+        outcome: metrics.VerificationOutcome = (
             "transient" if transient else "ready" if ready.get("status") == "True" else "not_ready"
         )
         # Counted before it is published: whoever sees the new status also sees it counted.

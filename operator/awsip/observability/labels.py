@@ -13,8 +13,9 @@ from typing import Final, Literal
 
 OTHER: Final = "Other"
 
-VerificationResult = Literal["ready", "not_ready", "transient", "error"]
-VERIFICATION_RESULTS: Final[frozenset[str]] = frozenset({"ready", "not_ready", "transient", "error"})
+#: The ``result`` label of ``awsip_verifications_total`` (not :class:`awsip.verification.VerificationResult`).
+VerificationOutcome = Literal["ready", "not_ready", "transient", "error"]
+VERIFICATION_OUTCOMES: Final[frozenset[str]] = frozenset({"ready", "not_ready", "transient", "error"})
 
 #: AWS error codes that get a series of their own; any other code is counted as "Other".
 #: STS and IAM codes awsip meets, the generic AWS codes, and awsip's own codes for calls that
@@ -92,8 +93,10 @@ def operation_label(operation: str) -> str:
 
 
 def result_label(result: str) -> str:
-    if result not in VERIFICATION_RESULTS:
-        raise ValueError(f"verification result must be one of {sorted(VERIFICATION_RESULTS)}, not {result!r}")
+    if result not in VERIFICATION_OUTCOMES:
+        raise ValueError(
+            f"verification result must be one of {sorted(VERIFICATION_OUTCOMES)}, not {result!r}"
+        )
     return result
 
 

@@ -36,7 +36,7 @@ from awsip.observability.labels import (
     service_label,
 )
 from awsip.observability.labels import (
-    VerificationResult as VerificationResult,
+    VerificationOutcome as VerificationOutcome,
 )
 from awsip.observability.trackers import MissingPermissions, ProviderReadiness
 from awsip.observability.trackers import ReadyStatus as ReadyStatus
@@ -128,7 +128,7 @@ class Metrics:
         )
         self._reasons = ReasonLabels()
 
-    def record_verification(self, result: VerificationResult, reason: str, duration_s: float) -> None:
+    def record_verification(self, result: VerificationOutcome, reason: str, duration_s: float) -> None:
         self.verifications.labels(result=result_label(result), reason=self._reasons(reason)).inc()
         self.verification_duration.observe(max(0.0, duration_s))
 
@@ -160,7 +160,7 @@ METRICS: Final = Metrics(process_collectors=True)
 REGISTRY: Final = METRICS.registry
 
 
-def record_verification(result: VerificationResult, reason: str, duration_s: float) -> None:
+def record_verification(result: VerificationOutcome, reason: str, duration_s: float) -> None:
     """One finished verification: result ready|not_ready|transient|error, the Ready reason, seconds."""
     METRICS.record_verification(result, reason, duration_s)
 

@@ -45,13 +45,6 @@ from awsip.profiles import load_profile
 from awsip.redaction import redact_values, remember_secret
 from awsip.trust import analyze_trust_policy
 from awsip.verification import messages
-from awsip.verification.coverage import (
-    Verdict,
-    combine,
-    local_verdicts,
-    permissions_check,
-    simulated_verdicts,
-)
 from awsip.verification.inputs import (
     InputNotFoundError,
     InputUnavailableError,
@@ -64,8 +57,15 @@ from awsip.verification.inputs import (
 )
 from awsip.verification.local import ReadsDenied, UnsupportedPolicyError, read_role_policies
 from awsip.verification.outcome import Check, VerificationResult
+from awsip.verification.permission_verdicts import (
+    Verdict,
+    combine,
+    local_verdicts,
+    permissions_check,
+    simulated_verdicts,
+)
 from awsip.verification.reader import FallbackReader
-from awsip.verification.samples import simulation_requests
+from awsip.verification.simulation_requests import simulation_requests
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from awsip.aws.simulate import ContextEntry, ContextKeyType, SimulationRequest
+from awsip.aws.policy_simulator import ContextEntry, ContextKeyType, SimulationRequest
 
 SAMPLE_NAME = "awsip"
 

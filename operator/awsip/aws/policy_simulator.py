@@ -32,7 +32,6 @@ ContextKeyType = Literal[
     "date",
     "dateList",
 ]
-Decision = Literal["allowed", "explicitDeny", "implicitDeny"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from awsip.aws.simulate import ContextEntry, SimulationRequest
+from awsip.aws.policy_simulator import ContextEntry, SimulationRequest
 from awsip.profiles import load_profile
-from awsip.verification.samples import sample_arn, simulation_requests
+from awsip.verification.simulation_requests import sample_arn, simulation_requests
 
 ACCOUNT = "111122223333"
 

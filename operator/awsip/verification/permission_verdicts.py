@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from awsip.api.condition_reasons import Reason
 from awsip.api.types import (
@@ -24,14 +23,13 @@ from awsip.api.types import (
     PermissionsMethod,
     PermissionsStatus,
 )
-from awsip.aws.simulate import SimulationResult
+from awsip.aws.policy_simulator import SimulationResult
 from awsip.policy import ActionResult
+from awsip.policy.report import Status
 from awsip.textcap import cap
 from awsip.verification import messages
 from awsip.verification.outcome import Check
-from awsip.verification.samples import RequiredRequest
-
-Status = Literal["Covered", "NotCovered", "Unknown"]
+from awsip.verification.simulation_requests import RequiredRequest
 
 
 @dataclass(frozen=True)

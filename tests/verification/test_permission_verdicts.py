@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from awsip.api.types import MAX_MISSING_LISTED
-from awsip.aws.simulate import SimulationRequest, SimulationResult
+from awsip.aws.policy_simulator import SimulationRequest, SimulationResult
 from awsip.policy import check_coverage, parse_policy
-from awsip.verification.coverage import (
+from awsip.verification.permission_verdicts import (
     Verdict,
     combine,
     local_verdicts,
     permissions_check,
     simulated_verdicts,
 )
-from awsip.verification.samples import RequiredRequest
+from awsip.verification.simulation_requests import RequiredRequest
 
 
 def v(action: str, status: str, reason: str = "", resource: str = "*") -> Verdict:

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from awsip.aws.simulate import ContextEntry, IamPolicySimulator, SimulationRequest
+from awsip.aws.policy_simulator import ContextEntry, IamPolicySimulator, SimulationRequest
 
 ROLE = "arn:aws:iam::123456789012:role/capa"
 
