@@ -52,18 +52,18 @@ _SECRET_KEY_NAMES = (
 _SECRET_KEY_NAME = re.compile(
     r"^(?:[A-Za-z0-9_-]*:)?(?:" + "|".join(_SECRET_KEY_NAMES) + r")$", re.IGNORECASE
 )
+#: A key that names a secret, standing alone (``ExternalId``, not ``ExternalIdEnforced``).
+_KEY = r"(?P<key>(?<![A-Za-z0-9])(?:" + "|".join(_SECRET_KEY_NAMES) + r")(?![A-Za-z0-9_]))"
 _UNQUOTED = r"[^\s\"'<>&;,)}\]\\]"
 _KEY_VALUE = re.compile(
-    r"(?P<key>(?<![A-Za-z0-9])(?:" + "|".join(_SECRET_KEY_NAMES) + r")(?![A-Za-z0-9_]))"
-    r"(?P<sep>\\?[\"']?\s*(?:[:=]|>)\s*)"
+    _KEY + r"(?P<sep>\\?[\"']?\s*(?:[:=]|>)\s*)"
     r"(?:(?P<quote>\\?[\"'])(?P<quoted>.*?)(?P=quote)"
     rf"|(?P<bare>(?!\[){_UNQUOTED}+(?:,{_UNQUOTED}+)*))",
     re.IGNORECASE,
 )
 #: ``"sts:ExternalId": ["a", "b"]``: every element of a list after a secret key.
 _KEY_LIST = re.compile(
-    r"(?P<key>(?<![A-Za-z0-9])(?:" + "|".join(_SECRET_KEY_NAMES) + r")(?![A-Za-z0-9_]))"
-    r"(?P<sep>\\?[\"']?\s*[:=]\s*)\[(?P<items>[^\]]*)\]",
+    _KEY + r"(?P<sep>\\?[\"']?\s*[:=]\s*)\[(?P<items>[^\]]*)\]",
     re.IGNORECASE,
 )
 _ENC_QUOTE = r"(?:%22|%27|%5C%22)"

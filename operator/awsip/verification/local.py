@@ -13,8 +13,9 @@ grant or deny anything, so nothing is concluded from the others.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -23,6 +24,8 @@ from awsip.aws.cache import PolicyDocumentCache, TtlCache
 from awsip.aws.errors import ErrorKind, classify_error
 from awsip.policy import PolicyDocument, PolicyParseError, parse_policy
 from awsip.verification.reader import FallbackReader
+
+T = TypeVar("T")
 
 
 class ReadsDenied(Exception):
@@ -59,6 +62,14 @@ class _Denials:
             raise error
         if operation not in self.operations:
             self.operations.append(operation)
+
+    def read(self, reader: FallbackReader, operation: str, call: Callable[[Any], T]) -> T | None:
+        """``reader.call(operation, call)``, or None when both identities were denied (recorded)."""
+        try:
+            return reader.call(operation, call)
+        except ClientError as error:
+            self.guard(operation, error)
+            return None
 
 
 def _parse(document: Any, *, name: str) -> PolicyDocument:
@@ -114,35 +125,27 @@ def read_role_policies(
     denials = _Denials()
     policies: list[PolicyDocument] = []
 
-    try:
-        attached = reader.call(
-            "iam:ListAttachedRolePolicies", lambda client: iam.list_attached_role_policies(client, role.name)
-        )
-    except ClientError as error:
-        denials.guard("iam:ListAttachedRolePolicies", error)
-        attached = []
-    for policy in attached:
+    attached = denials.read(
+        reader,
+        "iam:ListAttachedRolePolicies",
+        lambda client: iam.list_attached_role_policies(client, role.name),
+    )
+    for policy in attached or []:
         document = _managed(reader, cache, policy.arn, denials, versions)
         if document is not None:
             policies.append(document)
 
-    try:
-        inline_names = reader.call(
-            "iam:ListRolePolicies", lambda client: iam.list_role_policy_names(client, role.name)
+    inline_names = denials.read(
+        reader, "iam:ListRolePolicies", lambda client: iam.list_role_policy_names(client, role.name)
+    )
+    for policy_name in inline_names or []:
+        inline = denials.read(
+            reader,
+            "iam:GetRolePolicy",
+            functools.partial(iam.get_role_policy_document, role_name=role.name, policy_name=policy_name),
         )
-    except ClientError as error:
-        denials.guard("iam:ListRolePolicies", error)
-        inline_names = []
-    for policy_name in inline_names:
-        try:
-            inline = reader.call(
-                "iam:GetRolePolicy",
-                functools.partial(iam.get_role_policy_document, role_name=role.name, policy_name=policy_name),
-            )
-        except ClientError as error:
-            denials.guard("iam:GetRolePolicy", error)
-            continue
-        policies.append(_parse(inline, name=f"{role.name}/{policy_name}"))
+        if inline is not None:
+            policies.append(_parse(inline, name=f"{role.name}/{policy_name}"))
 
     boundary = None
     if role.boundary_arn:
