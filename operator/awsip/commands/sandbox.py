@@ -1,33 +1,42 @@
 """``awsip sandbox``: the operator end to end on loopback emulators, as a demo and a smoke test.
 
 Starts moto (AWS, IAM auth mode on) and kmock (Kubernetes) on 127.0.0.1, seeds the roles of
-:mod:`awsip.sandbox.scenarios`, runs the operator against both, applies ``examples/``, waits for
-every provider's verdict and prints them like ``kubectl get awsip -A``, with what is wrong with
-the failing ones. Each example names the Ready reason it must end with
-(``sandbox.awsip.io/expect-reason``); the exit status is 1 when one does not.
+:mod:`awsip.sandbox.scenarios`, runs the operator against both, applies ``examples/`` (or the file
+or folder given with ``--examples``), waits for every provider's verdict and prints them like
+``kubectl get awsip -A``, with what is wrong with the failing ones. Each example names the Ready
+reason it must end with (``sandbox.awsip.io/expect-reason``); the exit status is 1 when one does
+not, 2 when an option is wrong (one line saying which and why, before anything starts).
+
+The emulators, Kopf and boto3 are imported when the command runs, not when the command line is
+built: every ``awsip`` command builds this parser, and ``awsip --version`` must not pay for them.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
+import math
+import os
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from awsip.api import constants
-from awsip.observability.logs import configure_logging
-from awsip.sandbox import scenarios, table
-from awsip.sandbox.harness import Sandbox, is_settled, verdict
+from awsip.sandbox.manifests import EXPECT_REASON_ANNOTATION, ManifestError, load_manifests
+
+if TYPE_CHECKING:
+    from awsip.sandbox.harness import Sandbox
 
 #: The repository's examples, when running from a checkout.
 DEFAULT_EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _BadOption(Exception):
+    pass
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,14 +45,14 @@ def add_parser(subparsers: Any) -> None:
         help="run the operator end to end on loopback AWS and Kubernetes emulators",
         description="Start moto and a Kubernetes emulator on 127.0.0.1, seed example roles, run the "
         "operator, apply examples/ and print the verdicts. Exits 1 if an example does not end with "
-        "the Ready reason it expects.",
+        "the Ready reason it expects, 2 on a wrong option.",
     )
     parser.add_argument(
         "--examples",
         type=Path,
         default=DEFAULT_EXAMPLES,
-        metavar="DIR",
-        help="manifests to apply (default: examples/)",
+        metavar="PATH",
+        help="a manifest file, or a folder of *.yaml manifests, to apply (default: examples/)",
     )
     parser.add_argument(
         "--workdir",
@@ -53,7 +62,11 @@ def add_parser(subparsers: Any) -> None:
         help="for the kubeconfig (default: .sandbox)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=40.0, metavar="SECONDS", help="how long to wait for the verdicts"
+        "--timeout",
+        type=float,
+        default=40.0,
+        metavar="SECONDS",
+        help="how long to wait for the verdicts (default: %(default)s)",
     )
     parser.add_argument(
         "--keep-running",
@@ -64,14 +77,9 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def load_examples(directory: Path) -> list[dict[str, Any]]:
-    """Every document of ``directory/*.yaml``, in file order (the namespace comes first)."""
-    if not directory.is_dir():
-        raise FileNotFoundError(f"no examples directory {directory}; give one with --examples")
-    documents = []
-    for path in sorted(directory.glob("*.yaml")):
-        documents += [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
-    return documents
+def load_examples(path: Path) -> list[dict[str, Any]]:
+    """Every document of ``path`` (a file, or a folder's ``*.yaml``), in order; see :mod:`.manifests`."""
+    return load_manifests(path)
 
 
 def expectations(documents: list[dict[str, Any]]) -> dict[tuple[str, str], str | None]:
@@ -81,7 +89,7 @@ def expectations(documents: list[dict[str, Any]]) -> dict[tuple[str, str], str |
         if doc.get("kind") == constants.KIND:
             meta = doc["metadata"]
             key = (meta.get("namespace", "default"), meta["name"])
-            found[key] = (meta.get("annotations") or {}).get(scenarios.EXPECT_REASON_ANNOTATION)
+            found[key] = (meta.get("annotations") or {}).get(EXPECT_REASON_ANNOTATION)
     return found
 
 
@@ -89,6 +97,8 @@ def check(
     providers: dict[tuple[str, str], dict[str, Any] | None], expected: dict[tuple[str, str], str | None]
 ) -> list[str]:
     """Problems: providers without a verdict, or with another reason than expected."""
+    from awsip.sandbox.verdicts import is_settled, verdict
+
     problems = []
     for (namespace, name), reason in sorted(expected.items()):
         provider = providers.get((namespace, name))
@@ -100,24 +110,61 @@ def check(
     return problems
 
 
-def _quiet_logging(verbose: bool) -> None:
-    configure_logging("text", logging.INFO if verbose else logging.WARNING)
-    for name in ("botocore", "boto3", "urllib3", "kubernetes", "werkzeug", "aiohttp.access"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    # "OS signals are ignored: running not in the main thread" -- by design here.
-    logging.getLogger("kopf._core.reactor.running").setLevel(logging.INFO if verbose else logging.ERROR)
+def check_timeout(seconds: float) -> float:
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise _BadOption(f"--timeout {seconds:g}: give a positive number of seconds")
+    return seconds
+
+
+def prepare_workdir(workdir: Path) -> Path:
+    """The working folder, created if need be and writable (checked before any emulator starts)."""
+    resolved = workdir.resolve()
+    try:
+        resolved.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _BadOption(f"--workdir {workdir}: cannot create it: {exc.strerror or exc}") from None
+    if not os.access(resolved, os.W_OK | os.X_OK):
+        raise _BadOption(f"--workdir {workdir}: not writable")
+    return resolved
+
+
+def _options(
+    args: argparse.Namespace,
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str | None], Path]:
+    """The checked options: (documents, expectations, workdir); :class:`_BadOption` otherwise."""
+    check_timeout(args.timeout)
+    try:
+        documents = load_examples(args.examples)
+    except ManifestError as exc:
+        raise _BadOption(f"--examples {exc}") from None
+    expected = expectations(documents)
+    if not expected:
+        raise _BadOption(f"--examples {args.examples}: no {constants.KIND} manifests to verify")
+    return documents, expected, prepare_workdir(args.workdir)
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_logging(args.verbose)
+    try:
+        documents, expected, workdir = _options(args)
+    except _BadOption as exc:
+        print(f"awsip sandbox: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run(args, documents, expected, workdir)
+
+
+def _run(
+    args: argparse.Namespace,
+    documents: list[dict[str, Any]],
+    expected: dict[tuple[str, str], str | None],
+    workdir: Path,
+) -> int:
+    from awsip.sandbox import scenarios, table
+    from awsip.sandbox.harness import Sandbox, quiet_logging
+    from awsip.sandbox.verdicts import verdict
+
+    quiet_logging(args.verbose)
     out = sys.stdout
-    documents = load_examples(args.examples)
-    expected = expectations(documents)
-    if not expected:
-        print(f"no {constants.KIND} manifests in {args.examples}", file=sys.stderr)
-        return 2
     started = time.monotonic()
-    workdir: Path = args.workdir.resolve()
     with Sandbox(workdir) as sandbox:
         assert sandbox.operator_user is not None and sandbox.proxy is not None
         arns = scenarios.seed_roles(sandbox.iam(), sandbox.operator_user.arn)
@@ -153,8 +200,8 @@ def run(args: argparse.Namespace) -> int:
         out.flush()
 
         if args.keep_running:
-            _keep_running(sandbox)
-    return 1 if problems else 0
+            _keep_running(sandbox, scenarios.WORKSPACE_NAMESPACE)
+    return EXIT_UNEXPECTED if problems else EXIT_OK
 
 
 def _read(
@@ -169,6 +216,8 @@ def _wait(
     *,
     timeout: float,
 ) -> dict[tuple[str, str], dict[str, Any] | None]:
+    from awsip.sandbox.verdicts import is_settled
+
     deadline = time.monotonic() + timeout
     while True:
         providers = read()
@@ -177,11 +226,13 @@ def _wait(
         time.sleep(0.25)
 
 
-def _keep_running(sandbox: Sandbox) -> None:
+def _keep_running(sandbox: Sandbox, namespace: str) -> None:
+    import signal
+
     print(
         f"\nThe sandbox keeps running. Try:\n"
         f"  kubectl --kubeconfig {sandbox.kubeconfig} get awsip -A\n"
-        f"  kubectl --kubeconfig {sandbox.kubeconfig} get awsip -n {scenarios.WORKSPACE_NAMESPACE} acme-staging -o yaml\n"
+        f"  kubectl --kubeconfig {sandbox.kubeconfig} get awsip -n {namespace} acme-staging -o yaml\n"
         "(kmock accepts only JSON, so pass --validate=false to kubectl apply/create.) Ctrl-C stops it.",
         flush=True,
     )

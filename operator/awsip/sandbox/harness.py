@@ -32,11 +32,15 @@ from typing import Any
 
 from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
+from awsip.observability.logs import configure_logging
 from awsip.sandbox.aws_seed import MotoServer, OperatorUser, create_operator_user
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.kube import KubeEmulator
 from awsip.sandbox.operator import OperatorRunner
 from awsip.sandbox.proxy import TcpProxy
+from awsip.sandbox.verdicts import condition as condition
+from awsip.sandbox.verdicts import is_settled as is_settled
+from awsip.sandbox.verdicts import verdict as verdict
 
 logger = logging.getLogger("awsip.sandbox")
 
@@ -47,6 +51,16 @@ SANDBOX_OPERATOR_CONFIG = OperatorConfig(
 
 
 EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.server", "aiohttp.access", "aiohttp.web")
+
+
+def quiet_logging(verbose: bool) -> None:
+    """Logging for ``awsip sandbox``: the operator's warnings (all its logs with ``verbose``),
+    nothing from the client libraries below warnings."""
+    configure_logging("text", logging.INFO if verbose else logging.WARNING)
+    for name in ("botocore", "boto3", "urllib3", "kubernetes", "werkzeug", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # "OS signals are ignored: running not in the main thread" -- by design here.
+    logging.getLogger("kopf._core.reactor.running").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 class SandboxTimeoutError(AssertionError):
@@ -186,23 +200,3 @@ class Sandbox:
                     f"{namespace}/{name}: no {what} within {timeout}s; status: {status}"
                 )
             time.sleep(0.2)
-
-
-def condition(provider: Mapping[str, Any] | None, type_: str) -> dict[str, Any]:
-    """A condition of a provider object (an empty dict if absent)."""
-    for item in ((provider or {}).get("status") or {}).get("conditions") or []:
-        if isinstance(item, dict) and item.get("type") == type_:
-            return item
-    return {}
-
-
-def verdict(provider: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
-    """(status, reason) of Ready."""
-    ready = condition(provider, "Ready")
-    return ready.get("status"), ready.get("reason")
-
-
-def is_settled(provider: Mapping[str, Any]) -> bool:
-    """Ready is True or False and no verification of this spec is under way."""
-    reconciling = condition(provider, "Reconciling")
-    return verdict(provider)[0] in ("True", "False") and reconciling.get("status") != "True"

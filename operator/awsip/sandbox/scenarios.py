@@ -27,10 +27,9 @@ from awsip.sandbox.aws_seed import (
     provider_trust_policy,
     without_actions,
 )
+from awsip.sandbox.manifests import EXPECT_REASON_ANNOTATION as EXPECT_REASON_ANNOTATION
 
 WORKSPACE_NAMESPACE: Final = "acme-workspace"
-#: The annotation of an example that names the Ready reason the sandbox must observe.
-EXPECT_REASON_ANNOTATION: Final = "sandbox.awsip.io/expect-reason"
 CAPA_MINIMAL_POLICY: Final = "capa-minimal"
 
 
