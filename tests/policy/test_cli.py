@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from awsip.cli import main
-from awsip.profiles import load_profile, management_policy, trust_policy
+from awsip.profiles import load_profile, management_policy, operator_trust_policy, seed_trust_policy
 
 from .helpers import FIXTURES, MANAGED
 
@@ -233,63 +233,124 @@ def test_print_permissions(capsys: pytest.CaptureFixture[str]) -> None:
     assert "arn:aws:" not in printed and "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy" in printed
 
 
-def test_print_trust_and_management(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        [
-            "policy",
-            "print",
-            "--kind",
-            "trust",
-            "--account",
-            "111122223333",
-            "--external-id",
-            "abc",
-            "--session-tags",
-        ],
-        capsys,
-    )
+OPERATOR_ROLE = "arn:aws:iam::111122223333:role/awsip-operator"
+
+
+def test_print_trust_trusts_the_operator_role(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["policy", "print", "--kind", "trust", "--principal-arn", OPERATOR_ROLE]
+    code, out, _ = run([*argv, "--external-id", "abc", "--session-tags"], capsys)
     assert code == 0
-    assert json.loads(out) == trust_policy("111122223333", external_id="abc", session_tags=True)
-    code, out, _ = run(
-        [
-            "policy",
-            "print",
-            "--kind",
-            "management",
-            "--account",
-            "444455556666",
-            "--role-name",
-            "capa",
-            "--partition",
-            "aws-us-gov",
-        ],
-        capsys,
+    assert json.loads(out) == operator_trust_policy(OPERATOR_ROLE, external_id="abc", session_tags=True)
+    assert "ec2.amazonaws.com" not in out and ":root" not in out
+    code, out, _ = run([*argv, "--external-id", "--namespace", "team-a"], capsys)
+    assert code == 0
+    assert json.loads(out) == operator_trust_policy(
+        OPERATOR_ROLE, external_id="<EXTERNAL_ID>", namespace="team-a"
     )
+    gov = "arn:aws-us-gov:iam::111122223333:role/ops/awsip-operator"
+    code, out, _ = run(
+        ["policy", "print", "--kind", "trust", "--principal-arn", gov, "--partition", "aws-us-gov"], capsys
+    )
+    assert code == 0 and json.loads(out)["Statement"][0]["Principal"] == {"AWS": gov}
+
+
+def test_print_the_seed_trust_form_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["policy", "print", "--kind", "trust", "--form", "seed", "--account", "111122223333",
+         "--external-id", "abc", "--session-tags"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out) == seed_trust_policy("111122223333", external_id="abc", session_tags=True)
+    code, out, _ = run(
+        ["policy", "print", "--kind", "trust", "--form", "seed", "--account", "111122223333",
+         "--external-id", "--namespace", "team-a", "--partition", "aws-cn"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out) == seed_trust_policy(
+        "111122223333", external_id="<EXTERNAL_ID>", namespace="team-a", partition="aws-cn"
+    )
+
+
+def test_print_management(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["policy", "print", "--kind", "management", "--account", "444455556666", "--role-name", "capa",
+         "--partition", "aws-us-gov"],
+        capsys,
+    )  # fmt: skip
     assert code == 0
     assert json.loads(out) == management_policy("444455556666", "capa", partition="aws-us-gov")
-
-
-def test_print_namespace_restricts_the_trust_policy(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        [
-            "policy",
-            "print",
-            "--kind",
-            "trust",
-            "--account",
-            "111122223333",
-            "--external-id",
-            "--namespace",
-            "team-a",
-        ],
-        capsys,
-    )
-    assert code == 0
-    assert json.loads(out) == trust_policy("111122223333", external_id="<EXTERNAL_ID>", namespace="team-a")
+    assert '"Sid": "AssumeProviderRole"' in out and "Kommander" not in out
 
 
 def test_print_requires_the_accounts(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["policy", "print", "--kind", "trust"], capsys)
+    assert code == 2 and "--principal-arn" in err and "--form seed --account" in err
+    code, _, err = run(["policy", "print", "--kind", "trust", "--account", "111122223333"], capsys)
+    assert code == 2 and "--principal-arn" in err
+    code, _, err = run(["policy", "print", "--kind", "trust", "--form", "seed"], capsys)
     assert code == 2 and "--account" in err
-    code, _, err = run(["policy", "print", "--kind", "management", "--account", "1"], capsys)
+    code, _, err = run(["policy", "print", "--kind", "management", "--account", "111122223333"], capsys)
     assert code == 2 and "--role-name" in err
+
+
+TRUST = ["policy", "print", "--kind", "trust", "--principal-arn", OPERATOR_ROLE]
+MANAGEMENT = ["policy", "print", "--kind", "management", "--account", "111122223333", "--role-name", "capa"]
+SEED_TRUST = ["policy", "print", "--kind", "trust", "--form", "seed", "--account", "111122223333"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["policy", "print", "--kind", "management", "--account", "12345", "--role-name", "capa"],
+         "--account '12345': an AWS account ID is 12 digits"),
+        (["policy", "print", "--kind", "trust", "--form", "seed", "--account", "11112222333x"],
+         "--account '11112222333x': an AWS account ID is 12 digits"),
+        (["policy", "print", "--partition", "bogus"], "--partition 'bogus': not an AWS partition"),
+        ([*MANAGEMENT, "--partition", "bogus"], "--partition 'bogus': not an AWS partition"),
+        ([*SEED_TRUST, "--partition", "aws-mars"], "--partition 'aws-mars': not an AWS partition"),
+        ([*TRUST, "--partition", "aws-cn"], "--partition aws-cn differs from that of --principal-arn (aws)"),
+        (["policy", "print", "--kind", "management", "--account", "111122223333", "--role-name", "bad name!"],
+         "--role-name 'bad name!': not an IAM role name"),
+        (["policy", "print", "--kind", "management", "--account", "111122223333", "--role-name", "x" * 65],
+         "not an IAM role name"),
+        ([*TRUST, "--external-id", "with spaces"], "--external-id: only the characters of ^[A-Za-z0-9_+=,.@:/-]+$"),
+        ([*TRUST, "--external-id", ""], "--external-id is empty (was the variable you passed unset?)"),
+        ([*SEED_TRUST, "--external-id", ""], "--external-id is empty"),
+        ([*TRUST, "--external-id", "x"], "--external-id: too short: at least 2 characters"),
+        ([*TRUST, "--external-id", "x" * 1225], "--external-id: too long: at most 1224 characters"),
+        (["policy", "print", "--kind", "trust", "--principal-arn", "arn:aws:iam::111122223333:root"],
+         "not an IAM role ARN"),
+        (["policy", "print", "--kind", "trust", "--principal-arn", "arn:aws:sts::111122223333:assumed-role/op/s"],
+         "belongs to the role arn:aws:iam::ACCOUNT:role/NAME"),
+        ([*TRUST, "--account", "111122223333"], "--account is for --form seed"),
+        ([*SEED_TRUST, "--principal-arn", OPERATOR_ROLE], "--principal-arn is for the operator-role form"),
+    ],
+)  # fmt: skip
+def test_print_refuses_what_the_crd_or_iam_would_reject(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("awsip policy: ") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_print_never_echoes_an_external_id(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([*TRUST, "--external-id", "secret value 42"], capsys)
+    assert code == 2 and "secret value 42" not in err
+
+
+def test_the_checks_use_the_api_types_patterns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The print command reads its rules from the API types (not copies): change them, it follows."""
+    from awsip.api import types
+
+    monkeypatch.setattr(types, "PARTITIONS", ("aws", "aws-mars"))
+    monkeypatch.setattr(types, "ACCOUNT_ID_PATTERN", r"^[0-9]{5}$")
+    code, out, _ = run(["policy", "print", "--partition", "aws-mars"], capsys)
+    assert code == 0 and "arn:aws-mars:" in out
+    code, _, err = run([*SEED_TRUST, "--external-id"], capsys)
+    assert code == 2 and "--account '111122223333'" in err

@@ -39,11 +39,12 @@ def test_access_denied_names_the_identity_and_what_to_attach() -> None:
     assert operator_policy == {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AssumeRoleKommander", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}
+            {"Sid": "AssumeProviderRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}
         ],
     }
     statement = trust["Statement"][0]  # type: ignore[index]
-    assert statement["Principal"]["AWS"] == "arn:aws:iam::444455556666:root"
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::444455556666:role/awsip-operator"}
+    assert "trusts arn:aws:iam::444455556666:role/awsip-operator (with the role's path" in text
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID_PLACEHOLDER}}
     assert "User: x is not authorized" in text
     assert len(text) <= MAX_MESSAGE_LENGTH
@@ -61,7 +62,7 @@ def test_access_denied_without_external_id_or_with_session_tags() -> None:
     assert operator_policy["Statement"][0]["Action"] == ["sts:AssumeRole", "sts:TagSession"]  # type: ignore[index]
     assert operator_policy["Statement"][0]["Resource"] == "arn:aws-cn:iam::111122223333:role/path/capa"  # type: ignore[index]
     assert "Condition" not in trust["Statement"][0]  # type: ignore[index]
-    assert trust["Statement"][0]["Principal"]["AWS"] == "arn:aws-cn:iam::444455556666:root"  # type: ignore[index]
+    assert trust["Statement"][0]["Principal"] == {"AWS": "arn:aws-cn:iam::444455556666:user/op"}  # type: ignore[index]
     assert EXTERNAL_ID_PLACEHOLDER not in text
     assert "the operator's identity arn:aws-cn:iam::444455556666:user/op" in text
 

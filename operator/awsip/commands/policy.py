@@ -3,8 +3,10 @@
 - ``awsip policy check``: do these policies (and boundary) grant everything the required policy
   grants? Exit 0 when covered, 1 when something is missing or undecided, 2 on bad input.
 - ``awsip policy simulate``: the decision for one request. Exit 0 when allowed, 1 when denied.
-- ``awsip policy print``: the seed's documents with the placeholders filled in (like
-  ``clusterawsadm bootstrap iam print-policy``).
+- ``awsip policy print``: the documents a provider role needs, with the placeholders filled in
+  (like ``clusterawsadm bootstrap iam print-policy``; :mod:`awsip.commands.policy_print`).
+
+The policy engine is imported when ``check`` or ``simulate`` runs, not when the parser is built.
 """
 
 from __future__ import annotations
@@ -13,17 +15,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from awsip.policy import PolicyDocument, PolicyParseError, Request, check_coverage, parse_policy, simulate
-from awsip.profiles import (
-    EXTERNAL_ID_PLACEHOLDER,
-    PROFILES,
-    UnknownProfileError,
-    load_profile,
-    management_policy,
-    trust_policy,
-)
+from awsip.commands import policy_print
+from awsip.profiles import PROFILES, UnknownProfileError, load_profile
+
+if TYPE_CHECKING:
+    from awsip.policy import PolicyDocument
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -78,32 +76,7 @@ def add_parser(subparsers: Any) -> None:
     sim.add_argument("--output", choices=("text", "json"), default="text")
     sim.set_defaults(func=run_simulate)
 
-    show = commands.add_parser(
-        "print",
-        help="print the seed's policy documents with the placeholders filled in",
-        description="Print the permission policy of a profile, the provider role's trust policy, or "
-        "the management cluster's policy (like clusterawsadm bootstrap iam print-policy).",
-    )
-    show.add_argument("--profile", default="capa-minimal", choices=PROFILES)
-    show.add_argument("--kind", choices=("permissions", "trust", "management"), default="permissions")
-    show.add_argument(
-        "--account",
-        metavar="ID",
-        help="trust: the management account allowed to assume the role; "
-        "management: the account that holds the provider role",
-    )
-    show.add_argument("--role-name", metavar="NAME", help="management: the provider role's name")
-    show.add_argument(
-        "--external-id",
-        metavar="ID",
-        nargs="?",
-        const=EXTERNAL_ID_PLACEHOLDER,
-        help=f"trust: require this External ID (without a value: {EXTERNAL_ID_PLACEHOLDER})",
-    )
-    show.add_argument("--partition", default="aws", metavar="P", help="aws, aws-cn, aws-us-gov ...")
-    show.add_argument("--session-tags", action="store_true", help="trust: also allow sts:TagSession")
-    show.add_argument("--namespace", metavar="NS", help="trust: only sessions tagged with this namespace")
-    show.set_defaults(func=run_print)
+    policy_print.add_parser(commands).set_defaults(func=run_print)
 
 
 def _policy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,13 +92,18 @@ def _policy_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(path: str) -> PolicyDocument:
+    from awsip.policy import PolicyParseError, parse_policy
+
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise _BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise _BadInput(f"cannot read {path}: not UTF-8 text") from None
-    return parse_policy(text, name="<stdin>" if path == "-" else path)
+    try:
+        return parse_policy(text, name="<stdin>" if path == "-" else path)
+    except PolicyParseError as exc:
+        raise _BadInput(str(exc)) from None
 
 
 def _load(args: argparse.Namespace) -> tuple[list[PolicyDocument], PolicyDocument | None]:
@@ -137,7 +115,7 @@ def _load(args: argparse.Namespace) -> tuple[list[PolicyDocument], PolicyDocumen
 def _guard(run: Any, args: argparse.Namespace) -> int:
     try:
         return int(run(args))
-    except (_BadInput, PolicyParseError, UnknownProfileError) as exc:
+    except (_BadInput, policy_print.BadPrintOption, UnknownProfileError) as exc:
         print(f"awsip policy: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
@@ -147,6 +125,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from awsip.policy import check_coverage, parse_policy
+
     policies, boundary = _load(args)
     if args.required:
         required = _read(args.required)
@@ -181,6 +161,8 @@ def _context(pairs: list[str]) -> dict[str, str | list[str]]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from awsip.policy import Request, simulate
+
     policies, boundary = _load(args)
     request = Request(args.action, args.resource, _context(args.context))
     decision = simulate(policies, request, boundary=boundary)
@@ -198,42 +180,5 @@ def run_print(args: argparse.Namespace) -> int:
 
 
 def _print(args: argparse.Namespace) -> int:
-    document: dict[str, Any]
-    if args.kind == "permissions":
-        document = load_profile(args.profile)
-        if args.partition != "aws":
-            document = _with_partition(document, args.partition)
-    elif args.kind == "trust":
-        if not args.account:
-            raise _BadInput(
-                "--kind trust needs --account (the management account allowed to assume the role)"
-            )
-        document = trust_policy(
-            args.account,
-            external_id=args.external_id,
-            partition=args.partition,
-            session_tags=args.session_tags,
-            namespace=args.namespace,
-        )
-    else:
-        if not args.account or not args.role_name:
-            raise _BadInput("--kind management needs --account (of the provider role) and --role-name")
-        document = management_policy(args.account, args.role_name, partition=args.partition)
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    policy_print.run(args)
     return EXIT_OK
-
-
-def _with_partition(document: dict[str, Any], partition: str) -> dict[str, Any]:
-    """The permission policy with its ``arn:aws:`` resources moved to another partition."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("arn:aws:"):
-            return f"arn:{partition}:" + value[len("arn:aws:") :]
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-
-    for statement in document["Statement"]:
-        if "Resource" in statement:
-            statement["Resource"] = convert(statement["Resource"])
-    return document

@@ -13,7 +13,7 @@ from typing import Any
 from awsip.api.types import MAX_MESSAGE_LENGTH
 from awsip.aws.errors import ClassifiedError
 from awsip.aws.sts import CallerIdentity
-from awsip.profiles import EXTERNAL_ID_PLACEHOLDER, management_policy, trust_policy
+from awsip.profiles import EXTERNAL_ID_PLACEHOLDER, management_policy, operator_trust_policy
 from awsip.textcap import cap
 
 #: How many missing actions a MissingPermissions message names (status.permissions lists more).
@@ -55,11 +55,11 @@ def operator_policy_for(role_arn: str, *, session_tags: bool) -> dict[str, Any]:
 def role_trust_policy_for(
     operator: CallerIdentity, *, external_id_configured: bool, session_tags: bool
 ) -> dict[str, Any]:
-    """The seed's trust policy trusting the operator's account, with the External ID placeholder."""
-    return trust_policy(
-        operator.account,
+    """The least-privilege trust policy: only the operator's own principal, with the External ID
+    placeholder (not the seed's form, which trusts the whole account and EC2)."""
+    return operator_trust_policy(
+        operator.principal_arn,
         external_id=EXTERNAL_ID_PLACEHOLDER if external_id_configured else None,
-        partition=operator.partition,
         session_tags=session_tags,
     )
 
@@ -75,7 +75,8 @@ def access_denied(
     steps = [
         f"(1) {_operator_name(operator)} may call sts:AssumeRole on the role: attach to it "
         f"{compact_json(operator_policy_for(role_arn, session_tags=session_tags))}",
-        f"(2) the role's trust policy trusts account {operator.account}"
+        f"(2) the role's trust policy trusts {operator.principal_arn}"
+        + (" (with the role's path, if it has one)" if operator.role_name else "")
         + (" and requires the External ID" if external_id_configured else "")
         + f": {compact_json(role_trust_policy_for(operator, external_id_configured=external_id_configured, session_tags=session_tags))}"
         + (
