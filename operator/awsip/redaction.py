@@ -24,6 +24,14 @@ Two entry points, both replacing what they find with :data:`MASK`:
     session token (100+ base64 characters); a 40-character one right after a ``:`` is left
     alone, as ARN resources (``role/Path/Name``) follow a colon.
 
+  A *field error* -- a dotted field path, a colon, and a sentence saying what is wrong with the
+  field, as Kubernetes and awsip's spec validation word them (``spec.externalID: String should
+  match pattern ...``, ``spec.externalID: Invalid value: "v": ...``) -- is not a ``key: value``
+  pair: the words after the path describe the problem, and masking the first of them ("String")
+  hid the message without protecting anything. The value such a message quotes (after ``Invalid
+  value:``) is masked. ``spec.externalID: v`` (no sentence after it), ``spec.externalID=v`` and
+  the JSON and YAML forms (``"spec.externalID": "v"``, ``externalID: v``) stay key-value pairs.
+
 Masking by value masks every character of every occurrence, overlapping ones included (one
 mask for a run of overlapping occurrences). Over-masking is accepted: a masked harmless value
 costs less than a leaked secret. Pure but for the remembered values; imports nothing of awsip.
@@ -75,15 +83,45 @@ _URLENCODED_KEY_VALUE = re.compile(
     rf"(?P<more>(?:{_ENC_QUOTE}?(?:%2C)(?:%20|\+)*{_ENC_QUOTE}?(?:(?!{_ENC_STOP})[^\s\"'<>])+)*)",
     re.IGNORECASE,
 )
+#: ``spec.externalID: Invalid value: "v"``: the value a Kubernetes field error quotes.
+_FIELD_ERROR_VALUE = re.compile(
+    r"(?P<head>(?<![A-Za-z0-9_.])(?:[A-Za-z0-9_-]+(?:\[[0-9]+\])?\.)+(?:"
+    + "|".join(_SECRET_KEY_NAMES)
+    + r")(?![A-Za-z0-9_])\s*:\s*Invalid value:\s*)"
+    r"(?:(?P<quote>\\?[\"'])(?P<quoted>.*?)(?P=quote)|(?P<bare>[^\s:\"']+))",
+    re.IGNORECASE,
+)
+_SENTENCE_GOES_ON = re.compile(r"[ \t]+[A-Za-z]")
 _SECRET_ACCESS_KEY = re.compile(r"(?<![A-Za-z0-9/+:])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _SESSION_TOKEN = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{100,}={0,2}(?![A-Za-z0-9/+=])")
 
 
+def _is_field_error(match: re.Match[str]) -> bool:
+    """``path.key: Words ...``: the key ends a dotted field path, a bare colon follows, and the
+    unquoted "value" is the first word of a sentence (see the module docstring)."""
+    start = match.start("key")
+    return (
+        start > 0
+        and match.string[start - 1] == "."
+        and match.group("sep").startswith(":")
+        and match.group("bare") is not None
+        and _SENTENCE_GOES_ON.match(match.string, match.end()) is not None
+    )
+
+
 def _mask_key_value(match: re.Match[str]) -> str:
+    if _is_field_error(match):
+        return match.group(0)
     if match.group("quote") is not None:
         quote = match.group("quote")
         return f"{match.group('key')}{match.group('sep')}{quote}{MASK}{quote}"
     return f"{match.group('key')}{match.group('sep')}{MASK}"
+
+
+def _mask_field_error_value(match: re.Match[str]) -> str:
+    if match.group("quote") is not None:
+        return f"{match.group('head')}{match.group('quote')}{MASK}{match.group('quote')}"
+    return f"{match.group('head')}{MASK}"
 
 
 def _mask_key_list(match: re.Match[str]) -> str:
@@ -188,6 +226,7 @@ def redact(text: str) -> str:
         text = _mask_occurrences(text, pattern)
     text = _URLENCODED_KEY_VALUE.sub(_mask_urlencoded, text)
     text = _KEY_LIST.sub(_mask_key_list, text)
+    text = _FIELD_ERROR_VALUE.sub(_mask_field_error_value, text)
     text = _KEY_VALUE.sub(_mask_key_value, text)
     text = _ACCESS_KEY_ID.sub(_mask_access_key_id, text)
     text = _SESSION_TOKEN.sub(_mask_if_random, text)

@@ -56,12 +56,22 @@ def ready_event(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> R
     return ReadyEvent(type="Normal" if status == "True" else "Warning", reason=reason, message=text)
 
 
+#: pydantic's prefixes for errors raised in validators ("Value error, externalID and ..."): its
+#: wording, not the problem's.
+_VALIDATOR_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
+
+
 def describe_validation_error(error: ValidationError, *, limit: int = 5) -> str:
-    """``field: problem`` for the first few errors; the offending values are never included."""
+    """``field: problem`` for the first few errors; the offending values are never included.
+
+    A rule across fields (a model validator) has no field of its own: its path is ``spec``."""
     parts = []
     for item in error.errors(include_url=False, include_input=False, include_context=False)[:limit]:
-        location = ".".join(str(part) for part in item.get("loc", ())) or "spec"
-        parts.append(f"spec.{location}: {item.get('msg', 'invalid')}")
+        location = ".".join(str(part) for part in item.get("loc", ()))
+        message = str(item.get("msg", "invalid")).removeprefix(
+            _VALIDATOR_PREFIXES.get(item.get("type", ""), "")
+        )
+        parts.append(f"{'spec.' + location if location else 'spec'}: {message}")
     more = error.error_count() - limit
     if more > 0:
         parts.append(f"and {more} more")
