@@ -178,16 +178,18 @@ def test_simulate_end_to_end_through_stubber(sandbox: Sandbox) -> None:
         "iam", region_name="us-east-1", aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="example"
     )
     secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aws.cluster.x-k8s.io/awsip"
+    # The catalog says both EC2 actions act on a VPC: they are asked on a VPC ARN, not on "*".
+    vpc = "arn:aws:ec2:eu-west-1:123456789012:vpc/awsip"
     with Stubber(client) as stubber:
         stubber.add_client_error("simulate_principal_policy", "Throttling", http_status_code=400)
         stubber.add_response(
             "simulate_principal_policy",
             {
                 "EvaluationResults": [
-                    {"EvalActionName": "ec2:CreateVpc", "EvalResourceName": "*", "EvalDecision": "allowed"},
+                    {"EvalActionName": "ec2:CreateVpc", "EvalResourceName": vpc, "EvalDecision": "allowed"},
                     {
                         "EvalActionName": "ec2:DeleteVpc",
-                        "EvalResourceName": "*",
+                        "EvalResourceName": vpc,
                         "EvalDecision": "explicitDeny",
                     },
                 ]
@@ -196,6 +198,7 @@ def test_simulate_end_to_end_through_stubber(sandbox: Sandbox) -> None:
                 "PolicySourceArn": role_arn,
                 "ActionNames": ["ec2:CreateVpc", "ec2:DeleteVpc"],
                 "MaxItems": 1000,
+                "ResourceArns": [vpc],
             },
         )
         stubber.add_response(
@@ -223,5 +226,5 @@ def test_simulate_end_to_end_through_stubber(sandbox: Sandbox) -> None:
     assert result.permissions_status is not None
     assert result.permissions_status.required_actions == 3
     assert [(m.action, m.reason) for m in result.permissions_status.missing] == [
-        ("ec2:DeleteVpc", "SimulatePrincipalPolicy: explicitDeny on *")
+        ("ec2:DeleteVpc", f"SimulatePrincipalPolicy: explicitDeny on {vpc}")
     ]

@@ -106,12 +106,15 @@ class ArnFormat:
         self,
         partition: Partition | None = None,
         *,
+        region: str | None = None,
         account: str = "123456789012",
         name: str = "example",
     ) -> str:
-        """A readable ARN of this format: the partition's first region, ``name`` for every name."""
+        """A readable ARN of this format: ``region`` (default: the partition's first), ``name`` for
+        every name."""
         partition_name = partition.name if partition is not None else self.partitions[0]
-        region = partition.regions[0] if partition is not None and partition.regions else "us-east-1"
+        if region is None:
+            region = partition.regions[0] if partition is not None and partition.regions else "us-east-1"
         out: list[str] = []
         for token in self.tokens:
             if isinstance(token, str):

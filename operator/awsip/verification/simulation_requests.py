@@ -6,6 +6,13 @@ instantiated with the role's partition and account and a region (``*`` -> ``awsi
 condition of the required statement becomes a context entry whose value satisfies it, so a role
 whose policy has the same condition is seen to grant the action.
 
+With the authorization catalog, each request is one AWS could make: an action without resource
+types is asked on ``*``, another on an ARN of one of its resource types inside the pattern
+(``eks:DescribeCluster`` on a cluster ARN, never on a nodegroup ARN); a pattern that names none of
+the action's resource types adds no request, unless no pattern of the statement names one (or the
+catalog does not know the action, or only approximates its resource types): then the pattern
+itself is instantiated, as without a catalog.
+
 Not simulated (left to the Local check): action patterns (``ec2:Describe*``; IAM simulates
 action names only), ``NotAction`` and ``Deny`` statements. Condition operators whose satisfying
 value cannot be made up (negations, ``Null: false``, policy variables) are left out of the
@@ -19,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from awsip.aws.policy_simulator import ContextEntry, ContextKeyType, SimulationRequest
+from awsip.catalog import Catalog, Partition
+from awsip.catalog.arn_samples import resource_sample
 
 SAMPLE_NAME = "awsip"
 
@@ -124,7 +133,33 @@ def _statements(document: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
     return [s for s in statements if isinstance(s, Mapping)]
 
 
-def simulation_requests(required: Mapping[str, Any], *, partition: str, account: str, region: str) -> Samples:
+def _catalog_arns(
+    catalog: Catalog | None, action: str, patterns: list[str], *, partition: str, account: str, region: str
+) -> list[tuple[str, str | None]] | None:
+    """(pattern, sample) for the patterns that name a resource of the action, or None when the
+    catalog cannot say (unknown action) or no pattern names one (the formal samples apply)."""
+    known = catalog.action(action) if catalog is not None else None
+    if catalog is None or known is None or known.note:
+        return None  # unknown, or its resource types are approximated: the formal samples
+    chosen = next((p for p in catalog.partitions if p.name == partition), Partition(partition, (region,)))
+    out: list[tuple[str, str | None]] = []
+    for pattern in patterns:
+        sample = resource_sample(
+            known, pattern, partition=chosen, region=region, account=account, name=SAMPLE_NAME
+        )
+        if sample is not None:
+            out.append((pattern, None if sample == "*" else sample))
+    return out or None
+
+
+def simulation_requests(
+    required: Mapping[str, Any],
+    *,
+    partition: str,
+    account: str,
+    region: str,
+    catalog: Catalog | None = None,
+) -> Samples:
     requests: dict[SimulationRequest, RequiredRequest] = {}
     not_simulated: list[str] = []
     for statement in _statements(required):
@@ -139,8 +174,15 @@ def simulation_requests(required: Mapping[str, Any], *, partition: str, account:
             if any(c in action for c in "*?"):
                 not_simulated.append(action)
                 continue
-            for pattern in resources:
-                arn = sample_arn(pattern, partition=partition, account=account, region=region)
+            arns = _catalog_arns(
+                catalog, action, resources, partition=partition, account=account, region=region
+            )
+            if arns is None:
+                arns = [
+                    (pattern, sample_arn(pattern, partition=partition, account=account, region=region))
+                    for pattern in resources
+                ]
+            for pattern, arn in arns:
                 request = SimulationRequest(action=action, resource_arn=arn, context=context)
                 requests.setdefault(request, RequiredRequest(request, pattern))
     return Samples(list(requests.values()), list(dict.fromkeys(not_simulated)))

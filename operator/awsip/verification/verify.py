@@ -40,6 +40,7 @@ from awsip.aws import iam
 from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_error
 from awsip.aws.services import SESSION_CREDENTIALS, AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
+from awsip.catalog import optional_catalog
 from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, parse_policy
 from awsip.profiles import load_profile
 from awsip.redaction import redact_values, remember_secret
@@ -583,7 +584,11 @@ class _Verification:
 
     def _simulate(self, reader: FallbackReader, required: _RequiredPolicy) -> list[Verdict]:
         samples = simulation_requests(
-            required.document, partition=self.spec.partition, account=self.spec.account_id, region=self.region
+            required.document,
+            partition=self.spec.partition,
+            account=self.spec.account_id,
+            region=self.region,
+            catalog=optional_catalog(),
         )
         requests = [item.request for item in samples.requests]
         simulate: Callable[[Any], Any] = lambda client: self.aws.simulator_factory(client).simulate(  # noqa: E731
