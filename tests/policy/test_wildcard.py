@@ -9,7 +9,7 @@ import pytest
 from awsip.policy import Request, simulate
 from awsip.policy.model import Wild
 from awsip.policy.patterns import tokenize
-from awsip.policy.wildcard import Literal, Undecided, cells, compile_glob, find_string, glob_text, is_subset
+from awsip.policy.wildcard import Language, Undecided, cells, compile_glob, find_string, glob_text, is_subset
 
 from .helpers import allow, doc
 
@@ -44,7 +44,7 @@ def test_resource_matching(pattern: str, value: str, expected: bool) -> None:
     assert glob.matches(value) is expected
     # The automaton agrees with the regex.
     assert (
-        find_string([Literal((glob,)), Literal((glob_text(value, wildcards=False),))]) is not None
+        find_string([Language((glob,)), Language((glob_text(value, wildcards=False),))]) is not None
     ) is expected
 
 
@@ -103,8 +103,8 @@ def test_pattern_inclusion_is_exact(inner: str, outer: list[str], expected: bool
     outer_globs = [glob_text(p) for p in outer if p]
     if "" in outer:
         outer_globs.append(glob_text("", wildcards=False))
-    assert is_subset([Literal((glob_text(inner),))], outer_globs) is expected
-    witness = find_string([Literal((glob_text(inner),)), Literal(tuple(outer_globs), False)])
+    assert is_subset([Language((glob_text(inner),))], outer_globs) is expected
+    witness = find_string([Language((glob_text(inner),)), Language(tuple(outer_globs), False)])
     if expected:
         assert witness is None
     else:
@@ -145,7 +145,9 @@ def test_automaton_agrees_with_brute_force_on_short_strings(inner: str, outer: l
     inner_strings = _brute_language(inner, alphabet, 5)
     outer_strings = set().union(*(_brute_language(p, alphabet, 5) for p in outer))
     brute_gap = inner_strings - outer_strings
-    witness = find_string([Literal((glob_text(inner),)), Literal(tuple(glob_text(p) for p in outer), False)])
+    witness = find_string(
+        [Language((glob_text(inner),)), Language(tuple(glob_text(p) for p in outer), False)]
+    )
     if brute_gap:
         assert witness is not None
         assert len(witness) == min(len(s) for s in brute_gap)
@@ -158,18 +160,18 @@ def test_automaton_agrees_with_brute_force_on_short_strings(inner: str, outer: l
 
 def test_negative_literal_and_intersection() -> None:
     # Strings of arn:*:x that are not arn:aws:* : e.g. another partition.
-    witness = find_string([Literal((glob_text("arn:*:x"),)), Literal((glob_text("arn:aws:*"),), False)])
+    witness = find_string([Language((glob_text("arn:*:x"),)), Language((glob_text("arn:aws:*"),), False)])
     assert witness is not None and witness.startswith("arn:") and not witness.startswith("arn:aws:")
     # Two disjoint literals.
-    assert find_string([Literal((glob_text("a*"),)), Literal((glob_text("b*"),))]) is None
+    assert find_string([Language((glob_text("a*"),)), Language((glob_text("b*"),))]) is None
 
 
 def test_cells_split_an_action_pattern_by_the_statements_that_match() -> None:
-    required = [Literal((glob_text("ec2:describe*", ignore_case=True),))]
+    required = [Language((glob_text("ec2:describe*", ignore_case=True),))]
     tracked = [
-        Literal((glob_text("ec2:describeinstances", ignore_case=True),)),
-        Literal((glob_text("ec2:describe*", ignore_case=True),)),
-        Literal((glob_text("s3:*", ignore_case=True),)),
+        Language((glob_text("ec2:describeinstances", ignore_case=True),)),
+        Language((glob_text("ec2:describe*", ignore_case=True),)),
+        Language((glob_text("s3:*", ignore_case=True),)),
     ]
     found = dict((vector, witness) for witness, vector in cells(required, tracked))
     assert set(found) == {(True, True, False), (False, True, False)}
@@ -180,7 +182,7 @@ def test_search_budget_raises_undecided() -> None:
     many = tuple(glob_text(f"*a{'?' * n}b*") for n in range(6))
     with pytest.raises(Undecided):
         find_string(
-            [Literal((glob_text("*"),)), Literal(many, False), Literal((glob_text("*c*"),))], budget=5
+            [Language((glob_text("*"),)), Language(many, False), Language((glob_text("*c*"),))], budget=5
         )
 
 

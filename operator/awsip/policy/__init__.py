@@ -4,7 +4,8 @@ No AWS calls and no Kopf: the reconciler feeds it documents fetched elsewhere. S
 docs/policy-engine.md for the semantics, the JSON output and the limits.
 """
 
-from awsip.policy.coverage import check_coverage, clear_caches
+from awsip.policy.caches import EngineLimits
+from awsip.policy.engine import PolicyEngine, check_coverage, clear_caches, default_engine, simulate
 from awsip.policy.model import (
     Decision,
     PolicyDocument,
@@ -15,19 +16,21 @@ from awsip.policy.model import (
 )
 from awsip.policy.parse import parse_policy
 from awsip.policy.report import ActionResult, CoverageReport
-from awsip.policy.simulate import simulate
 
 __all__ = [
     "ActionResult",
     "CoverageReport",
     "Decision",
+    "EngineLimits",
     "PolicyDocument",
+    "PolicyEngine",
     "PolicyParseError",
     "Request",
     "Statement",
     "StatementRef",
     "check_coverage",
     "clear_caches",
+    "default_engine",
     "parse_policy",
     "simulate",
 ]

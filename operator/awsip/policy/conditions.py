@@ -16,8 +16,8 @@ The semantics, shared by :func:`simulate` and the coverage solver (which must ag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 from awsip.policy.model import Clause, Family, Qualifier
@@ -60,12 +60,15 @@ class AddressPredicate:
 AnyPredicate = StringPredicate | NumberPredicate | AddressPredicate
 
 
-@lru_cache(maxsize=16384)
-def predicate(base: str, values: tuple[Resolved, ...]) -> AnyPredicate:
+#: Compiles resolved tokens into a glob (``compile_glob``, or an engine's cache of it).
+GlobCompiler = Callable[[Resolved, bool, bool], Glob]
+
+
+def predicate(base: str, values: tuple[Resolved, ...], glob: GlobCompiler = compile_glob) -> AnyPredicate:
     """The base predicate of an operator over resolved policy values."""
     spec = spec_for(base)
     if spec.family is Family.STRING:
-        return StringPredicate(tuple(compile_glob(v, spec.ignore_case, spec.arn) for v in values))
+        return StringPredicate(tuple(glob(v, spec.ignore_case, spec.arn) for v in values))
     texts = ["".join(t for t in v if isinstance(t, str)) for v in values]
     if spec.family is Family.IP:
         ranges = [parse_network(t) for t in texts]

@@ -23,12 +23,10 @@ conditions. The answer for one (statement, action):
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from awsip.policy.caches import Lru, Patterns
 from awsip.policy.match import (
     CompiledPolicy,
     CompiledStatement,
@@ -42,86 +40,37 @@ from awsip.policy.operators import MULTIVALUED_KEYS
 from awsip.policy.patterns import resolve
 from awsip.policy.report import ActionResult, CoverageReport, Status
 from awsip.policy.samples import resource_samples
-from awsip.policy.simulate import simulate
-from awsip.policy.solver import (
-    Lit,
-    Undecidable,
-    disjoint,
-    find_context,
-    implied,
-    null_clause,
-    required_context,
-    search_contexts,
-)
+from awsip.policy.simulate import decide
+from awsip.policy.solver import Lit, Solver, Undecidable, null_clause
 from awsip.policy.wildcard import (
     Glob,
-    Literal,
+    Language,
     Undecided,
     action_shape,
-    compile_glob,
     find_string,
     iter_cells,
 )
 
-_MEMO_SIZE = 1024
 _CELL_BUDGET = 20_000  # product states when splitting an action pattern into cells
-_WELL_FORMED_ACTION = Literal((action_shape(),))
-_reports: OrderedDict[Hashable, CoverageReport] = OrderedDict()
-_outcomes: OrderedDict[Hashable, _Outcome] = OrderedDict()
-_lock = threading.Lock()  # the operator checks roles from a pool of threads
+_WELL_FORMED_ACTION = Language((action_shape(),))
+
+#: Outcomes of one (required statement, group of matching statements), remembered by an engine.
+Outcomes = Lru[Hashable, "_Outcome"]
 
 
-def clear_caches(*, results_only: bool = False) -> None:
-    """Forget what the engine remembers (the benchmark uses this to measure cold checks).
-
-    ``results_only``: forget memoized reports and per-statement outcomes, keep compiled patterns,
-    automata and condition-solver answers. Compiled matchers live on each PolicyDocument.
-    """
-    with _lock:
-        _reports.clear()
-        _outcomes.clear()
-    if results_only:
-        return
-    from awsip.policy import conditions, solver, wildcard
-
-    for cached in (
-        wildcard.compile_glob,
-        wildcard.nfa,
-        conditions.predicate,
-        solver.clause_predicate,
-        solver.required_context,
-        solver.implied,
-        solver.disjoint,
-    ):
-        cached.cache_clear()
-
-
-def _recall(cache: OrderedDict[Hashable, Any], key: Hashable) -> Any:
-    with _lock:
-        value = cache.get(key)
-        if value is not None:
-            cache.move_to_end(key)
-        return value
-
-
-def _remember(cache: OrderedDict[Hashable, Any], key: Hashable, value: object, size: int) -> None:
-    with _lock:
-        cache[key] = value
-        if len(cache) > size:
-            cache.popitem(last=False)
-
-
-def check_coverage(
-    required: PolicyDocument, policies: Sequence[PolicyDocument], *, boundary: PolicyDocument | None = None
+def analyze(
+    required: CompiledPolicy,
+    identity: Sequence[CompiledPolicy],
+    boundary: CompiledPolicy | None,
+    *,
+    solver: Solver,
+    outcomes: Outcomes,
 ) -> CoverageReport:
-    """Coverage of every required (statement, action) by the identity policies and boundary."""
-    key = (required.key, tuple(p.key for p in policies), None if boundary is None else boundary.key)
-    cached: CoverageReport | None = _recall(_reports, key)
-    if cached is not None:
-        return cached.copy()
-    report = _Checker(required, policies, boundary).run()
-    _remember(_reports, key, report, _MEMO_SIZE)
-    return report.copy()
+    """Coverage of every required (statement, action) by the compiled identity policies and boundary.
+
+    ``solver`` and ``outcomes`` are the engine's (:meth:`awsip.policy.engine.PolicyEngine.check_coverage`).
+    """
+    return _Checker(required, list(identity), boundary, solver, outcomes).run()
 
 
 @dataclass(frozen=True)
@@ -167,30 +116,38 @@ def _clauses(st: CompiledStatement) -> tuple[Clause, ...]:
     return st.conditions
 
 
-def _star(pattern: Pattern) -> Glob:
-    return compile_glob(resolve(pattern, None, unresolved_as_star=True) or ())
+def _star(pattern: Pattern, patterns: Patterns) -> Glob:
+    return patterns.glob(resolve(pattern, None, unresolved_as_star=True) or ())
 
 
 class _Checker:
     def __init__(
-        self, required: PolicyDocument, policies: Sequence[PolicyDocument], boundary: PolicyDocument | None
+        self,
+        required: CompiledPolicy,
+        identity: list[CompiledPolicy],
+        bound: CompiledPolicy | None,
+        solver: Solver,
+        outcomes: Outcomes,
     ) -> None:
         self.required = required
-        self.policies = list(policies)
-        self.boundary = boundary
-        self.identity: list[CompiledPolicy] = [p.compiled for p in policies]
-        self.bound: CompiledPolicy | None = None if boundary is None else boundary.compiled_as_boundary
-        documents = [required, *policies] + ([boundary] if boundary is not None else [])
+        self.identity = identity
+        self.bound = bound
+        self.solver = solver
+        self.patterns = solver.patterns
+        self.outcomes = outcomes
+        documents = [required.document, *(p.document for p in identity)]
+        if bound is not None:
+            documents.append(bound.document)
         self.multivalued = _multivalued(documents)
-        self.required_denies = [st for st in required.compiled.statements if st.deny]
+        self.required_denies = [st for st in required.statements if st.deny]
 
     def run(self) -> CoverageReport:
         report = CoverageReport(
-            required=self.required.name,
-            policies=tuple(p.name for p in self.policies),
-            boundary=None if self.boundary is None else self.boundary.name,
+            required=self.required.document.name,
+            policies=tuple(p.document.name for p in self.identity),
+            boundary=None if self.bound is None else self.bound.document.name,
         )
-        for rst in self.required.compiled.statements:
+        for rst in self.required.statements:
             if rst.deny:
                 continue
             resource = str(rst.statement.resources)
@@ -227,7 +184,11 @@ class _Checker:
         service = service_of(pattern.text) if pattern is not None else None
         if service is not None and ("*" in service or "?" in service):
             service = None
-        required = rst.action_literal() if pattern is None else Literal((action_glob(pattern),), True)
+        required = (
+            rst.action_language()
+            if pattern is None
+            else Language((action_glob(pattern, self.patterns),), True)
+        )
         # Each candidate with its role: "identity", "boundary" or "required" (a required Deny).
         # With a literal service only that service's statements (and generic ones) can match;
         # otherwise ("*", "*:Get*", NotAction) every statement can.
@@ -245,9 +206,10 @@ class _Checker:
             # Actions are "service:name": the witness actions must look like one.
             for action, vector in iter_cells(
                 [required, _WELL_FORMED_ACTION],
-                [st.action_literal(service) for _, st in candidates],
+                [st.action_language(service) for _, st in candidates],
                 budget=_CELL_BUDGET,
                 prefer=(pattern.text if pattern is not None else "") + "abcdefghijklmnopqrstuvwxyz:",
+                automata_of=self.patterns.automaton,
             ):
                 count += 1
                 matched = [pair for pair, hit in zip(candidates, vector, strict=True) if hit]
@@ -270,7 +232,7 @@ class _Checker:
     def _relevant(
         self,
         rst: CompiledStatement,
-        required: Literal,
+        required: Language,
         service: str | None,
         statements: list[CompiledStatement],
     ) -> list[CompiledStatement]:
@@ -290,10 +252,11 @@ class _Checker:
             for st in strong:
                 chosen.append(st)
                 outside = [
-                    Literal(lit.globs, not lit.positive)
-                    for lit in (c.action_literal(service) for c in chosen)
+                    Language(lang.globs, not lang.positive)
+                    for lang in (c.action_language(service) for c in chosen)
                 ]
-                if find_string([required, _WELL_FORMED_ACTION, *outside], budget=_CELL_BUDGET) is None:
+                languages = [required, _WELL_FORMED_ACTION, *outside]
+                if self._empty(languages):
                     return chosen + denies
         except Undecided:
             pass
@@ -301,18 +264,21 @@ class _Checker:
 
     def _applies_fully(self, rst: CompiledStatement, st: CompiledStatement) -> bool:
         """Whether an Allow applies to every resource and context of the required statement."""
-        if st.opaque or implied(rst.conditions, st.conditions, self.multivalued) != "yes":
+        if st.opaque or self.solver.implied(rst.conditions, st.conditions, self.multivalued) != "yes":
             return False
         if st.any_resource and not st.resources_negated:
             return True
-        required = [Literal(rst.static_globs, not rst.resources_negated)]
-        outside = Literal(st.static_globs, st.resources_negated)
+        required = Language(rst.static_globs, not rst.resources_negated)
+        outside = Language(st.static_globs, st.resources_negated)
         try:
-            return (
-                not rst.variable_patterns and find_string([*required, outside], budget=_CELL_BUDGET) is None
-            )
+            return not rst.variable_patterns and self._empty([required, outside])
         except Undecided:
             return False
+
+    def _empty(self, languages: list[Language]) -> bool:
+        """Whether the languages share no string (raises Undecided beyond the cell budget)."""
+        found = find_string(languages, budget=_CELL_BUDGET, automata_of=self.patterns.automaton)
+        return found is None
 
     def _cell(
         self,
@@ -331,10 +297,10 @@ class _Checker:
             tuple(st.key for st in denies),
             self.multivalued,
         )
-        outcome: _Outcome | None = _recall(_outcomes, key)
+        outcome = self.outcomes.get(key)
         if outcome is None:
             outcome = _Cell(self, rst, action, identity, bound, denies).analyze()
-            _remember(_outcomes, key, outcome, 16 * _MEMO_SIZE)
+            self.outcomes.put(key, outcome)
         if outcome.witness is not None and outcome.witness.action != action:
             # Same statements match: the same decision holds for this action.
             outcome = dataclasses.replace(
@@ -362,6 +328,7 @@ class _Cell:
         self.bound = bound
         self.required_denies = denies
         self.mv = checker.multivalued
+        self.solver = checker.solver
         self.conditions = _clauses(rst)
         self.unknown: list[str] = []
 
@@ -369,13 +336,13 @@ class _Cell:
         rst = self.rst
         if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
             return _Outcome("Unknown", "the required statement uses policy variables")
-        self.req = [Literal(rst.static_globs, not rst.resources_negated)]
+        self.req = [Language(rst.static_globs, not rst.resources_negated)]
         for deny in self.required_denies:
             if deny.clauses or deny.variable_patterns:
                 return _Outcome("Unknown", f"the required policy's {deny.ref.label} is a conditional Deny")
-            self.req.append(Literal(deny.static_globs, deny.resources_negated))
+            self.req.append(Language(deny.static_globs, deny.resources_negated))
         try:
-            context = required_context(self.conditions, self.mv)
+            context = self.solver.required_context(self.conditions, self.mv)
         except Undecidable as exc:
             return _Outcome("Unknown", f"cannot decide the required conditions: {exc}")
         if context is None:
@@ -404,25 +371,25 @@ class _Cell:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _nonempty(self, literals: list[Literal]) -> bool:
-        if len(literals) == 1 and literals[0].positive:
-            return bool(literals[0].globs)
-        return self._resource(literals) is not None
+    def _nonempty(self, languages: list[Language]) -> bool:
+        if len(languages) == 1 and languages[0].positive:
+            return bool(languages[0].globs)
+        return self._resource(languages) is not None
 
-    def _resource(self, literals: list[Literal]) -> str | None:
-        """A readable resource in the intersection of the literals (None if empty).
+    def _resource(self, languages: list[Language]) -> str | None:
+        """A readable resource in the intersection of the languages (None if empty).
 
         Readable candidates are tried first (cheap); the automaton search decides the rest.
         """
-        first = literals[0]
+        first = languages[0]
         patterns = [g.text for g in first.globs] if first.positive else ["*"]
         service = service_of(self.action)
         for pattern in patterns:
             for candidate in resource_samples(pattern, service):
-                if all(lit.contains(candidate) for lit in literals):
+                if all(lang.contains(candidate) for lang in languages):
                     return candidate
         prefer = "".join(g.text for g in first.globs)
-        return find_string(literals, prefer=prefer)
+        return find_string(languages, prefer=prefer, automata_of=self.checker.patterns.automaton)
 
     def _verify(
         self, resource: str, context: dict[str, str | tuple[str, ...]], note: str = ""
@@ -430,44 +397,45 @@ class _Cell:
         ctx = {k: (v if isinstance(v, str) else list(v)) for k, v in context.items()}
         request = Request(self.action, resource, ctx)
         checker = self.checker
-        decision = simulate(checker.policies, request, boundary=checker.boundary)
+        decision = decide(checker.identity, request, boundary=checker.bound)
         if decision.allowed:
             return None  # not a witness after all: keep looking, else Unknown
         return _Outcome("NotCovered", decision.reason + note, request)
 
     # -- denies ----------------------------------------------------------------------------------
 
-    def _deny_literal(
+    def _deny_language(
         self, st: CompiledStatement, context: dict[str, str | tuple[str, ...]] | None
-    ) -> Literal:
+    ) -> Language:
         """The resources a Deny may apply to (variables as '*', or resolved from ``context``)."""
         if st.resources_negated:
-            return Literal(st.static_globs, False)
+            return Language(st.static_globs, False)
         globs = list(st.static_globs)
         lookup = None if context is None else lookup_in({k.lower(): v for k, v in context.items()})
         for pattern in st.variable_patterns:
-            globs.append(compile_glob(resolve(pattern, lookup, unresolved_as_star=True) or ()))
-        return Literal(tuple(globs), True)
+            tokens = resolve(pattern, lookup, unresolved_as_star=True) or ()
+            globs.append(self.checker.patterns.glob(tokens))
+        return Language(tuple(globs), True)
 
     def _deny(self, st: CompiledStatement) -> _Outcome | None:
-        overlap = [*self.req, self._deny_literal(st, None)]
+        overlap = [*self.req, self._deny_language(st, None)]
         if self._resource(overlap) is None:
             return None  # never the same resources
         clauses = _clauses(st)
-        if disjoint(self.conditions, clauses, self.mv) == "yes":
+        if self.solver.disjoint(self.conditions, clauses, self.mv) == "yes":
             return None  # never in the same contexts
         plain = [Lit(c) for c in clauses if not c.opaque]
         absent = _absent_variables(st)
         attempts = [plain + absent] + ([plain] if absent else [])
         for lits in attempts:
             try:
-                context = find_context(self.conditions, lits, self.mv)
+                context = self.solver.find_context(self.conditions, lits, self.mv)
             except Undecidable:
                 continue
             if context is None:
                 continue
-            literals = [*self.req, self._deny_literal(st, context)]
-            resource = self._resource(literals)
+            languages = [*self.req, self._deny_language(st, context)]
+            resource = self._resource(languages)
             if resource is not None:
                 found = self._verify(resource, context)
                 if found is not None:
@@ -481,7 +449,7 @@ class _Cell:
         unconditional: list[CompiledStatement] = []
         conditional: list[CompiledStatement] = []
         for st in allows:
-            if not is_opaque(st) and implied(self.conditions, _clauses(st), self.mv) == "yes":
+            if not is_opaque(st) and self.solver.implied(self.conditions, _clauses(st), self.mv) == "yes":
                 unconditional.append(st)
             else:
                 conditional.append(st)
@@ -497,7 +465,7 @@ class _Cell:
             more = f" and {len(conditional) - 3} more" if len(conditional) > 3 else ""
             note = f" (conditions of {names}{more} do not hold in this context)"
         # a. A resource outside every Allow that matches the action, conditional or not.
-        avoid_all = gap + [_outside_over(st) for st in conditional]
+        avoid_all = gap + [_outside_over(st, self.checker.patterns) for st in conditional]
         resource = self._resource(avoid_all) if conditional else first_gap
         if resource is not None:
             found = self._verify(resource, self.context)
@@ -507,16 +475,18 @@ class _Cell:
         falsifiers = [_falsifiers(st) for st in conditional]
         choices = [[lits for _, lits in options] for options in falsifiers]
         try:
-            for tries, (context, chosen) in enumerate(search_contexts(self.conditions, choices, self.mv)):
+            for tries, (context, chosen) in enumerate(
+                self.solver.search_contexts(self.conditions, choices, self.mv)
+            ):
                 if tries >= 16:
                     break
-                literals = list(gap)
+                languages = list(gap)
                 for st, options, index in zip(conditional, falsifiers, chosen, strict=True):
                     absent_variables = options[index][0]
                     if absent_variables and not st.resources_negated and st.static_globs:
                         # Variables absent: the statement's static resource patterns still apply.
-                        literals.append(Literal(st.static_globs, False))
-                resource = self._resource(literals)
+                        languages.append(Language(st.static_globs, False))
+                resource = self._resource(languages)
                 if resource is None:
                     continue
                 found = self._verify(resource, context, note)
@@ -536,22 +506,22 @@ class _Cell:
         return None
 
 
-def _outside(allows: list[CompiledStatement]) -> list[Literal]:
-    """Literals for 'not allowed by any of these (variable-free) Allow statements'."""
+def _outside(allows: list[CompiledStatement]) -> list[Language]:
+    """Languages for 'not allowed by any of these (variable-free) Allow statements'."""
     positive = [g for st in allows if not st.resources_negated for g in st.static_globs]
-    literals = [Literal(tuple(positive), False)] if positive else []
+    languages = [Language(tuple(positive), False)] if positive else []
     for st in allows:
         if st.resources_negated:
-            literals.append(Literal(st.static_globs, True))
-    return literals
+            languages.append(Language(st.static_globs, True))
+    return languages
 
 
-def _outside_over(st: CompiledStatement) -> Literal:
+def _outside_over(st: CompiledStatement, patterns: Patterns) -> Language:
     """Resources certainly outside an Allow, whatever its variables resolve to."""
     if st.resources_negated:
-        return Literal(st.static_globs, True)
-    globs = st.static_globs + tuple(_star(p) for p in st.variable_patterns)
-    return Literal(globs, False)
+        return Language(st.static_globs, True)
+    globs = st.static_globs + tuple(_star(p, patterns) for p in st.variable_patterns)
+    return Language(globs, False)
 
 
 def _falsifiers(st: CompiledStatement) -> list[tuple[bool, list[Lit]]]:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from awsip.policy.conditions import AnyPredicate, holds, predicate
+from awsip.policy.caches import Patterns
+from awsip.policy.conditions import AnyPredicate, holds
 from awsip.policy.model import Clause, Family, Pattern, PolicyDocument, Statement, StatementRef
 from awsip.policy.patterns import Lookup, resolve, static
-from awsip.policy.wildcard import Glob, Literal, compile_glob
+from awsip.policy.wildcard import Glob, Language
 
 Context = Mapping[str, str | tuple[str, ...]]
 
@@ -43,6 +43,7 @@ class CompiledClause:
     clause: Clause
     key: str
     predicate: AnyPredicate | None  # None for Null and for clauses with variables
+    patterns: Patterns  # compiles the predicate of a clause with variables, once resolved
 
     def holds(self, context: Context, deny: bool) -> bool:
         clause = self.clause
@@ -57,14 +58,14 @@ class CompiledClause:
             if tokens is None:
                 return deny  # an unresolved variable: an Allow does not apply, a Deny does
             resolved.append(tokens)
-        return holds(clause, values, predicate(clause.base, tuple(resolved)))
+        return holds(clause, values, self.patterns.predicate(clause.base, tuple(resolved)))
 
 
-def compile_clause(clause: Clause) -> CompiledClause:
+def compile_clause(clause: Clause, patterns: Patterns) -> CompiledClause:
     pred = None
     if clause.family is not Family.NULL and not clause.opaque:
-        pred = predicate(clause.base, tuple(static(p) or () for p in clause.values))
-    return CompiledClause(clause, clause.key, pred)
+        pred = patterns.clause_predicate(clause)
+    return CompiledClause(clause, clause.key, pred, patterns)
 
 
 def _split_action(pattern: str) -> tuple[str | None, str]:
@@ -75,12 +76,14 @@ def _split_action(pattern: str) -> tuple[str | None, str]:
     return service, name
 
 
-def action_glob(pattern: Pattern) -> Glob:
-    return compile_glob(static(pattern) or (), True)
+def action_glob(pattern: Pattern, patterns: Patterns) -> Glob:
+    return patterns.glob(static(pattern) or (), True)
 
 
 @dataclass(eq=False)
 class CompiledStatement:
+    """One statement's matchers; ``patterns`` compiles what only a request's context completes."""
+
     ref: StatementRef
     statement: Statement
     deny: bool
@@ -93,14 +96,19 @@ class CompiledStatement:
     static_globs: tuple[Glob, ...]
     variable_patterns: tuple[Pattern, ...]
     clauses: tuple[CompiledClause, ...]
+    patterns: Patterns
     key: tuple[str, int, str, bool] = field(init=False)
     opaque: bool = field(init=False)  # depends on other context keys through policy variables
     conditions: tuple[Clause, ...] = field(init=False)
+    #: The regular expression of ``wild[service]``, compiled on first use (a statement's services
+    #: bound it; most services are never asked about).
+    _wild_regex: dict[str, re.Pattern[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.key = (self.ref.policy, self.ref.index, self.statement.fingerprint, self.ref.boundary)
         self.opaque = bool(self.variable_patterns) or any(c.clause.opaque for c in self.clauses)
         self.conditions = tuple(c.clause for c in self.clauses)
+        self._wild_regex = {}
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -124,8 +132,10 @@ class CompiledStatement:
             if names is not None and name in names:
                 hit = True
             else:
-                wild = self.wild.get(service)
-                hit = wild is not None and _names_regex(wild).fullmatch(name) is not None
+                regex = self._wild_regex.get(service)
+                if regex is None and service in self.wild:
+                    regex = self._wild_regex[service] = _names_regex(self.wild[service])
+                hit = regex is not None and regex.fullmatch(name) is not None
         if not hit and self.generic:
             hit = any(g.matches(lower) for g in self.generic)
         return hit != self.actions_negated
@@ -142,7 +152,7 @@ class CompiledStatement:
                     if self.resources_negated and not self.deny:
                         return False  # Allow + NotResource with an unresolved variable: never applies
                     continue
-                if compile_glob(tokens).matches(resource):
+                if self.patterns.glob(tokens).matches(resource):
                     hit = True
                     break
         return hit != self.resources_negated
@@ -157,24 +167,28 @@ class CompiledStatement:
             and self.conditions_hold(context)
         )
 
-    def action_literal(self, service: str | None = None) -> Literal:
+    def action_language(self, service: str | None = None) -> Language:
         """The statement's action language (restricted to patterns that can match ``service``)."""
         globs = []
         for pattern in self.statement.actions.patterns:
             pattern_service, _ = _split_action(pattern.text)
             if service is None or pattern_service is None or pattern_service == service:
-                globs.append(action_glob(pattern))
-        return Literal(tuple(globs), not self.actions_negated)
+                globs.append(action_glob(pattern, self.patterns))
+        return Language(tuple(globs), not self.actions_negated)
 
 
-def compile_statement(statement: Statement, policy: str, boundary: bool) -> CompiledStatement:
+def compile_statement(
+    statement: Statement, policy: str, boundary: bool, patterns: Patterns | None = None
+) -> CompiledStatement:
+    """Matchers for one statement (``patterns``: an engine's caches; by default nothing is cached)."""
+    patterns = patterns or Patterns()
     exact_names: dict[str, set[str]] = {}
     wild_names: dict[str, list[str]] = {}
     generic: list[Glob] = []
     for pattern in statement.actions.patterns:
         service, colon, name = pattern.text.lower().partition(":")
         if not colon or "*" in service or "?" in service:
-            generic.append(action_glob(pattern))
+            generic.append(action_glob(pattern, patterns))
         elif "*" in name or "?" in name:
             if service in wild_names:
                 wild_names[service].append(name)
@@ -195,7 +209,7 @@ def compile_statement(statement: Statement, policy: str, boundary: bool) -> Comp
         if tokens is None:
             variable_patterns.append(pattern)
             continue
-        glob = compile_glob(tokens)
+        glob = patterns.glob(tokens)
         if glob.universal:
             any_resource = True
         static_globs.append(glob)
@@ -212,23 +226,36 @@ def compile_statement(statement: Statement, policy: str, boundary: bool) -> Comp
         any_resource=any_resource,
         static_globs=tuple(static_globs),
         variable_patterns=tuple(variable_patterns),
-        clauses=tuple(compile_clause(c) for c in statement.conditions),
+        clauses=tuple(compile_clause(c, patterns) for c in statement.conditions),
+        patterns=patterns,
     )
 
 
-@lru_cache(maxsize=8192)
 def _names_regex(names: tuple[str, ...]) -> re.Pattern[str]:
-    """One regular expression for action names with wildcards (compiled on first use)."""
+    """One regular expression for action names with wildcards."""
     sources = ["".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in n) for n in names]
     return re.compile("(?:" + "|".join(sources) + ")", re.DOTALL)
 
 
 class CompiledPolicy:
-    """A document's statements, indexed by the service prefix of their actions."""
+    """A document's statements, indexed by the service prefix of their actions.
 
-    def __init__(self, document: PolicyDocument, statements: tuple[CompiledStatement, ...]) -> None:
+    Remembers, per concrete action, the statements that match it: at most ``actions`` of them,
+    beyond which it answers without remembering.
+    """
+
+    def __init__(
+        self, document: PolicyDocument, statements: tuple[CompiledStatement, ...], *, actions: int = 256
+    ) -> None:
         self.document = document
         self.statements = statements
+        self.pattern_count = sum(
+            len(st.statement.actions.patterns) + len(st.statement.resources.patterns) for st in statements
+        )
+        self._actions = actions
+        #: What it weighs in an engine's cache: patterns, plus room for the remembered actions.
+        self.weight = self.pattern_count + actions
+        self.last_used = 0  # set by the engine's cache of compiled policies
         by_service: dict[str, list[CompiledStatement]] = {}
         generic: list[CompiledStatement] = []
         for st in statements:
@@ -267,14 +294,20 @@ class CompiledPolicy:
             service, colon, name = lower.partition(":")
             key = service if colon else None
             found = tuple(st for st in self.candidates(key) if st.matches_split(lower, key, name))
-            if len(self._by_action) < 65536:
+            if len(self._by_action) < self._actions:
                 self._by_action[action] = found
         return found
 
 
-def compile_policy(document: PolicyDocument, *, boundary: bool) -> CompiledPolicy:
+def compile_policy(
+    document: PolicyDocument, *, boundary: bool, patterns: Patterns | None = None, actions: int = 256
+) -> CompiledPolicy:
+    """Matchers for a document as an identity policy, or as a permissions boundary."""
+    patterns = patterns or Patterns()
     return CompiledPolicy(
-        document, tuple(compile_statement(st, document.name, boundary) for st in document.statements)
+        document,
+        tuple(compile_statement(st, document.name, boundary, patterns) for st in document.statements),
+        actions=actions,
     )
 
 

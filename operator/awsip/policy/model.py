@@ -1,7 +1,8 @@
 """The parsed form of IAM policy documents, and the requests and decisions of the engine.
 
 Everything here is immutable. Parsing (:mod:`awsip.policy.parse`) builds these objects; matching,
-simulation and coverage only read them.
+simulation and coverage only read them (an engine keeps what it derives from them:
+:mod:`awsip.policy.engine`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from awsip.policy.match import CompiledPolicy
+from typing import Literal
 
 Effect = Literal["Allow", "Deny"]
 DecisionName = Literal["Allowed", "ImplicitDeny", "ExplicitDeny"]
@@ -186,20 +183,6 @@ class PolicyDocument:
 
     def __hash__(self) -> int:
         return hash(self.key)
-
-    @cached_property
-    def compiled(self) -> CompiledPolicy:
-        """Matchers for this document as an identity policy (built once, on first use)."""
-        from awsip.policy.match import compile_policy
-
-        return compile_policy(self, boundary=False)
-
-    @cached_property
-    def compiled_as_boundary(self) -> CompiledPolicy:
-        """Matchers for this document as a permissions boundary."""
-        from awsip.policy.match import compile_policy
-
-        return compile_policy(self, boundary=True)
 
 
 @dataclass(frozen=True, slots=True)

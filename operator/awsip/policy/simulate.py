@@ -3,6 +3,9 @@
 1. An explicit Deny in any identity policy or in the permissions boundary decides: ExplicitDeny.
 2. Otherwise an Allow in the identity policies is needed and, when a permissions boundary is
    attached, an Allow in the boundary too: Allowed. Anything else: ImplicitDeny.
+
+:func:`decide` works on compiled policies; :meth:`awsip.policy.engine.PolicyEngine.simulate`
+compiles documents (or recalls them compiled) and calls it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from awsip.policy.match import CompiledPolicy, CompiledStatement, Context
-from awsip.policy.model import Decision, PolicyDocument, Request, StatementRef
+from awsip.policy.model import Decision, Request, StatementRef
 
 
 def _applying(
@@ -25,18 +28,15 @@ def _applying(
     return allows, denies
 
 
-def simulate(
-    policies: Sequence[PolicyDocument], request: Request, *, boundary: PolicyDocument | None = None
+def decide(
+    identity: Sequence[CompiledPolicy], request: Request, *, boundary: CompiledPolicy | None = None
 ) -> Decision:
     """The decision for one request, with the statements that decided it."""
     context = request.normalized_context()
-    identity = [p.compiled for p in policies]
     allows, denies = _applying(identity, request.action, request.resource, context)
     boundary_allows: list[CompiledStatement] = []
     if boundary is not None:
-        b_allows, b_denies = _applying(
-            [boundary.compiled_as_boundary], request.action, request.resource, context
-        )
+        b_allows, b_denies = _applying([boundary], request.action, request.resource, context)
         boundary_allows = b_allows
         denies += b_denies
     identity_allowed = bool(allows)
@@ -57,5 +57,5 @@ def simulate(
             reason += " (nor of the permissions boundary)"
     else:
         assert boundary is not None
-        reason = f"not allowed by the permissions boundary {boundary.name or '(unnamed)'}"
+        reason = f"not allowed by the permissions boundary {boundary.document.name or '(unnamed)'}"
     return Decision("ImplicitDeny", request, refs, identity_allowed, boundary_allowed, reason)

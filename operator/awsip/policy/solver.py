@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from awsip.policy.caches import Patterns
 from awsip.policy.conditions import (
     AddressPredicate,
     AnyPredicate,
@@ -34,12 +35,10 @@ from awsip.policy.conditions import (
     StringPredicate,
     holds,
     null_holds,
-    predicate,
 )
 from awsip.policy.model import Clause, Family, Pattern, Qualifier
-from awsip.policy.patterns import static
 from awsip.policy.values import Interval, Intervals, Ranges, format_address, format_date
-from awsip.policy.wildcard import Literal, Undecided, find_string, glob_text
+from awsip.policy.wildcard import Language, Undecided, find_string, glob_text
 
 #: A key's value in a context: absent (None), one string, or a tuple for a multivalued key.
 Value = str | tuple[str, ...] | None
@@ -82,9 +81,8 @@ def null_clause(key_name: str, absent: bool = True) -> Clause:
     )
 
 
-@lru_cache(maxsize=8192)
-def clause_predicate(clause: Clause) -> AnyPredicate:
-    return predicate(clause.base, tuple(static(p) or () for p in clause.values))
+#: Present values are non-empty strings.
+_NON_EMPTY = Language((glob_text("?*"),), True)
 
 
 # (all-or-some, in-or-not-in) for a positive literal; a negative literal is the dual.
@@ -134,7 +132,7 @@ def _kind(pred: AnyPredicate) -> Family:
     return Family.IP
 
 
-def find_value(items: Sequence[Item]) -> str | None:
+def find_value(items: Sequence[Item], patterns: Patterns) -> str | None:
     """A non-empty string inside/outside each predicate as wanted; None if there is none."""
     if not items:
         return "example"
@@ -142,7 +140,7 @@ def find_value(items: Sequence[Item]) -> str | None:
     if len(families) == 1:
         family = families.pop()
         if family is Family.STRING:
-            return _find_string_value(items)
+            return _find_string_value(items, patterns)
         if family in (Family.NUMERIC, Family.DATE):
             return _find_number_value(items)
         return _find_address_value(items)
@@ -150,7 +148,7 @@ def find_value(items: Sequence[Item]) -> str | None:
     candidates: list[str] = []
     for family in families:
         part = [item for item in items if _kind(item[0]) is family]
-        found = find_value(part)
+        found = find_value(part, patterns)
         if found is None:
             return None
         candidates.append(found)
@@ -161,15 +159,17 @@ def find_value(items: Sequence[Item]) -> str | None:
     raise Undecidable("operators of different kinds (string, numeric, date, address) on one key")
 
 
-def _find_string_value(items: Sequence[Item]) -> str | None:
+def _find_string_value(items: Sequence[Item], patterns: Patterns) -> str | None:
     for candidate in _string_candidates(items):
         if candidate and all(pred.contains(candidate) == inside for pred, inside, _ in items):
             return candidate
-    literals = [Literal(pred.globs, inside) for pred, inside, _ in items if isinstance(pred, StringPredicate)]
-    literals.append(Literal((glob_text("?*"),), True))  # present values are non-empty
-    prefer = "".join(g.text for lit in literals if lit.positive for g in lit.globs)
+    languages = [
+        Language(pred.globs, inside) for pred, inside, _ in items if isinstance(pred, StringPredicate)
+    ]
+    languages.append(_NON_EMPTY)
+    prefer = "".join(g.text for lang in languages if lang.positive for g in lang.globs)
     try:
-        return find_string(literals, prefer=prefer)
+        return find_string(languages, prefer=prefer, automata_of=patterns.automaton)
     except Undecided as exc:
         raise Undecidable(str(exc)) from None
 
@@ -205,7 +205,7 @@ def _find_address_value(items: Sequence[Item]) -> str | None:
     return None if any_inside else "not-an-address"
 
 
-def solve_key(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
+def solve_key(lits: Sequence[Lit], multivalued: bool, patterns: Patterns) -> Value | _Unsat:
     """A value of one key making every literal come out as wanted, or UNSAT.
 
     Prefers a present value (a clearer witness) and falls back to the key being absent.
@@ -214,7 +214,7 @@ def solve_key(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
         raise Undecidable("a condition uses policy variables")
     undecided: Undecidable | None = None
     try:
-        present = _solve_present(lits, multivalued)
+        present = _solve_present(lits, multivalued, patterns)
     except Undecidable as exc:
         present, undecided = UNSAT, exc
     if present is not UNSAT:
@@ -226,7 +226,7 @@ def solve_key(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
     return UNSAT
 
 
-def _solve_present(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
+def _solve_present(lits: Sequence[Lit], multivalued: bool, patterns: Patterns) -> Value | _Unsat:
     forall: list[Item] = []
     exists: list[Item] = []
     for lit in lits:
@@ -236,17 +236,17 @@ def _solve_present(lits: Sequence[Lit], multivalued: bool) -> Value | _Unsat:
                 return UNSAT
             continue
         quant, inside = _constraint(lit)
-        item = (clause_predicate(clause), inside, clause)
+        item = (patterns.clause_predicate(clause), inside, clause)
         (forall if quant == _FORALL else exists).append(item)
     if not multivalued:
-        value = find_value(forall + exists)
+        value = find_value(forall + exists, patterns)
         return UNSAT if value is None else value
     if not exists:
-        value = find_value(forall)
+        value = find_value(forall, patterns)
         return UNSAT if value is None else (value,)
     values: list[str] = []
     for item in exists:
-        value = find_value([*forall, item])
+        value = find_value([*forall, item], patterns)
         if value is None:
             return UNSAT
         if value not in values:
@@ -265,16 +265,21 @@ def _group(lits: Iterable[Lit]) -> dict[str, list[Lit]]:
 
 
 def find_context(
-    required: Sequence[Clause], extra: Sequence[Lit], multivalued: frozenset[str]
+    required: Sequence[Clause],
+    extra: Sequence[Lit],
+    multivalued: frozenset[str],
+    *,
+    patterns: Patterns | None = None,
 ) -> Context | None:
     """A context where all ``required`` clauses hold and every ``extra`` literal is as wanted.
 
     None when there is none; raises :class:`Undecidable`.
     """
+    patterns = patterns or Patterns()
     groups = _group([*(Lit(c) for c in required), *extra])
     context: Context = {}
     for key, lits in groups.items():
-        value = solve_key(lits, key in multivalued)
+        value = solve_key(lits, key in multivalued, patterns)
         if value is UNSAT:
             return None
         if value is not None:
@@ -283,20 +288,25 @@ def find_context(
     return context
 
 
-@lru_cache(maxsize=8192)
-def required_context(required: tuple[Clause, ...], multivalued: frozenset[str]) -> Context | None:
-    """A context satisfying ``required`` (None if there is none); cached, do not modify it."""
-    return find_context(required, (), multivalued)
+def required_context(
+    required: tuple[Clause, ...], multivalued: frozenset[str], *, patterns: Patterns | None = None
+) -> Context | None:
+    """A context satisfying ``required`` (None if there is none)."""
+    return find_context(required, (), multivalued, patterns=patterns)
 
 
 Relation = str  # "yes", "no", "unknown"
 
 
-@lru_cache(maxsize=65536)
 def implied(
-    required: tuple[Clause, ...], clauses: tuple[Clause, ...], multivalued: frozenset[str]
+    required: tuple[Clause, ...],
+    clauses: tuple[Clause, ...],
+    multivalued: frozenset[str],
+    *,
+    patterns: Patterns | None = None,
 ) -> Relation:
     """Whether every context satisfying ``required`` satisfies all ``clauses``."""
+    patterns = patterns or Patterns()
     answer = "yes"
     for clause in clauses:
         if clause.opaque:
@@ -305,7 +315,7 @@ def implied(
         lits = [Lit(r) for r in required if r.key == clause.key]
         lits.append(Lit(clause, False))
         try:
-            value = solve_key(lits, clause.key in multivalued)
+            value = solve_key(lits, clause.key in multivalued, patterns)
         except Undecidable:
             answer = "unknown"
             continue
@@ -314,18 +324,22 @@ def implied(
     return answer
 
 
-@lru_cache(maxsize=65536)
 def disjoint(
-    required: tuple[Clause, ...], clauses: tuple[Clause, ...], multivalued: frozenset[str]
+    required: tuple[Clause, ...],
+    clauses: tuple[Clause, ...],
+    multivalued: frozenset[str],
+    *,
+    patterns: Patterns | None = None,
 ) -> Relation:
     """Whether no context satisfies both ``required`` and ``clauses``."""
+    patterns = patterns or Patterns()
     answer = "no"
     groups = _group([*(Lit(c) for c in required), *(Lit(c) for c in clauses if not c.opaque)])
     if any(c.opaque for c in clauses):
         answer = "unknown"
     for key, lits in groups.items():
         try:
-            if solve_key(lits, key in multivalued) is UNSAT:
+            if solve_key(lits, key in multivalued, patterns) is UNSAT:
                 return "yes"
         except Undecidable:
             answer = "unknown"
@@ -338,12 +352,14 @@ def search_contexts(
     multivalued: frozenset[str],
     *,
     budget: int = 512,
+    patterns: Patterns | None = None,
 ) -> Iterable[tuple[Context, tuple[int, ...]]]:
     """Contexts satisfying ``required`` and, for each entry of ``choices``, one of its options.
 
     Yields (context, chosen option per entry), depth first, at most ``budget`` partial choices.
     Raises :class:`Undecidable` if the search was cut short or a branch could not be decided.
     """
+    patterns = patterns or Patterns()
     base = [Lit(c) for c in required]
     expanded = 0
     undecided = False
@@ -353,7 +369,7 @@ def search_contexts(
         groups = _group(lits)
         for key in touched:
             try:
-                if solve_key(groups[key], key in multivalued) is UNSAT:
+                if solve_key(groups[key], key in multivalued, patterns) is UNSAT:
                     return False
             except Undecidable:
                 undecided = True
@@ -366,7 +382,7 @@ def search_contexts(
         nonlocal expanded
         if depth == len(choices):
             try:
-                context = find_context((), lits, multivalued)
+                context = find_context((), lits, multivalued, patterns=patterns)
             except Undecidable:
                 return
             if context is not None:
@@ -385,3 +401,42 @@ def search_contexts(
     yield from walk(0, base, ())
     if undecided:
         raise Undecidable("some combination of conditions could not be decided")
+
+
+class Solver:
+    """The solver as an engine uses it: its pattern caches, and its answers remembered.
+
+    ``answers`` bounds each remembered question (implied, disjoint, a context of the required
+    clauses). A context from :meth:`required_context` is shared: do not modify it.
+    """
+
+    def __init__(self, patterns: Patterns, answers: int) -> None:
+        self.patterns = patterns
+        self.implied = lru_cache(maxsize=answers)(partial(implied, patterns=patterns))
+        self.disjoint = lru_cache(maxsize=answers)(partial(disjoint, patterns=patterns))
+        self.required_context = lru_cache(maxsize=answers)(partial(required_context, patterns=patterns))
+
+    def find_context(
+        self, required: Sequence[Clause], extra: Sequence[Lit], multivalued: frozenset[str]
+    ) -> Context | None:
+        return find_context(required, extra, multivalued, patterns=self.patterns)
+
+    def search_contexts(
+        self,
+        required: Sequence[Clause],
+        choices: Sequence[Sequence[Sequence[Lit]]],
+        multivalued: frozenset[str],
+    ) -> Iterable[tuple[Context, tuple[int, ...]]]:
+        return search_contexts(required, choices, multivalued, patterns=self.patterns)
+
+    def clear(self) -> None:
+        self.implied.cache_clear()
+        self.disjoint.cache_clear()
+        self.required_context.cache_clear()
+
+    def usage(self) -> dict[str, int]:
+        return {
+            "implied": self.implied.cache_info().currsize,
+            "disjoint": self.disjoint.cache_info().currsize,
+            "required_context": self.required_context.cache_info().currsize,
+        }

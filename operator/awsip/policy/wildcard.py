@@ -7,10 +7,13 @@ not cross ``:``. Matching one string uses a compiled regular expression.
 Questions about whole languages ("is every string of pattern R matched by one of the patterns
 A1..An?", "do R and D share a string?", "which strings of R are in which of A1..An?") are answered
 by a breadth-first search over the product of the patterns' automata, with an on-the-fly subset
-construction per union of patterns. A *literal* is a union of patterns taken positively or
-negatively (its complement); the search looks for a string in the intersection of the literals.
+construction per union of patterns. A :class:`Language` is a union of patterns taken positively or
+negatively (its complement); the search looks for a string in the intersection of the languages.
 Only characters that occur in the patterns (and their other case, ``:``, and one representative of
 every other character) need to be tried, so the search is exact and yields a witness string.
+
+Nothing here remembers anything between calls: :class:`awsip.policy.caches.PatternCaches` decides
+what is kept (compiled globs, automata and their memoized steps) and within which bound.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from awsip.policy.model import Wild
 
@@ -140,9 +143,8 @@ def _arn_parts(tokens: Resolved) -> bool:
     return colons >= 5
 
 
-@lru_cache(maxsize=65536)
 def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False) -> Glob:
-    """Compile resolved tokens (cached: the operator checks the same patterns over and over)."""
+    """Compile resolved tokens (the engine remembers the result: :class:`~awsip.policy.caches.PatternCaches`)."""
     arn = arn and _arn_parts(tokens)
     atoms: list[tuple[int, str]] = []
     regex: list[str] = []
@@ -207,11 +209,41 @@ def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -
 State = frozenset[int]
 
 
-class Nfa:
-    """The union of some globs as one automaton; states are positions in the globs' atoms."""
+class StepBudget:
+    """How many step results the automata sharing this budget may still memoize (all together).
 
-    def __init__(self, globs: tuple[Glob, ...]) -> None:
+    A search memoizes the subset construction's steps as it goes; without a shared bound, every
+    cached automaton could hold its own large table. Not locked: a race only miscounts by a step.
+    """
+
+    def __init__(self, steps: int) -> None:
+        self.capacity = steps
+        self.remaining = steps
+
+    def take(self) -> bool:
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        return True
+
+    def refund(self, steps: int) -> None:
+        self.remaining = min(self.capacity, self.remaining + steps)
+
+
+#: Steps one automaton memoizes when nobody gives it a budget (it lives for one search only).
+LOCAL_STEPS = 200_000
+
+
+class Nfa:
+    """The union of some globs as one automaton; states are positions in the globs' atoms.
+
+    ``budget`` bounds the step results it memoizes (shared with the other automata of a cache);
+    without one it memoizes up to :data:`LOCAL_STEPS`.
+    """
+
+    def __init__(self, globs: tuple[Glob, ...], budget: StepBudget | None = None) -> None:
         self.globs = globs
+        self.budget = budget if budget is not None else StepBudget(LOCAL_STEPS)
         kinds: list[int] = []
         chars: list[str] = []
         ci: list[bool] = []
@@ -256,7 +288,8 @@ class Nfa:
         result = self._accepts.get(state)
         if result is None:
             result = any(self._accept[s] for s in state)
-            self._accepts[state] = result
+            if self.budget.take():
+                self._accepts[state] = result
         return result
 
     def universal(self, state: State) -> bool:
@@ -280,9 +313,19 @@ class Nfa:
             elif kind == STAR or (kind == STAR_NC and char != ":"):
                 out |= self._closure[s]
         result = frozenset(out)
-        if len(self._steps) < 200_000:
+        if self.budget.take():
             self._steps[key] = result
         return result
+
+    @property
+    def states(self) -> int:
+        """The number of NFA states (atoms and ends of globs): what the automaton weighs in a cache."""
+        return len(self._kinds)
+
+    def release(self) -> None:
+        """Give the memoized results back to the budget and memoize no more (evicted from a cache)."""
+        self.budget.refund(len(self._steps) + len(self._accepts))
+        self.budget = StepBudget(0)
 
     def alphabet(self) -> set[str]:
         chars: set[str] = set()
@@ -297,13 +340,12 @@ class Nfa:
         return chars
 
 
-@lru_cache(maxsize=16384)
-def nfa(globs: tuple[Glob, ...]) -> Nfa:
-    return Nfa(globs)
+#: Builds (or recalls) the automaton of a union of globs; :class:`Nfa` itself builds a fresh one.
+Automata = Callable[[tuple[Glob, ...]], Nfa]
 
 
 @dataclass(frozen=True, slots=True)
-class Literal:
+class Language:
     """A union of globs (``positive``) or its complement (not ``positive``)."""
 
     globs: tuple[Glob, ...]
@@ -361,22 +403,29 @@ def _witness(parents: _Parents, node: tuple[State, ...]) -> str:
     return "".join(reversed(chars))
 
 
-def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, prefer: str = "") -> str | None:
-    """A shortest string in the intersection of the literals, or None when it is empty.
+def find_string(
+    languages: Sequence[Language],
+    *,
+    budget: int = DEFAULT_BUDGET,
+    prefer: str = "",
+    automata_of: Automata = Nfa,
+) -> str | None:
+    """A shortest string in the intersection of the languages, or None when it is empty.
 
     Raises :class:`Undecided` when more than ``budget`` product states would be explored.
+    ``automata_of`` builds the automaton of each language's globs (an engine passes its cache).
     """
-    if not literals:
+    if not languages:
         return ""
-    for literal in literals:
-        if literal.positive and all(g.literal is not None and not g.ignore_case for g in literal.globs):
+    for language in languages:
+        if language.positive and all(g.literal is not None and not g.ignore_case for g in language.globs):
             # A finite language (literal strings): test its strings, no automaton needed.
             members = sorted(
-                {g.literal for g in literal.globs if g.literal is not None}, key=lambda m: (len(m), m)
+                {g.literal for g in language.globs if g.literal is not None}, key=lambda m: (len(m), m)
             )
-            return next((m for m in members if all(lit.contains(m) for lit in literals)), None)
-    automata = [nfa(lit.globs) for lit in literals]
-    polarity = [lit.positive for lit in literals]
+            return next((m for m in members if all(lang.contains(m) for lang in languages)), None)
+    automata = [automata_of(lang.globs) for lang in languages]
+    polarity = [lang.positive for lang in languages]
     alphabet = _alphabet(automata, prefer)
 
     def classify(states: tuple[State, ...]) -> tuple[State, ...] | None:
@@ -413,11 +462,11 @@ def find_string(literals: Sequence[Literal], *, budget: int = DEFAULT_BUDGET, pr
     return None
 
 
-def is_subset(inner: Sequence[Literal], outer: Sequence[Glob], *, budget: int = DEFAULT_BUDGET) -> bool:
+def is_subset(inner: Sequence[Language], outer: Sequence[Glob], *, budget: int = DEFAULT_BUDGET) -> bool:
     """Whether every string of the intersection ``inner`` is matched by one of ``outer``."""
     if any(g.universal for g in outer):
         return True
-    return find_string([*inner, Literal(tuple(outer), False)], budget=budget) is None
+    return find_string([*inner, Language(tuple(outer), False)], budget=budget) is None
 
 
 _UNIVERSAL: State = frozenset({-1})  # canonical state of an automaton that accepts every continuation
@@ -436,23 +485,24 @@ def _accepts(automaton: Nfa, state: State) -> bool:
 
 
 def iter_cells(
-    required: Sequence[Literal],
-    tracked: Sequence[Literal],
+    required: Sequence[Language],
+    tracked: Sequence[Language],
     *,
     budget: int = DEFAULT_BUDGET,
     prefer: str = "",
+    automata_of: Automata = Nfa,
 ) -> Iterator[tuple[str, tuple[bool, ...]]]:
-    """The distinct ways a string of ``required`` can belong to the ``tracked`` literals.
+    """The distinct ways a string of ``required`` can belong to the ``tracked`` languages.
 
     Yields one (witness string, membership vector) per reachable combination, shortest witnesses
-    first: every string in the intersection of ``required`` belongs to the tracked literals as one
+    first: every string in the intersection of ``required`` belongs to the tracked languages as one
     of the yielded vectors says. The caller may stop early. Raises :class:`Undecided` beyond
     ``budget`` product states.
     """
-    req_automata = [nfa(lit.globs) for lit in required]
-    req_polarity = [lit.positive for lit in required]
-    trk_automata = [nfa(lit.globs) for lit in tracked]
-    trk_polarity = [lit.positive for lit in tracked]
+    req_automata = [automata_of(lang.globs) for lang in required]
+    req_polarity = [lang.positive for lang in required]
+    trk_automata = [automata_of(lang.globs) for lang in tracked]
+    trk_polarity = [lang.positive for lang in tracked]
     all_automata = req_automata + trk_automata
     alphabet = _alphabet(all_automata, prefer)
     n = len(req_automata)
@@ -493,8 +543,8 @@ def iter_cells(
 
 
 def cells(
-    required: Sequence[Literal],
-    tracked: Sequence[Literal],
+    required: Sequence[Language],
+    tracked: Sequence[Language],
     *,
     budget: int = DEFAULT_BUDGET,
     prefer: str = "",
