@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from awsip.catalog import Catalog, default_catalog, parse_arn_format
 from awsip.catalog.partitions import FALLBACK_PARTITIONS
 from awsip.policy.resource_types import action_resources, format_globs
-from awsip.policy.wildcard import Literal, find_string, glob_text
+from awsip.policy.wildcard import Language, find_string, glob_text
 
 PARTITIONS = tuple(p.name for p in FALLBACK_PARTITIONS)
 FORMATS = [
@@ -44,7 +44,7 @@ def test_globs_match_exactly_the_format(text: str, pieces: list[str]) -> None:
 )
 def test_searches_find_arns_of_the_format(text: str, pattern: str) -> None:
     fmt = parse_arn_format(text, PARTITIONS)
-    found = find_string([Literal((glob_text(pattern),)), Literal(format_globs(fmt))])
+    found = find_string([Language((glob_text(pattern),)), Language(format_globs(fmt))])
     if found is not None:
         assert fmt.matches(found), found
         assert glob_text(pattern).matches(found)

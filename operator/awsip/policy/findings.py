@@ -223,7 +223,7 @@ class _StatementCheck:
         patterns = self.statement.resources.patterns
         if any(p.text == "*" for p in patterns):
             return []  # '*' names every resource of every action
-        globs = wildcard.Literal(tuple(pattern_glob(p) for p in patterns), True)
+        globs = wildcard.Language(tuple(pattern_glob(p) for p in patterns), True)
         verb = "grants" if self.statement.effect == "Allow" else "denies"
         out = []
         for pattern, actions in self.known:
@@ -240,7 +240,7 @@ class _StatementCheck:
             out.append(self.finding("ResourceTypeMismatch", pattern.text, message))
         return out
 
-    def _reaches(self, globs: wildcard.Literal, action: Action) -> bool:
+    def _reaches(self, globs: wildcard.Language, action: Action) -> bool:
         """Whether some resource a request for ``action`` can name matches one of the patterns.
 
         Readable samples first (they decide most cases at once), then one small automaton search
@@ -257,7 +257,7 @@ class _StatementCheck:
         for glob in action_resources(action).globs:
             try:
                 if (
-                    wildcard.find_string([globs, wildcard.Literal((glob,), True)], budget=_SEARCH_BUDGET)
+                    wildcard.find_string([globs, wildcard.Language((glob,), True)], budget=_SEARCH_BUDGET)
                     is not None
                 ):
                     return True

@@ -16,7 +16,7 @@ from functools import lru_cache
 from awsip.catalog import Action, ArnFormat, Slot, SlotKind
 from awsip.policy.model import Pattern
 from awsip.policy.patterns import resolve
-from awsip.policy.wildcard import ANY1, ANY1_NC, LIT, STAR, STAR_NC, Glob, Literal, compile_glob
+from awsip.policy.wildcard import ANY1, ANY1_NC, LIT, STAR, STAR_NC, Glob, Language, compile_glob
 
 _SLOT_ATOMS: dict[SlotKind, tuple[int, ...]] = {
     SlotKind.SEGMENT: (ANY1_NC, STAR_NC),
@@ -63,7 +63,7 @@ def format_globs(fmt: ArnFormat) -> tuple[Glob, ...]:
 
 
 @lru_cache(maxsize=4096)
-def action_resources(action: Action) -> Literal:
+def action_resources(action: Action) -> Language:
     """Every resource a request for ``action`` can name: the ARNs of its resource types, and ``*``
     when it is authorized against ``*``. (Not meaningful for a ``formal`` action: any string.)"""
     globs: list[Glob] = []
@@ -71,7 +71,7 @@ def action_resources(action: Action) -> Literal:
         globs.append(compile_glob((STAR_RESOURCE,)))
     for fmt in dict.fromkeys(action.formats):
         globs.extend(format_globs(fmt))
-    return Literal(tuple(globs), True)
+    return Language(tuple(globs), True)
 
 
 def pattern_glob(pattern: Pattern) -> Glob:
