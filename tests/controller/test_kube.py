@@ -38,12 +38,7 @@ class FakeClient:
 
 
 def inputs(client: FakeClient) -> KubernetesInputs:
-    return KubernetesInputs(
-        client,  # type: ignore[arg-type]
-        "team-a",
-        error=InputNotFoundError,
-        unavailable=InputUnavailableError,
-    )
+    return KubernetesInputs(client, "team-a")  # type: ignore[arg-type]
 
 
 def test_secret_value_is_decoded_and_stripped() -> None:

@@ -1,4 +1,5 @@
-"""The runtime with the real status builder, a scripted verify and a recording Kubernetes client."""
+"""The runtime with the real status builder, a scripted verify, a recording Kubernetes client and a
+clock the test moves."""
 
 from __future__ import annotations
 
@@ -15,18 +16,13 @@ import pytest
 
 from awsip import status
 from awsip.api.types import AWSInfrastructureProviderSpec
-from awsip.controller.backend import Backend, Inputs
+from awsip.controller.backend import Backend
+from awsip.controller.backoff import retry_delay
 from awsip.controller.config import OperatorConfig
 from awsip.controller.kube_client import NotFoundError
 from awsip.controller.runtime import Runtime
-from awsip.verification import (
-    Check,
-    InputNotFoundError,
-    InputUnavailableError,
-    ProviderRef,
-    VerificationResult,
-)
-from tests.controller.waiting import ready, until
+from awsip.verification import Check, ProviderInputs, ProviderRef, VerificationResult
+from tests.controller.waiting import Clock, idle, ready, until
 
 ARN = "arn:aws:iam::123456789012:role/capa"
 SPEC = {"roleARN": ARN, "externalID": "ext-id-1"}
@@ -63,7 +59,9 @@ class FakeVerify:
         self.calls: list[str] = []
         self.lock = threading.Lock()
 
-    def __call__(self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: Inputs) -> Any:
+    def __call__(
+        self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: ProviderInputs
+    ) -> VerificationResult:
         with self.lock:
             self.calls.append(name)
             answers = self.script.get(name, ["ok"])
@@ -100,6 +98,10 @@ class FakeKube:
         return [(e["type"], e["reason"]) for e in self.events if e["involvedObject"]["name"] == name]
 
 
+def called(verify: FakeVerify, name: str, times: int) -> Callable[[], bool]:
+    return lambda: verify.calls.count(name) == times
+
+
 @pytest.fixture()
 def verify() -> FakeVerify:
     return FakeVerify()
@@ -111,20 +113,24 @@ def kube() -> FakeKube:
 
 
 @pytest.fixture()
-async def runtime(verify: FakeVerify, kube: FakeKube) -> AsyncIterator[Runtime]:
-    backend = Backend(
-        verify=verify,
-        build_status=status.build_status,
-        status_changed=status.status_changed,
-        reconciling_status=status.reconciling_status,
-        is_transient=lambda result: bool(result.transient),
-        input_error=InputNotFoundError,
-        unavailable_error=InputUnavailableError,
-    )
-    config = OperatorConfig(workers=2, retry_base_seconds=0.05, retry_max_seconds=0.2)
-    runtime = Runtime(config=config, backend=backend, kube=kube)  # type: ignore[arg-type]
+def clock() -> Clock:
+    return Clock()
+
+
+RETRY_BASE, RETRY_MAX = 0.05, 0.2
+
+
+@pytest.fixture()
+async def runtime(verify: FakeVerify, kube: FakeKube, clock: Clock) -> AsyncIterator[Runtime]:
+    config = OperatorConfig(workers=2, retry_base_seconds=RETRY_BASE, retry_max_seconds=RETRY_MAX)
+    runtime = Runtime(config=config, backend=Backend(verify=verify), kube=kube, clock=clock)  # type: ignore[arg-type]
     yield runtime
     await runtime.close()
+
+
+def backoff(runtime: Runtime, key: str, failures: int) -> timedelta:
+    """The wait the runtime owes a provider after its ``failures``-th failure in a row."""
+    return timedelta(seconds=retry_delay(failures, base=RETRY_BASE, cap=RETRY_MAX, spread_key=key))
 
 
 def body(name: str, spec: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -137,7 +143,7 @@ def body(name: str, spec: dict[str, Any] | None = None, **extra: Any) -> dict[st
 
 
 def verified_status(*, hours_ago: float) -> dict[str, Any]:
-    when = datetime.now(UTC) - timedelta(hours=hours_ago)
+    when = datetime.now(UTC) - timedelta(hours=hours_ago)  # (the Clock starts at the real time)
     return status.build_status(outcome("ok")(ProviderRef("team-a", "p")), None, generation=None, now=when)
 
 
@@ -149,13 +155,12 @@ def track(runtime: Runtime, obj: dict[str, Any], *, requested: bool = False) -> 
 
 
 async def test_a_new_provider_is_verified_once_with_one_event(
-    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify, clock: Clock
 ) -> None:
     track(runtime, body("p"))
     runtime.observe(body("p"), requested=True)  # Kopf's on.event, then on.create, in one cycle
 
-    await until(lambda: len(kube.of("p")) == 2 and len(kube.events) == 1)
-    await asyncio.sleep(0.1)
+    await until(idle(runtime, "uid-p"))  # verified, and nothing left to do until its next time
 
     reconciling, final = kube.of("p")
     assert {c["type"]: c["status"] for c in reconciling["conditions"]}["Reconciling"] == "True"
@@ -164,6 +169,8 @@ async def test_a_new_provider_is_verified_once_with_one_event(
     assert kube.events_of("p") == [("Normal", "Verified")]
     event = kube.events[0]
     assert event["involvedObject"]["uid"] == "uid-p" and event["metadata"]["name"].startswith("p.")
+    waits_until = runtime.providers["uid-p"].parked_until
+    assert waits_until is not None and waits_until - clock.now >= timedelta(minutes=30)
 
 
 async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
@@ -171,37 +178,56 @@ async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
 ) -> None:
     track(runtime, body("p", status=verified_status(hours_ago=2)))
 
-    await until(lambda: len(kube.of("p")) == 1)
-    await asyncio.sleep(0.1)
+    await until(idle(runtime, "uid-p"))
 
-    assert list(kube.of("p")[0]) == ["lastVerifiedTime"]
+    assert len(kube.of("p")) == 1 and list(kube.of("p")[0]) == ["lastVerifiedTime"]
     assert kube.events == []
     assert verify.calls == ["p"]
 
 
 async def test_a_current_provider_waits_for_its_time(
-    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify, clock: Clock
 ) -> None:
     status = verified_status(hours_ago=0.1)
     track(runtime, body("p", status=status))
-    await asyncio.sleep(0.3)
+    await until(idle(runtime, "uid-p"))
     assert verify.calls == [] and kube.patches == []
-    due = runtime.due(runtime.providers["uid-p"], datetime.now(UTC))
+    provider = runtime.providers["uid-p"]
+    due = runtime.due(provider, clock.now)
     last = datetime.fromisoformat(status["lastVerifiedTime"])
     # On the provider's phase, the one nearest to an interval (1h) after the last verification.
-    assert due is not None and due > datetime.now(UTC)
+    assert due is not None and due > clock.now
     assert timedelta(minutes=30) <= due - last <= timedelta(minutes=90)
+    assert provider.parked_until == due
+
+    # An event before its time (a resync) changes nothing; once the clock reaches it, it is verified.
+    clock.now = due - timedelta(seconds=1)
+    runtime.observe(body("p", status=status))
+    await until(idle(runtime, "uid-p"))
+    assert verify.calls == [] and kube.patches == []
+    clock.now = due
+    runtime.observe(body("p", status=status))
+    await until(lambda: verify.calls == ["p"])
+    await until(idle(runtime, "uid-p"))
+    assert [list(patch) for patch in kube.of("p")] == [["lastVerifiedTime"]]
 
 
 async def test_transient_failures_are_retried_and_never_make_ready_false(
-    runtime: Runtime, kube: FakeKube
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify, clock: Clock
 ) -> None:
-    track(runtime, body("p", status=verified_status(hours_ago=2)))
-    verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
     verify.script["p"] = ["transient", "transient", "ok"]
+    track(runtime, body("p", status=verified_status(hours_ago=2)))
+    provider = runtime.providers["uid-p"]
 
-    await until(lambda: verify.calls.count("p") == 3 and ready(kube.of("p")[-1]) == ("True", "Verified"))
-    await asyncio.sleep(0.1)
+    for failures in (1, 2):  # each retry waits for its backoff, by the runtime's clock
+        await until(called(verify, "p", failures))
+        await until(idle(runtime, "uid-p"))
+        assert verify.calls.count("p") == failures and provider.failures == failures
+        assert provider.retry_at == provider.parked_until == clock.now + backoff(runtime, "uid-p", failures)
+        assert provider.retry_at is not None
+        clock.now = provider.retry_at
+    await until(lambda: verify.calls.count("p") == 3)
+    await until(idle(runtime, "uid-p"))
 
     readiness = [ready(p) for p in kube.of("p") if ready(p) is not None]
     assert readiness == [("Unknown", "AWSUnavailable"), ("True", "Verified")]
@@ -215,11 +241,12 @@ async def test_an_invalid_spec_is_reported_and_waits_for_a_new_spec(
 ) -> None:
     track(runtime, body("p", {"roleARN": "nope"}), requested=True)
 
-    await until(lambda: len(kube.of("p")) == 1)
-    await asyncio.sleep(0.2)
-    assert ready(kube.of("p")[0]) == ("False", "InvalidSpec")
+    await until(idle(runtime, "uid-p"))
+    (patch,) = kube.of("p")
+    assert ready(patch) == ("False", "InvalidSpec")
     assert verify.calls == []
     assert runtime.due(runtime.providers["uid-p"], datetime.now(UTC)) is None
+    assert runtime.providers["uid-p"].parked_until is None  # until something changes
     assert kube.events_of("p") == [("Warning", "InvalidSpec")]
 
     runtime.observe(body("p"), requested=True)
@@ -227,23 +254,26 @@ async def test_an_invalid_spec_is_reported_and_waits_for_a_new_spec(
     assert verify.calls == ["p"]
 
 
-async def test_one_failing_provider_does_not_stop_the_others(runtime: Runtime, kube: FakeKube) -> None:
-    verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
+async def test_one_failing_provider_does_not_stop_the_others(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify, clock: Clock
+) -> None:
     verify.script["bad"] = ["raise"]
     track(runtime, body("bad"), requested=True)
     track(runtime, body("good"), requested=True)
+    bad = runtime.providers["uid-bad"]
 
-    await until(
-        lambda: (
-            verify.calls.count("bad") >= 3 and any(ready(p) == ("True", "Verified") for p in kube.of("good"))
-        )
-    )
-    assert runtime.providers["uid-bad"].task is not None and not runtime.providers["uid-bad"].task.done()
+    # Each attempt waits for the backoff (0.05s doubling up to 0.2s, by the runtime's clock): no busy loop.
+    for failures in (1, 2, 3, 4):
+        await until(called(verify, "bad", failures))
+        await until(idle(runtime, "uid-bad"))
+        assert verify.calls.count("bad") == failures and bad.failures == failures
+        assert bad.retry_at == bad.parked_until == clock.now + backoff(runtime, "uid-bad", failures)
+        assert bad.retry_at is not None
+        clock.now = bad.retry_at
+    await until(idle(runtime, "uid-good"))
+    assert any(ready(p) == ("True", "Verified") for p in kube.of("good")) and verify.calls.count("good") == 1
+    assert bad.task is not None and not bad.task.done()
     assert [ready(p) for p in kube.of("bad")] == [("Unknown", "Verifying")]  # (the Reconciling patch only)
-    # Each attempt waits for the backoff (0.05s doubling up to 0.2s): no busy loop.
-    calls = verify.calls.count("bad")
-    await asyncio.sleep(0.5)
-    assert verify.calls.count("bad") - calls <= 4
 
 
 async def test_deleted_providers_are_forgotten(runtime: Runtime) -> None:
@@ -291,15 +321,16 @@ async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(
     assert provider.body["status"] == {"edited": True}
 
 
-async def test_a_spec_change_during_a_verification_is_verified_too(runtime: Runtime, kube: FakeKube) -> None:
-    verify: FakeVerify = runtime.backend.verify  # type: ignore[assignment]
+async def test_a_spec_change_during_a_verification_is_verified_too(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
     verify.seconds = 0.3
     track(runtime, body("p"), requested=True)
     await until(lambda: runtime.providers["uid-p"].verifying)
     runtime.observe(body("p", {**SPEC, "displayName": "changed"}), requested=True)
 
     await until(lambda: verify.calls.count("p") == 2)
-    await asyncio.sleep(0.5)
+    await until(idle(runtime, "uid-p"))
     assert verify.calls.count("p") == 2
 
 

@@ -81,23 +81,6 @@ def test_after_one_round_a_provider_comes_due_every_interval_on_its_phase() -> N
         due = after
 
 
-@pytest.mark.parametrize(
-    ("spec", "seconds"),
-    [
-        (None, HOUR),
-        ({}, HOUR),
-        ({"verification": {}}, HOUR),
-        ({"verification": {"interval": "30m"}}, 1800),
-        ({"verification": {"interval": "1h30m"}}, 5400),
-        ({"verification": {"interval": "10s"}}, 60),  # never below a minute
-        ({"verification": {"interval": "soon"}}, HOUR),
-        ({"verification": {"interval": 5}}, HOUR),
-    ],
-)
-def test_interval_seconds(spec: Any, seconds: float) -> None:
-    assert scheduling.interval_seconds(spec) == seconds
-
-
 def test_requested_verification_is_due_now_even_while_retrying() -> None:
     due = scheduling.next_due(
         status=verified_status(), generation=None, interval=HOUR, key="k", now=NOW, requested=True,
@@ -158,15 +141,6 @@ def test_a_false_verdict_is_current_too() -> None:
         status=verified_status(at=last, ready="False"), generation=None, interval=HOUR, key="k", now=NOW
     )
     assert due > NOW
-
-
-def test_retry_delay_grows_exponentially_up_to_the_cap() -> None:
-    delays = [scheduling.retry_delay(n, key="k", base=5, cap=300) for n in range(1, 10)]
-    stretch = 1 + 0.25 * scheduling.fraction("retry:k")
-    assert delays[:4] == pytest.approx([5 * stretch, 10 * stretch, 20 * stretch, 40 * stretch])
-    assert delays[-1] == pytest.approx(300 * stretch)
-    assert delays == sorted(delays)
-    assert scheduling.retry_delay(10_000, key="k", base=5, cap=300) == pytest.approx(300 * stretch)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from awsip.api.types import AWSInfrastructureProviderSpec
-from awsip.controller.statuses import describe_validation_error
+from awsip.controller.provider_spec import describe_validation_error
 
 ROLE = "arn:aws:iam::123456789012:role/capa"
 

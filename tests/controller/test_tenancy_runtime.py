@@ -13,19 +13,13 @@ import pytest
 
 from awsip import status
 from awsip.api.types import AWSInfrastructureProviderSpec
-from awsip.controller.backend import Backend, Inputs
+from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.runtime import Runtime
-from awsip.verification import (
-    Check,
-    InputNotFoundError,
-    InputUnavailableError,
-    ProviderRef,
-    VerificationResult,
-)
+from awsip.verification import Check, ProviderInputs, ProviderRef, VerificationResult
 from tests.controller.test_tenancy_gate import FakeKube as TenancyKube
 from tests.controller.test_tenancy_gate import configmap
-from tests.controller.waiting import ready, until
+from tests.controller.waiting import idle, ready, until
 
 A_ROLE = "arn:aws:iam::111122223333:role/capa-a"
 B_ROLE = "arn:aws:iam::444455556666:role/capa-b"
@@ -42,7 +36,9 @@ class Verify:
         self.calls: list[str] = []
         self.lock = threading.Lock()
 
-    def __call__(self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: Inputs) -> Any:
+    def __call__(
+        self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: ProviderInputs
+    ) -> VerificationResult:
         with self.lock:
             self.calls.append(f"{namespace}/{name}")
         ref = ProviderRef(namespace, name)
@@ -95,22 +91,13 @@ def kube() -> Kube:
 
 
 def make_runtime(verify: Verify, kube: Kube) -> Runtime:
-    backend = Backend(
-        verify=verify,
-        build_status=status.build_status,
-        status_changed=status.status_changed,
-        reconciling_status=status.reconciling_status,
-        is_transient=lambda result: bool(result.transient),
-        input_error=InputNotFoundError,
-        unavailable_error=InputUnavailableError,
-    )
     config = OperatorConfig(
         workers=2,
         retry_base_seconds=0.05,
         retry_max_seconds=0.2,
         tenancy_configmap="awsip-system/awsip-tenancy",
     )
-    return Runtime(config=config, backend=backend, kube=kube)  # type: ignore[arg-type]
+    return Runtime(config=config, backend=Backend(verify=verify), kube=kube)  # type: ignore[arg-type]
 
 
 @pytest.fixture()
@@ -164,7 +151,7 @@ async def test_a_refused_provider_never_reaches_verify_and_the_others_are_verifi
 
     await until(lambda: last_ready(kube, "team-a/a") == ("True", "Verified"))
     await until(lambda: last_ready(kube, "team-b/b") == ("False", "NotPermitted"))
-    await asyncio.sleep(0.2)
+    await until(idle(runtime, "uid-team-a-a", "uid-team-b-b"))  # nothing left to do for either
 
     assert verify.calls == ["team-a/a"]
     (refusal,) = kube.of("team-b/b")  # one patch, no Reconciling before it, none repeated
@@ -190,7 +177,7 @@ async def test_rule_changes_apply_at_once_both_ways(runtime: Runtime, kube: Kube
 
     kube.stream_events.put({"type": "MODIFIED", "object": configmap(ONLY_B, version="3")})
     await until(lambda: last_ready(kube, "team-a/a") == ("False", "NotPermitted"))
-    await asyncio.sleep(0.2)
+    await until(idle(runtime, "uid-team-a-a", "uid-team-b-b"))
     assert sorted(verify.calls) == ["team-a/a", "team-b/b"]
     refused = stored(runtime, "team-a", "a")
     # What the role may do is no longer shown to a namespace that may not use it.
@@ -250,6 +237,5 @@ async def test_a_refused_provider_is_patched_once_however_many_events_arrive(
         obj = body("team-b", "b", A_ROLE, status=stored(runtime, "team-b", "b"))
         obj["metadata"]["resourceVersion"] = str(version)
         runtime.observe(obj)
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.1)
+        await until(idle(runtime, "uid-team-b-b"))  # the loop took its turn for the event
     assert len(kube.of("team-b/b")) == 1 and verify.calls == []

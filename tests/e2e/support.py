@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from awsip.api import constants
+from awsip.controller import handlers
+from awsip.controller.runtime import Runtime
 from awsip.sandbox.harness import Sandbox, condition, is_settled, verdict
+from awsip.sandbox.operator import OperatorRunner
 
 __all__ = ["condition", "is_settled", "verdict"]
 
@@ -86,3 +90,34 @@ def has_verdict(status: str, reason: str) -> Callable[[dict[str, Any]], bool]:
         return is_settled(obj) and verdict(obj) == (status, reason)
 
     return check
+
+
+def operator_caught_up(
+    sandbox: Sandbox,
+    namespace: str,
+    name: str,
+    *,
+    operator: OperatorRunner | None = None,
+    timeout: float = 20,
+) -> None:
+    """Until the in-process operator has seen the provider as it is stored now and has nothing left
+    to do for it (its loop waits for its next time): whatever it would write in reaction to what
+    happened so far has been written. Instead of sleeping for a while, and hoping that is enough.
+    """
+    runner = operator or sandbox.operator
+    assert runner is not None and runner.running
+    runtime = runner.memo[handlers.RUNTIME_KEY]
+    assert isinstance(runtime, Runtime)
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = sandbox.client.provider(namespace, name)
+        assert stored is not None, f"{namespace}/{name} is gone"
+        tracked = runtime.providers.get(stored["metadata"]["uid"])
+        if (
+            tracked is not None
+            and tracked.idle
+            and tracked.body["metadata"].get("resourceVersion") == stored["metadata"].get("resourceVersion")
+        ):
+            return
+        assert time.monotonic() < deadline, f"the operator did not settle on {namespace}/{name} in {timeout}s"
+        time.sleep(0.05)

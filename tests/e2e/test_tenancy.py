@@ -23,13 +23,13 @@ import yaml
 
 from awsip import verification
 from awsip.api.types import AWSInfrastructureProviderSpec
-from awsip.controller.backend import Inputs, default_backend
+from awsip.controller.backend import default_backend
 from awsip.observability.logs import provider_of
 from awsip.sandbox import scenarios
 from awsip.sandbox.aws_seed import create_provider_role, provider_trust_policy
 from awsip.sandbox.harness import Sandbox
 from awsip.sandbox.operator import OperatorRunner
-from tests.e2e.support import condition, has_verdict, provider, verdict
+from tests.e2e.support import condition, has_verdict, operator_caught_up, provider, verdict
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,13 @@ class CountingBackend:
         with self._lock:
             self.requests["/".join(str(part) for part in about) if about else "(no provider)"] += 1
 
-    def _verify(self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: Inputs) -> Any:
+    def _verify(
+        self,
+        namespace: str,
+        name: str,
+        spec: AWSInfrastructureProviderSpec,
+        inputs: verification.ProviderInputs,
+    ) -> verification.VerificationResult:
         with self._lock:
             self.verifies[f"{namespace}/{name}"] += 1
         ref = verification.ProviderRef(namespace=namespace, name=name)
@@ -167,7 +173,7 @@ def test_a_refused_namespace_never_reaches_aws_and_an_allowed_one_is_verified(wo
     assert not {"accountID", "assumedRoleARN", "permissions", "trustPolicy"} & set(intruder["status"])
     assert owner["status"]["accountID"] == "123456789012"
 
-    time.sleep(0.5)  # anything still under way for the intruder would show now
+    operator_caught_up(world.sandbox, DENIED, "intruder", operator=world.operator)  # nothing under way
     assert world.counting.verifies[f"{DENIED}/intruder"] == 0
     assert world.counting.aws_requests(DENIED, "intruder") == 0
     assert world.counting.aws_requests(ALLOWED, "owner") > 0  # the counting does see requests

@@ -1,65 +1,42 @@
-"""What the controller needs from the core library, in one place.
+"""The one seam between the controller and AWS: the blocking ``verify`` call.
 
-The runtime only calls the functions bundled in :class:`Backend`; :func:`default_backend` wires
-the real ones (:mod:`awsip.verification`, :mod:`awsip.status`), and unit tests pass fakes.
+The runtime builds statuses, classifies results and reads Secrets with the real code
+(:mod:`awsip.status`, :mod:`awsip.verification`); what a test or a benchmark replaces is the
+verification itself, which talks to AWS. :func:`default_backend` wires the real one; the sandbox
+and the tests pass a :class:`Backend` of their own (``handlers.BACKEND_KEY`` in Kopf's memo).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
 
+from awsip import verification
 from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.controller.config import OperatorConfig
+from awsip.verification import ProviderInputs, VerificationResult
 
-
-class Inputs(Protocol):
-    def secret_value(self, namespace: str, name: str, key: str) -> str: ...
-
-    def configmap_value(self, namespace: str, name: str, key: str) -> str: ...
-
-
-#: verify(namespace, name, spec, inputs) -> an opaque result, handed to build_status (BLOCKING).
-VerifyFn = Callable[[str, str, AWSInfrastructureProviderSpec, Inputs], Any]
+#: verify(namespace, name, spec, inputs) -> the result (BLOCKING: the runtime calls it in its AWS pool).
+VerifyFn = Callable[[str, str, AWSInfrastructureProviderSpec, ProviderInputs], VerificationResult]
 
 
 @dataclass(frozen=True)
 class Backend:
     verify: VerifyFn
-    build_status: Callable[..., dict[str, Any]]
-    status_changed: Callable[[Mapping[str, Any] | None, Mapping[str, Any]], bool]
-    reconciling_status: Callable[[Mapping[str, Any] | None, int | None, datetime, str], dict[str, Any]]
-    is_transient: Callable[[Any], bool]
-    input_error: Callable[[str], Exception]
-    unavailable_error: Callable[[str], Exception]
+    #: Called once when the runtime closes.
     close: Callable[[], None] = lambda: None
 
 
 def default_backend(config: OperatorConfig) -> Backend:
     """The real verification against AWS (boto3's default credential chain, AWS_ENDPOINT_URL)."""
-    from awsip import status, verification
-
     aws = verification.AwsServices.from_environment(
         calls_per_second=config.aws_calls_per_second, session_tags=config.session_tags
     )
 
-    def verify(namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: Inputs) -> Any:
+    def verify(
+        namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: ProviderInputs
+    ) -> VerificationResult:
         ref = verification.ProviderRef(namespace=namespace, name=name)
         return verification.verify(ref, spec, aws=aws, inputs=inputs)
 
-    def reconciling(
-        previous: Mapping[str, Any] | None, generation: int | None, now: datetime, message: str
-    ) -> dict[str, Any]:
-        return status.reconciling_status(previous, generation, now, message)
-
-    return Backend(
-        verify=verify,
-        build_status=status.build_status,
-        status_changed=status.status_changed,
-        reconciling_status=reconciling,
-        is_transient=lambda result: bool(result.transient),
-        input_error=verification.InputNotFoundError,
-        unavailable_error=verification.InputUnavailableError,
-    )
+    return Backend(verify=verify)

@@ -31,6 +31,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
 from awsip.api import constants
+from awsip.verification import InputNotFoundError, InputUnavailableError
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 #: Seconds for one API request (connect, read).
@@ -218,36 +219,24 @@ class WatchStream:
             self._response.close()
 
 
-InputErrorFactory = Callable[[str], Exception]
-
-
 class KubernetesInputs:
     """Secret and ConfigMap keys of one provider's own namespace (``ProviderInputs``).
 
-    Missing objects or keys, and references to other namespaces, raise ``error(message)``
-    (``awsip.verification.InputNotFoundError``); an API server that cannot answer now (5xx,
-    timeouts, connection errors) raises ``unavailable(message)`` (``InputUnavailableError``),
-    which the verification reports as transient. A value read from a Secret is stripped of surrounding
+    Missing objects or keys, and references to other namespaces, raise
+    :class:`~awsip.verification.InputNotFoundError`; an API server that cannot answer now (5xx,
+    timeouts, connection errors) raises :class:`~awsip.verification.InputUnavailableError`, which
+    the verification reports as transient. A value read from a Secret is stripped of surrounding
     whitespace: External IDs contain none, and ``kubectl create secret --from-file`` keeps a
     trailing newline.
     """
 
-    def __init__(
-        self,
-        client: KubeClient,
-        namespace: str,
-        *,
-        error: InputErrorFactory,
-        unavailable: InputErrorFactory,
-    ) -> None:
+    def __init__(self, client: KubeClient, namespace: str) -> None:
         self._client = client
         self._namespace = namespace
-        self._error = error
-        self._unavailable = unavailable
 
     def _check_namespace(self, namespace: str, kind: str, name: str) -> None:
         if namespace != self._namespace:
-            raise self._error(
+            raise InputNotFoundError(
                 f"{kind} {namespace}/{name} is in another namespace; a provider may only refer to "
                 f"{kind}s of its own namespace ({self._namespace})"
             )
@@ -258,22 +247,22 @@ class KubernetesInputs:
         try:
             return read(namespace, name)
         except NotFoundError:
-            raise self._error(f'{kind} "{name}" not found in namespace "{namespace}"') from None
+            raise InputNotFoundError(f'{kind} "{name}" not found in namespace "{namespace}"') from None
         except ApiException as exc:
             if exc.status == 403:
-                raise self._error(
+                raise InputNotFoundError(
                     f'awsip is not allowed to read {kind} "{name}" in namespace "{namespace}" (HTTP 403); '
                     "grant it get on that object"
                 ) from None
             if exc.status == 401:
-                raise self._error(
+                raise InputNotFoundError(
                     f"awsip is not authorized by the API server to read {kind} {namespace}/{name}"
                 ) from None
-            raise self._unavailable(
+            raise InputUnavailableError(
                 f"cannot read {kind} {namespace}/{name} now (HTTP {exc.status})"
             ) from None
         except Exception as exc:  # urllib3 connection errors, timeouts
-            raise self._unavailable(
+            raise InputUnavailableError(
                 f"cannot read {kind} {namespace}/{name} now ({type(exc).__name__})"
             ) from None
 
@@ -281,18 +270,18 @@ class KubernetesInputs:
         self._check_namespace(namespace, "Secret", name)
         data = self._read("Secret", namespace, name, self._client.secret_data)
         if key not in data:
-            raise self._error(f'Secret "{name}" in namespace "{namespace}" has no key "{key}"')
+            raise InputNotFoundError(f'Secret "{name}" in namespace "{namespace}" has no key "{key}"')
         try:
             value = base64.b64decode(data[key], validate=True).decode("utf-8").strip()
         except (binascii.Error, UnicodeDecodeError):
-            raise self._error(f'key "{key}" of Secret "{name}" is not UTF-8 text') from None
+            raise InputNotFoundError(f'key "{key}" of Secret "{name}" is not UTF-8 text') from None
         if not value:
-            raise self._error(f'key "{key}" of Secret "{name}" in namespace "{namespace}" is empty')
+            raise InputNotFoundError(f'key "{key}" of Secret "{name}" in namespace "{namespace}" is empty')
         return value
 
     def configmap_value(self, namespace: str, name: str, key: str) -> str:
         self._check_namespace(namespace, "ConfigMap", name)
         data = self._read("ConfigMap", namespace, name, self._client.configmap_data)
         if key not in data:
-            raise self._error(f'ConfigMap "{name}" in namespace "{namespace}" has no key "{key}"')
+            raise InputNotFoundError(f'ConfigMap "{name}" in namespace "{namespace}" has no key "{key}"')
         return data[key]

@@ -1,21 +1,28 @@
-"""The operator's in-memory runtime: one verification loop per provider, and the thread pools.
+"""The operator's in-memory runtime: one verification loop per provider, and the worker pools.
 
 Kopf's handlers (:mod:`awsip.controller.handlers`) only tell the runtime what they saw
-(:meth:`Runtime.observe`, :meth:`Runtime.forget`). Each provider's loop (:meth:`Runtime.serve`):
+(:meth:`Runtime.observe`, :meth:`Runtime.forget`). Observing parses the spec -- once per change of
+the spec -- into a :class:`~awsip.controller.provider_spec.ValidSpec` or an
+:class:`~awsip.controller.provider_spec.InvalidSpec` (:mod:`awsip.controller.provider_spec`);
+nothing after that reads the raw spec again. Each provider's loop (:meth:`Runtime.serve`) then
+takes turns (:meth:`Runtime._turn`), and each turn does each of these once, in this order:
 
-1. sleep until the provider is due (:func:`awsip.controller.scheduling.next_due`), or until it
-   is woken by a new event of the object (a spec change, an edited status);
-2. parse the spec (an invalid one becomes ``Stalled``/``InvalidSpec`` and waits for a new spec);
-   with ``--tenancy-configmap``, ask the tenancy rules (:mod:`awsip.controller.tenancy_gate`) on every
-   turn of the loop: a provider they refuse gets ``Stalled``/``NotPermitted``, no AWS call, and
-   waits; a change of the rules wakes every provider, so that it applies at once;
-3. when a new generation starts, patch the ``Reconciling`` status;
-4. run the blocking :func:`verify` in the AWS worker pool (``--workers`` threads);
-5. build the new status and patch what changed: when the verdict did not change that is only
-   ``lastVerifiedTime`` (the heartbeat that keeps the schedule across restarts);
-6. post an Event when ``Ready`` changed compared with the status stored in the object;
-7. a transient result (AWS unreachable, throttled) is retried with a per-provider exponential
-   backoff; the status builder never turns it into ``Ready=False``.
+1. decide: with ``--tenancy-configmap``, ask the tenancy rules (:mod:`awsip.controller.tenancy_gate`)
+   whether the provider's namespace may use its role; a refused provider gets
+   ``Stalled``/``NotPermitted``, no AWS call, and waits (a change of the rules wakes every provider,
+   so that it applies at once). Then when the provider is due (:func:`awsip.controller.scheduling.next_due`);
+2. wait, if it is not due yet, until it is, or until a new event of the object wakes it (a spec
+   change, an edited status);
+3. verify: an invalid spec is reported as ``Stalled``/``InvalidSpec`` and then waits for a new
+   spec; a valid one, when a new generation starts, first gets the ``Reconciling`` status, then the
+   blocking :func:`verify` runs in the AWS worker pool (``--workers`` threads);
+4. publish: the new status is built (:mod:`awsip.status`) and what changed is patched -- when the
+   verdict did not change that is only ``lastVerifiedTime`` (the heartbeat that keeps the schedule
+   across restarts) -- and an Event is posted when ``Ready`` changed compared with the status
+   stored in the object (:mod:`awsip.controller.events`).
+
+A transient result (AWS unreachable, throttled) is retried with a per-provider exponential backoff
+(:mod:`awsip.controller.backoff`); the status builder never turns it into ``Ready=False``.
 
 The loop runs in a Kopf daemon (:meth:`Runtime.serve`, one per provider). Kopf stops a daemon when
 its provider is deleted, when the operator exits, and -- what matters with ``--peering`` -- when
@@ -27,45 +34,50 @@ Kopf removes it once the daemon has stopped, and the runtime drops everything it
 provider. The schedule needs no persistence of its own: it derives from the status
 (``lastVerifiedTime``, ``observedGeneration``) and a deterministic per-uid phase.
 
-Any exception in one provider's task is logged and retried with backoff; it never reaches the
-other providers or Kopf.
+Every write about a provider goes through :meth:`Runtime._publish` (status, then Event) and every
+AWS verification through :meth:`Runtime._verification`: the one place each for what binds writes to
+an object, or shares the AWS pool out fairly. Any exception in one provider's turn is logged and
+retried with backoff; it never reaches the other providers or Kopf.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
 import contextlib
-import contextvars
 import copy
-import functools
 import logging
-import os
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import kopf
-from pydantic import ValidationError
 
 from awsip.api import constants
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
-from awsip.api.types import AWSInfrastructureProviderSpec
-from awsip.controller import scheduling, statuses
+from awsip.controller import scheduling
 from awsip.controller.backend import Backend
+from awsip.controller.backoff import retry_delay
 from awsip.controller.config import OperatorConfig
+from awsip.controller.events import EventPoster, involved_object, ready_event
 from awsip.controller.kube_client import KubeClient, KubernetesInputs, NotFoundError
-from awsip.controller.statuses import ReadyEvent
-from awsip.controller.tenancy_gate import RETRY_BASE_SECONDS, TenancyGate, TenancyUnavailable
+from awsip.controller.object_watch import RETRY_BASE_SECONDS
+from awsip.controller.provider_spec import InvalidSpec, ParsedSpec, ValidSpec, parse_spec
+from awsip.controller.tenancy_gate import TenancyGate, TenancyUnavailable
+from awsip.controller.workers import WorkerPool
 from awsip.observability import metrics
 from awsip.observability.logs import provider_context, provider_logger
-from awsip.status import format_time, invalid_spec_status, merge_patch, not_permitted_status
-
-T = TypeVar("T")
+from awsip.status import (
+    build_status,
+    invalid_spec_status,
+    merge_patch,
+    not_permitted_status,
+    reconciling_status,
+    status_changed,
+)
+from awsip.verification import VerificationResult
 
 logger = logging.getLogger("awsip.controller")
 
@@ -73,8 +85,6 @@ logger = logging.getLogger("awsip.controller")
 MAX_SLEEP_SECONDS: Final = 600.0
 #: How long to wait for the watch to deliver our own status patch (then trust the events again).
 EXPECTED_VERSION_TIMEOUT: Final = 10.0
-EVENT_COMPONENT: Final = "awsip"
-REPORTING_CONTROLLER: Final = "awsip.io/operator"
 #: How often a provider refused by the tenancy rules is asked about again (its namespace's labels
 #: may have changed); a change of the rules or of the spec asks at once.
 TENANCY_RECHECK_SECONDS: Final = 60.0
@@ -91,29 +101,31 @@ class Provider:
     key: str
     namespace: str
     name: str
+    #: The object as last observed (its status as we last wrote it, see observe()).
     body: dict[str, Any]
+    #: ``body["spec"]``, parsed when it was observed.
+    spec: ParsedSpec
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     #: Fingerprint of a spec that must be verified (set by the create/update handlers).
     requested_spec: str | None = None
-    #: Fingerprint of the spec this process last started to verify (or found invalid); a failed
-    #: attempt counts, so that its retry waits for the backoff rather than for nothing.
-    verified_spec: str | None = None
-    invalid: bool = False
+    #: The spec this process last started to verify, or reported invalid; a failed attempt
+    #: counts, so that its retry waits for the backoff rather than for nothing.
+    handled: ParsedSpec | None = None
     failures: int = 0
     retry_at: datetime | None = None
     #: The last tenancy decision (None: none made yet, or no tenancy rules configured).
     permitted: bool | None = None
     verifying: bool = False
+    #: The loop is waiting (for its time, or to be woken), and until when by the runtime's clock
+    #: (None: until woken).
+    parked: bool = False
+    parked_until: datetime | None = None
     #: resourceVersion of our last status patch: watch events before it carry an older status.
     expected_version: str | None = None
     expected_until: float = 0.0
     #: resourceVersions of the last watch events, in arrival order.
     seen_versions: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=32))
     task: asyncio.Task[None] | None = None
-
-    @property
-    def spec(self) -> Any:
-        return self.body.get("spec")
 
     @property
     def status(self) -> dict[str, Any] | None:
@@ -124,6 +136,11 @@ class Provider:
     def generation(self) -> int | None:
         value = self.body.get("metadata", {}).get("generation")
         return value if isinstance(value, int) else None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to do until its time comes or something wakes it (what tests wait for)."""
+        return self.parked and not self.wake.is_set()
 
 
 def provider_key(body: Mapping[str, Any]) -> str:
@@ -145,18 +162,17 @@ class Runtime:
         self.kube = kube
         self.clock = clock
         self.providers: dict[str, Provider] = {}
-        self._aws_pool = concurrent.futures.ThreadPoolExecutor(config.workers, thread_name_prefix="awsip-aws")
-        self._kube_pool = concurrent.futures.ThreadPoolExecutor(
-            config.kube_workers, thread_name_prefix="awsip-kube"
-        )
+        self._aws_pool = WorkerPool(config.workers, "awsip-aws")
+        self._kube_pool = WorkerPool(config.kube_workers, "awsip-kube")
+        self.events = EventPoster(kube, self._kube_pool, logger=logger, clock=clock)
         self._closed = False
-        self._instance = os.environ.get("POD_NAME") or os.uname().nodename
         self.tenancy: TenancyGate | None = None
         if config.tenancy_configmap is not None:
             self.tenancy = TenancyGate(
                 config.tenancy_configmap,
                 kube,
-                executor=self._kube_pool,
+                pool=self._kube_pool,
+                events=self.events,
                 retry_base=min(config.retry_base_seconds, RETRY_BASE_SECONDS),
             )
             self.tenancy.subscribe(self.tenancy_changed)
@@ -186,7 +202,11 @@ class Runtime:
         provider = self.providers.get(key)
         if provider is None:
             provider = Provider(
-                key=key, namespace=str(metadata.get("namespace")), name=str(metadata.get("name")), body=raw
+                key=key,
+                namespace=str(metadata.get("namespace")),
+                name=str(metadata.get("name")),
+                body=raw,
+                spec=parse_spec(raw.get("spec")),
             )
             self.providers[key] = provider
         else:
@@ -200,9 +220,11 @@ class Runtime:
                     provider.expected_version = None
                 else:  # an event from before our last status patch: keep the status we wrote
                     raw["status"] = provider.body.get("status")
+            if raw.get("spec") != provider.body.get("spec"):
+                provider.spec = parse_spec(raw.get("spec"))
             provider.body = raw
         if requested:
-            provider.requested_spec = statuses.fingerprint(raw.get("spec"))
+            provider.requested_spec = provider.spec.fingerprint
         provider.wake.set()
 
     async def serve(self, body: Mapping[str, Any], stopped: kopf.DaemonStopped | None = None) -> None:
@@ -251,75 +273,106 @@ class Runtime:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.tenancy is not None:
             await self.tenancy.close()
+        await self.events.close()
         self.providers.clear()
-        self._aws_pool.shutdown(wait=False, cancel_futures=True)
-        self._kube_pool.shutdown(wait=False, cancel_futures=True)
+        self._aws_pool.shutdown()
+        self._kube_pool.shutdown()
         self.kube.close()
         self.backend.close()
 
     # -- the per-provider loop -------------------------------------------------------------------
 
     def due(self, provider: Provider, now: datetime) -> datetime | None:
-        """When to verify next; None: not until something changes (an invalid spec)."""
-        current = statuses.fingerprint(provider.spec)
-        if provider.invalid and current == provider.verified_spec:
+        """When to verify next; None: not until something changes (an invalid spec, reported)."""
+        spec, handled = provider.spec, provider.handled
+        handled_fingerprint = handled.fingerprint if handled is not None else None
+        reported_invalid = isinstance(handled, InvalidSpec)
+        if reported_invalid and spec.fingerprint == handled_fingerprint:
             return None
-        requested = provider.requested_spec is not None and provider.requested_spec != provider.verified_spec
+        requested = provider.requested_spec is not None and provider.requested_spec != handled_fingerprint
         return scheduling.next_due(
             status=provider.status,
             generation=provider.generation,
-            interval=scheduling.interval_seconds(provider.spec),
+            interval=spec.interval_seconds,
             key=provider.key,
             now=now,
-            requested=requested or (provider.invalid and current != provider.verified_spec),
+            requested=requested or (reported_invalid and spec.fingerprint != handled_fingerprint),
             retry_at=provider.retry_at,
         )
 
     async def _run(self, provider: Provider, stopped: kopf.DaemonStopped | None = None) -> None:
-        log = provider_logger(logger, provider.namespace, provider.name)
         # Until Kopf stops the daemon, or the provider is forgotten (deleted, or gone from the watch).
         while not stopped and self.providers.get(provider.key) is provider:
             provider.wake.clear()
-            now = self.clock()
             try:
-                hold = await self._tenancy_hold(provider)
-                if hold is not None:
-                    await _wait(provider.wake, hold)
-                    continue
-                due = self.due(provider, now)
-                if due is None or due > now:
-                    delay = MAX_SLEEP_SECONDS if due is None else (due - now).total_seconds()
-                    await _wait(provider.wake, min(delay, MAX_SLEEP_SECONDS))
-                    continue
-                await self.verify_once(provider)
+                wait = await self._turn(provider)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                provider.failures += 1
-                delay = self._retry_delay(provider)
-                provider.retry_at = self.clock() + timedelta(seconds=delay)
-                log.error(
-                    "Verification failed unexpectedly (%s: %s); retrying in %.0fs.",
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                    exc_info=logger.isEnabledFor(logging.DEBUG),
-                )
-                metrics.record_verification("error", type(exc).__name__, 0.0)
+                self._failed(provider, exc)
+                continue  # the next turn waits for the backoff (retry_at)
+            if wait is None or wait > 0:
+                await self._park(provider, wait)
 
-    async def _tenancy_hold(self, provider: Provider) -> float | None:
-        """None when the tenancy rules permit the provider (or none are configured, or its spec is
-        invalid: verify_once reports that); else how long to hold it back. A refused provider's
-        status becomes ``NotPermitted``; nothing is asked of AWS."""
-        if self.tenancy is None:
+    async def _turn(self, provider: Provider) -> float | None:
+        """Decide, then verify and publish -- or say how long to wait (seconds; None: until woken)."""
+        spec = provider.spec
+        if isinstance(spec, ValidSpec) and self.tenancy is not None:
+            hold = await self._tenancy_hold(provider, spec)
+            if hold is not None:
+                return hold
+        now = self.clock()
+        due = self.due(provider, now)
+        if due is None:
             return None
+        if due > now:
+            return (due - now).total_seconds()
+        if isinstance(spec, InvalidSpec):
+            await self._report_invalid(provider, spec)
+        else:
+            await self._verify(provider, spec)
+        return 0.0
+
+    async def _park(self, provider: Provider, seconds: float | None) -> None:
+        """Wait ``seconds`` (None: until woken), at most :data:`MAX_SLEEP_SECONDS`, or until woken."""
+        delay = MAX_SLEEP_SECONDS if seconds is None else min(seconds, MAX_SLEEP_SECONDS)
+        provider.parked_until = None if seconds is None else self.clock() + timedelta(seconds=seconds)
+        provider.parked = True
         try:
-            role_arn = AWSInfrastructureProviderSpec.model_validate(provider.spec or {}).role_arn
-        except ValidationError:
-            return None
+            await _wait(provider.wake, delay)
+        finally:
+            provider.parked = False
+
+    def _failed(self, provider: Provider, exc: Exception) -> None:
+        """An unexpected error in a turn: logged, counted, and retried after the backoff."""
+        provider.failures += 1
+        delay = self._retry_delay(provider)
+        provider.retry_at = self.clock() + timedelta(seconds=delay)
+        provider_logger(logger, provider.namespace, provider.name).error(
+            "Verification failed unexpectedly (%s: %s); retrying in %.0fs.",
+            type(exc).__name__,
+            exc,
+            delay,
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )
+        metrics.record_verification("error", type(exc).__name__, 0.0)
+
+    def _retry_delay(self, provider: Provider) -> float:
+        cap = min(self.config.retry_max_seconds, provider.spec.interval_seconds)
+        return retry_delay(
+            provider.failures,
+            base=self.config.retry_base_seconds,
+            cap=max(cap, self.config.retry_base_seconds),
+            spread_key=provider.key,
+        )
+
+    async def _tenancy_hold(self, provider: Provider, spec: ValidSpec) -> float | None:
+        """None when the tenancy rules permit the provider; else how long to hold it back. A refused
+        provider's status becomes ``NotPermitted``; nothing is asked of AWS."""
+        assert self.tenancy is not None
         log = provider_logger(logger, provider.namespace, provider.name)
         try:
-            decision = await self.tenancy.decide(provider.namespace, role_arn)
+            decision = await self.tenancy.decide(provider.namespace, spec.role_arn)
         except TenancyUnavailable as exc:
             log.warning(
                 "Cannot apply the tenancy rules now (%s); asking again in %.0fs.",
@@ -344,44 +397,29 @@ class Runtime:
         await self._publish(provider, previous, new, event_base=previous)
         return TENANCY_RECHECK_SECONDS
 
-    def _retry_delay(self, provider: Provider) -> float:
-        cap = min(self.config.retry_max_seconds, scheduling.interval_seconds(provider.spec))
-        return scheduling.retry_delay(
-            provider.failures,
-            key=provider.key,
-            base=self.config.retry_base_seconds,
-            cap=max(cap, self.config.retry_base_seconds),
+    async def _report_invalid(self, provider: Provider, spec: InvalidSpec) -> None:
+        """An invalid spec: ``Stalled``/``InvalidSpec``, no verification, until the spec changes."""
+        provider.handled = spec
+        provider.failures, provider.retry_at = 0, None
+        previous = provider.status
+        new = invalid_spec_status(
+            previous, generation=provider.generation, now=self.clock(), message=spec.problem
         )
+        await self._publish(provider, previous, new, event_base=previous)
+        provider_logger(logger, provider.namespace, provider.name).warning(
+            "The spec is invalid, not verifying it: %s", spec.problem
+        )
+        metrics.record_verification("not_ready", Reason.INVALID_SPEC, 0.0)
 
-    async def verify_once(self, provider: Provider) -> None:
+    async def _verify(self, provider: Provider, spec: ValidSpec) -> None:
         """One verification of one provider, from spec to patched status and Event."""
-        log = provider_logger(logger, provider.namespace, provider.name)
-        body = provider.body
-        raw_spec = body.get("spec")
-        spec_fingerprint = statuses.fingerprint(raw_spec)
-        requested = provider.requested_spec is not None and provider.requested_spec != provider.verified_spec
-        provider.verified_spec = spec_fingerprint
+        handled = provider.handled
+        requested = provider.requested_spec is not None and provider.requested_spec != (
+            handled.fingerprint if handled is not None else None
+        )
+        provider.handled = spec
         generation = provider.generation
         previous = provider.status
-        now = self.clock()
-
-        try:
-            spec = AWSInfrastructureProviderSpec.model_validate(raw_spec or {})
-        except ValidationError as exc:
-            problem = statuses.describe_validation_error(exc)
-            new = invalid_spec_status(previous, generation=generation, now=now, message=problem)
-            provider.invalid = True
-            provider.failures, provider.retry_at = 0, None
-            await self._publish(provider, previous, new, event_base=previous)
-            log.warning("The spec is invalid, not verifying it: %s", problem)
-            metrics.record_verification("not_ready", Reason.INVALID_SPEC, 0.0)
-            return
-        provider.invalid = False
-        if await self._tenancy_hold(provider) is not None:
-            if requested:  # still to be verified once the rules permit it
-                provider.verified_spec = None
-            return  # refused (or not decidable now): no AWS call
-
         event_base = previous
         starting = (
             requested
@@ -389,35 +427,21 @@ class Runtime:
             or (generation is not None and previous.get("observedGeneration") != generation)
         )
         if starting:
-            reconciling = self.backend.reconciling_status(
-                previous, generation, now, f"Verifying role {spec.role_arn}."
+            reconciling = reconciling_status(
+                previous, generation, self.clock(), f"Verifying role {spec.role_arn}."
             )
-            if self.backend.status_changed(previous, reconciling):
+            if status_changed(previous, reconciling):
                 if not await self._patch(provider, previous, reconciling):
                     return
                 previous = reconciling
 
-        provider.verifying = True
         started = time.monotonic()
-        try:
-            inputs = KubernetesInputs(
-                self.kube,
-                provider.namespace,
-                error=self.backend.input_error,
-                unavailable=self.backend.unavailable_error,
-            )
-            with provider_context(provider.namespace, provider.name):
-                context = contextvars.copy_context()
-            call = functools.partial(self.backend.verify, provider.namespace, provider.name, spec, inputs)
-            result = await asyncio.get_running_loop().run_in_executor(self._aws_pool, context.run, call)
-        finally:
-            provider.verifying = False
+        result = await self._verification(provider, spec)
         duration = time.monotonic() - started
 
         now = self.clock()
-        new = self.backend.build_status(result, previous, generation=generation, now=now)
-        transient = self.backend.is_transient(result)
-        if transient:
+        new = build_status(result, previous, generation=generation, now=now)
+        if result.transient:
             provider.failures += 1
             delay = self._retry_delay(provider)
             provider.retry_at = now + timedelta(seconds=delay)
@@ -426,15 +450,28 @@ class Runtime:
         ready = find_condition(new, ConditionType.READY) or {}
         reason = str(ready.get("reason") or "Unknown")
         outcome: metrics.VerificationOutcome = (
-            "transient" if transient else "ready" if ready.get("status") == "True" else "not_ready"
+            "transient" if result.transient else "ready" if ready.get("status") == "True" else "not_ready"
         )
         # Counted before it is published: whoever sees the new status also sees it counted.
         metrics.record_verification(outcome, reason, duration)
         await self._publish(provider, previous, new, event_base=event_base)
-        if transient:
+        log = provider_logger(logger, provider.namespace, provider.name)
+        if result.transient:
             log.warning("Verification could not decide (%s); retrying in %.0fs.", reason, delay)
         else:
             log.debug("Verified in %.1fs: Ready=%s (%s).", duration, ready.get("status"), reason)
+
+    async def _verification(self, provider: Provider, spec: ValidSpec) -> VerificationResult:
+        """The blocking :func:`verify` in the AWS pool; its log lines carry the provider."""
+        provider.verifying = True
+        try:
+            inputs = KubernetesInputs(self.kube, provider.namespace)
+            with provider_context(provider.namespace, provider.name):
+                return await self._aws_pool.run(
+                    self.backend.verify, provider.namespace, provider.name, spec.spec, inputs
+                )
+        finally:
+            provider.verifying = False
 
     # -- writing to the API ----------------------------------------------------------------------
 
@@ -460,9 +497,11 @@ class Runtime:
             )
         if not await self._patch(provider, previous, new):
             return
-        event = statuses.ready_event(event_base, new)
+        event = ready_event(event_base, new)
         if event is not None:
-            await self._post_event(provider, event)
+            involved = involved_object(constants.API_VERSION, constants.KIND, provider.body)
+            log = provider_logger(logger, provider.namespace, provider.name)
+            await self.events.post(involved, event, log=log)
 
     async def _patch(
         self, provider: Provider, previous: Mapping[str, Any] | None, new: dict[str, Any]
@@ -472,13 +511,13 @@ class Runtime:
         Only what differs is sent (a JSON merge patch): when the verdict did not change, the
         conditions are identical and the patch is the ``lastVerifiedTime`` heartbeat alone.
         """
-        if not self.backend.status_changed(previous, new):
-            return True
         patch = merge_patch(previous, new)
         if not patch:
             return True
         try:
-            stored = await self._kube_call(self.kube.patch_status, provider.namespace, provider.name, patch)
+            stored = await self._kube_pool.run(
+                self.kube.patch_status, provider.namespace, provider.name, patch
+            )
         except NotFoundError:
             self.forget(provider.body)
             return False
@@ -496,44 +535,6 @@ class Runtime:
             provider.expected_version = version
             provider.expected_until = time.monotonic() + EXPECTED_VERSION_TIMEOUT
         return True
-
-    async def _post_event(self, provider: Provider, event: ReadyEvent) -> None:
-        stamp = format_time(self.clock())
-        metadata = provider.body.get("metadata") or {}
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{provider.name[:200]}.{secrets.token_hex(8)}",
-                "namespace": provider.namespace,
-            },
-            "involvedObject": {
-                "apiVersion": constants.API_VERSION,
-                "kind": constants.KIND,
-                "name": provider.name,
-                "namespace": provider.namespace,
-                "uid": metadata.get("uid"),
-                "resourceVersion": metadata.get("resourceVersion"),
-            },
-            "reason": event.reason,
-            "message": event.message,
-            "type": event.type,
-            "source": {"component": EVENT_COMPONENT},
-            "reportingComponent": REPORTING_CONTROLLER,
-            "reportingInstance": self._instance,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
-        try:
-            await self._kube_call(self.kube.create_event, provider.namespace, body)
-        except Exception as exc:  # events are best effort
-            provider_logger(logger, provider.namespace, provider.name).warning(
-                "Could not post the event %s: %s", event.reason, exc
-            )
-
-    async def _kube_call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._kube_pool, functools.partial(fn, *args))
 
 
 def _ready_status(value: Any) -> Any:

@@ -1,8 +1,10 @@
-"""When to verify a provider next: pure functions of its status, its spec and the clock.
+"""When to verify a provider next: pure functions of its status, its interval and the clock.
 
 Each provider's verification loop (a Kopf daemon, see :mod:`awsip.controller.runtime`) sleeps
-until the provider is due (:func:`next_due`). Nothing here touches Kubernetes or AWS, so the schedule is unit-tested with
-plain datetimes.
+until the provider is due (:func:`next_due`). Nothing here touches Kubernetes or AWS, so the
+schedule is unit-tested with plain datetimes. The interval is the parsed spec's
+(:class:`awsip.controller.provider_spec.ValidSpec`); the backoff of retries is
+:mod:`awsip.controller.backoff`'s.
 
 Spreading: every provider has a fixed phase within its interval, derived from its uid
 (:func:`phase`), and is re-verified at the moment with that phase (counted from the epoch) that is
@@ -16,17 +18,11 @@ previous slot. After an operator restart nothing changes: the phases depend on n
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
-from awsip.api import constants
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
-from awsip.api.durations import parse_duration
-
-DEFAULT_INTERVAL_SECONDS: Final = parse_duration(constants.DEFAULT_INTERVAL)
-MIN_INTERVAL_SECONDS: Final = 60.0
 
 
 def fraction(key: str) -> float:
@@ -45,22 +41,6 @@ def slot(target: datetime, interval_seconds: float, key: str) -> datetime:
     offset = phase(key, interval_seconds)
     count = round((target.timestamp() - offset) / interval_seconds)
     return datetime.fromtimestamp(count * interval_seconds + offset, tz=target.tzinfo or UTC)
-
-
-def interval_seconds(spec: Mapping[str, Any] | None) -> float:
-    """``spec.verification.interval`` in seconds; the default when absent or unreadable.
-
-    Never below a minute, even when the CRD schema (which refuses shorter ones) is not enforced.
-    """
-    verification = spec.get("verification") if isinstance(spec, Mapping) else None
-    raw = verification.get("interval") if isinstance(verification, Mapping) else None
-    if not isinstance(raw, str):
-        return DEFAULT_INTERVAL_SECONDS
-    try:
-        seconds = parse_duration(raw)
-    except ValueError:
-        return DEFAULT_INTERVAL_SECONDS
-    return max(seconds, MIN_INTERVAL_SECONDS)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -122,14 +102,3 @@ def next_due(
     if last is None or not is_current(status, generation):
         return now
     return slot(last + timedelta(seconds=interval), interval, key)
-
-
-def retry_delay(failures: int, *, key: str, base: float, cap: float) -> float:
-    """Seconds to wait after the ``failures``-th consecutive transient failure (1, 2, 3 ...).
-
-    Exponential from ``base``, capped at ``cap``, stretched by up to a quarter so that providers
-    failing together (an AWS outage) do not retry together.
-    """
-    exponent = min(max(failures, 1) - 1, 30)
-    delay = min(cap, base * math.pow(2, exponent))
-    return delay * (1 + 0.25 * fraction(f"retry:{key}"))

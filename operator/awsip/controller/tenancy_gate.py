@@ -8,14 +8,10 @@ every verification and makes no AWS call for a refused provider (``Ready=False``
 ``NotPermitted``, ``Stalled=True``: :func:`awsip.status.not_permitted_status`).
 
 Watching
-    The gate watches that one ConfigMap through the operator's own API client -- a list, then a
-    watch, both with the field selector ``metadata.name=NAME`` -- not through a Kopf handler: Kopf
-    watches only the namespaces the operator serves (``-n``), which need not include the
-    operator's own, and it would list every ConfigMap there, which RBAC does not grant (the chart
-    grants get/list/watch on that one ConfigMap, by ``resourceNames``, which authorizes exactly
-    such requests). The blocking watch stream runs in a daemon thread and hands its events to the
-    event loop; when the server ends it (``timeoutSeconds``), or after an error (with backoff), it
-    starts over with a list.
+    The gate follows that one ConfigMap with :class:`~awsip.controller.object_watch.ObjectWatch`
+    (a list, then a watch, both with the field selector ``metadata.name=NAME``, through the
+    operator's own API client: the chart grants get/list/watch on that one ConfigMap, by
+    ``resourceNames``). Every version of it goes through :meth:`TenancyGate.apply`.
 
 What the rules are, and what happens when they are not usable
     - Not read yet (operator start): decisions wait. No provider is verified before the rules
@@ -44,29 +40,27 @@ Namespace labels
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import functools
 import logging
-import os
-import secrets
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol
 
 from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from awsip.controller.config import split_namespaced_name
+from awsip.controller.events import Event, EventPoster, EventType, involved_object
 from awsip.controller.kube_client import NotFoundError
-from awsip.status import format_time
+from awsip.controller.object_watch import (
+    RETRY_BASE_SECONDS,
+    RETRY_MAX_SECONDS,
+    WATCH_TIMEOUT_SECONDS,
+    ObjectWatch,
+    WatchLike,
+)
+from awsip.controller.workers import WorkerPool
 from awsip.tenancy import TenancyConfigError, TenancyDecision, TenancyRules, parse_tenancy_rules
-from awsip.textcap import cap
-
-T = TypeVar("T")
 
 logger = logging.getLogger("awsip.tenancy")
 
@@ -74,26 +68,11 @@ logger = logging.getLogger("awsip.tenancy")
 RULES_KEY: Final = "rules.yaml"
 #: How long a namespace's labels are trusted before they are read again.
 LABELS_TTL_SECONDS: Final = 30.0
-#: Server-side timeout of one watch request (it is then started over with a list).
-WATCH_TIMEOUT_SECONDS: Final = 300
-#: Backoff after a failed list or watch: from the base, doubling, up to the cap.
-RETRY_BASE_SECONDS: Final = 1.0
-RETRY_MAX_SECONDS: Final = 30.0
 MAX_CACHED_NAMESPACES: Final = 10_000
-#: Kubernetes rejects long Event messages in some versions.
-MAX_EVENT_MESSAGE: Final = 1000
-EVENT_COMPONENT: Final = "awsip"
-REPORTING_CONTROLLER: Final = "awsip.io/operator"
 
 
 class TenancyUnavailable(Exception):
     """The decision cannot be made now (a namespace's labels could not be read); retry later."""
-
-
-class WatchLike(Protocol):
-    def __iter__(self) -> Iterator[dict[str, Any]]: ...
-
-    def close(self) -> None: ...
 
 
 class TenancyKube(Protocol):
@@ -125,10 +104,6 @@ class TenancyState:
         return self.rules, self.refusal
 
 
-class _Relist(Exception):
-    """The watch cannot go on from its resourceVersion (HTTP 410 Gone): list again."""
-
-
 class TenancyGate:
     """The tenancy rules of one ConfigMap, kept current, and the decisions made with them."""
 
@@ -137,7 +112,8 @@ class TenancyGate:
         source: str,
         kube: TenancyKube,
         *,
-        executor: concurrent.futures.Executor | None = None,
+        pool: WorkerPool | None = None,
+        events: EventPoster | None = None,
         clock: Callable[[], float] = time.monotonic,
         labels_ttl: float = LABELS_TTL_SECONDS,
         watch_timeout: int = WATCH_TIMEOUT_SECONDS,
@@ -146,12 +122,13 @@ class TenancyGate:
     ) -> None:
         self.namespace, self.name = split_namespaced_name(source)
         self._kube = kube
-        self._executor = executor
+        #: The pool and poster are the runtime's; a gate on its own (tests) makes and closes its own.
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else WorkerPool(2, "awsip-tenancy")
+        self._own_events = events is None
+        self.events = events if events is not None else EventPoster(kube, self._pool, logger=logger)
         self._clock = clock
         self._labels_ttl = labels_ttl
-        self._watch_timeout = watch_timeout
-        self._retry_base = retry_base
-        self._retry_max = retry_max
         #: Bumped whenever decisions may change; 0 until the rules were read once.
         self.version = 0
         self.state: TenancyState | None = None
@@ -162,11 +139,25 @@ class TenancyGate:
         #: Reads under way, shared by every provider of the namespace that asks meanwhile.
         self._reading: dict[str, asyncio.Future[dict[str, str] | None]] = {}
         self._labels_forbidden_logged = False
-        self._task: asyncio.Task[None] | None = None
-        self._stream: WatchLike | None = None
-        self._closed = False
-        self._background: set[asyncio.Task[None]] = set()
-        self._instance = os.environ.get("POD_NAME") or os.uname().nodename
+        self._watch = ObjectWatch(
+            f"the tenancy rules ({self.location})",
+            name=self.name,
+            namespace=self.namespace,
+            list_one=functools.partial(kube.list_configmap, self.namespace, self.name),
+            watch_one=self._watch_one,
+            on_change=self.apply,
+            on_unreadable=lambda why: self.apply(None, unreadable=why),
+            pool=self._pool,
+            log=logger,
+            watch_timeout=watch_timeout,
+            retry_base=retry_base,
+            retry_max=retry_max,
+        )
+
+    def _watch_one(self, version: str | None, timeout_seconds: int) -> WatchLike:
+        return self._kube.watch_configmap(
+            self.namespace, self.name, resource_version=version, timeout_seconds=timeout_seconds
+        )
 
     @property
     def location(self) -> str:
@@ -196,18 +187,18 @@ class TenancyGate:
 
     def start(self) -> None:
         """Start watching the ConfigMap (in the running event loop)."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._watch(), name="awsip tenancy rules")
+        self._watch.start()
 
     async def close(self) -> None:
-        self._closed = True
-        stream = self._stream
-        if stream is not None:
-            stream.close()
-        tasks = [t for t in (self._task, *self._background, *self._reading.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._watch.close()
+        readings = list(self._reading.values())
+        for reading in readings:
+            reading.cancel()
+        await asyncio.gather(*readings, return_exceptions=True)
+        if self._own_events:
+            await self.events.close()
+        if self._own_pool:
+            self._pool.shutdown()
 
     # -- the rules -------------------------------------------------------------------------------
 
@@ -336,7 +327,7 @@ class TenancyGate:
     async def _read_labels(self, namespace: str, now: float) -> dict[str, str] | None:
         labels: dict[str, str] | None
         try:
-            labels = await self._blocking(self._kube.namespace_labels, namespace)
+            labels = await self._pool.run(self._kube.namespace_labels, namespace)
         except NotFoundError:
             labels = None
         except ApiException as exc:
@@ -361,142 +352,12 @@ class TenancyGate:
         self._labels[namespace] = (now, labels)
         return labels
 
-    # -- watching --------------------------------------------------------------------------------
+    # -- helpers -------------------------------------------------------------------------------
 
-    async def _watch(self) -> None:
-        failures = 0
-        while not self._closed:
-            try:
-                configmap, version = await self._blocking(
-                    self._kube.list_configmap, self.namespace, self.name
-                )
-                self.apply(configmap)
-                failures = 0
-                await self._follow(version)
-            except asyncio.CancelledError:
-                raise
-            except _Relist:
-                continue
-            except Exception as exc:
-                if self._stopping():
-                    return
-                failures += 1
-                if isinstance(exc, ApiException) and exc.status in (401, 403):
-                    self.apply(None, unreadable=f"HTTP {exc.status}")
-                delay = min(self._retry_base * 2 ** min(failures - 1, 20), self._retry_max)
-                quiet = isinstance(exc, ReadTimeoutError | ProtocolError) and failures == 1
-                logger.log(
-                    logging.DEBUG if quiet else logging.WARNING,
-                    "Watching the tenancy rules (%s) failed (%s: %s); retrying in %.0fs.",
-                    self.location,
-                    type(exc).__name__,
-                    cap(str(exc), 300),
-                    delay,
-                )
-                await asyncio.sleep(delay)
-
-    async def _follow(self, version: str | None) -> None:
-        """Apply the watch's events until the server ends it (returns) or it fails (raises)."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-        def put(kind: str, item: Any) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: the operator is gone
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, item))
-
-        def pump() -> None:
-            try:
-                stream = self._kube.watch_configmap(
-                    self.namespace, self.name, resource_version=version, timeout_seconds=self._watch_timeout
-                )
-                self._stream = stream
-                if self._closed:
-                    stream.close()
-                    return
-                for event in stream:
-                    put("event", event)
-                put("end", None)
-            except BaseException as exc:  # handed to the loop, which decides
-                put("error", exc)
-
-        # A daemon thread, not an executor: a stream blocked in a read never delays the exit.
-        threading.Thread(target=pump, name="awsip-tenancy-watch", daemon=True).start()
-        try:
-            while True:
-                kind, item = await queue.get()
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise item
-                self._on_event(item)
-        finally:
-            stream, self._stream = self._stream, None
-            if stream is not None:
-                stream.close()
-
-    def _on_event(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type")
-        obj = event.get("object")
-        obj = obj if isinstance(obj, Mapping) else {}
-        if kind == "ERROR":
-            if obj.get("code") == 410:
-                raise _Relist()
-            raise RuntimeError(f"the watch failed: {cap(str(obj.get('message') or obj), 300)}")
-        metadata = obj.get("metadata")
-        if not isinstance(metadata, Mapping) or metadata.get("name") != self.name:
-            return  # a BOOKMARK, or another ConfigMap (an API that ignores the field selector)
-        if metadata.get("namespace") not in (None, self.namespace):
-            return
-        if kind in ("ADDED", "MODIFIED"):
-            self.apply(obj)
-        elif kind == "DELETED":
-            self.apply(None)
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def _stopping(self) -> bool:
-        return self._closed
-
-    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(fn, *args))
-
-    def _post_event(self, configmap: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    def _post_event(self, configmap: Mapping[str, Any], type_: EventType, reason: str, message: str) -> None:
         """An Event on the ConfigMap, for ``kubectl describe`` (best effort, in the background)."""
-        metadata = configmap.get("metadata")
-        metadata = metadata if isinstance(metadata, Mapping) else {}
-        stamp = format_time(datetime.now(UTC))
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{self.name[:200]}.{secrets.token_hex(8)}", "namespace": self.namespace},
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "name": self.name,
-                "namespace": self.namespace,
-                "uid": metadata.get("uid"),
-                "resourceVersion": metadata.get("resourceVersion"),
-            },
-            "reason": reason,
-            "message": cap(message, MAX_EVENT_MESSAGE),
-            "type": type_,
-            "source": {"component": EVENT_COMPONENT},
-            "reportingComponent": REPORTING_CONTROLLER,
-            "reportingInstance": self._instance,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
+        involved = involved_object("v1", "ConfigMap", configmap) | {
+            "name": self.name,
+            "namespace": self.namespace,
         }
-
-        async def post() -> None:
-            try:
-                await self._blocking(self._kube.create_event, self.namespace, body)
-            except Exception as exc:
-                logger.warning("Could not post the event %s on %s: %s", reason, self.location, exc)
-
-        try:
-            task = asyncio.get_running_loop().create_task(post())
-        except RuntimeError:  # no event loop (a synchronous caller): nothing to post with
-            return
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self.events.post_soon(involved, Event(type_, reason, message), log=logger)
