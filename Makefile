@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: sandbox test lint typecheck unit crd bench tools clean e2e-kind
+.PHONY: sandbox test lint typecheck unit crd bench tools kube-tools clean e2e-kind
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 sandbox: $(STAMP)
 	$(VENV)/bin/awsip sandbox $(ARGS)
 
-## test: lint, type-check and run the whole test suite
-test: $(STAMP) tools
+## test: lint, type-check and run the whole test suite (the real-Kubernetes tier needs kube-tools)
+test: $(STAMP) tools kube-tools
 	$(VENV)/bin/ruff check operator tests benchmarks
 	$(VENV)/bin/ruff format --check operator tests benchmarks
 	$(VENV)/bin/mypy
@@ -27,6 +27,11 @@ test: $(STAMP) tools
 ## tools: fetch helper binaries (helm) used by the chart tests
 tools: $(STAMP)
 	bash scripts/fetch-tools.sh .tools
+
+## kube-tools: build kube-apiserver, etcd and the kstatus / Argo CD health helpers from Go modules
+## into .tools/kube for tests/kubernetes_real (needs Go; skipped when the stamp is current)
+kube-tools:
+	bash scripts/build-kube-tools.sh .tools
 
 ## crd: regenerate the committed CRD files from the API types (crds/, the chart, deploy/)
 crd: $(STAMP) tools

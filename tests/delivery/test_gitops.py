@@ -246,7 +246,11 @@ def kstatus(obj: Doc) -> tuple[str, str]:
     2. status.observedGeneration present and != metadata.generation -> InProgress.
     3. a Reconciling condition with status True -> InProgress; a Stalled one with True -> Failed
        (checked in the order of the conditions).
-    4. otherwise -> Current (kstatus has no rule for Ready: absent abnormal conditions mean done).
+    4. a Ready condition: True -> Current; False or Unknown -> InProgress (its reason's message).
+    5. otherwise -> Current (absent known conditions mean done).
+
+    tests/kubernetes_real/test_real_gitops.py checks this reading against the library itself (it
+    found rule 4, which an earlier reading of the documentation had missed).
     """
     meta = obj.get("metadata", {})
     if meta.get("deletionTimestamp"):
@@ -263,6 +267,11 @@ def kstatus(obj: Doc) -> tuple[str, str]:
             return "InProgress", cond.get("message", "")
         if cond["type"] == "Stalled" and cond["status"] == "True":
             return "Failed", cond.get("message", "")
+    for cond in status.get("conditions", []):
+        if cond["type"] == "Ready" and cond["status"] == "True":
+            return "Current", "Resource is Ready"
+        if cond["type"] == "Ready" and cond["status"] in ("False", "Unknown"):
+            return "InProgress", cond.get("message", "")
     return "Current", "Resource is current"
 
 
@@ -312,7 +321,9 @@ def test_kstatus_is_current_only_when_ready() -> None:
 
 def test_kstatus_alone_passes_what_the_contract_forbids() -> None:
     """Why the operator must set Reconciling/Stalled, and why the Flux example adds healthCheckExprs."""
-    assert kstatus(sample("access-denied-without-stalled"))[0] == "Current"
+    # Without Stalled, a terminal Ready=False is InProgress for ever (never Failed), and an object
+    # without any status yet is Current before awsip has looked at it.
+    assert kstatus(sample("access-denied-without-stalled"))[0] == "InProgress"
     assert kstatus(sample("no-status"))[0] == "Current"
 
 

@@ -230,7 +230,11 @@ class AWSInfrastructureProviderSpec(_Model):
     verification: Verification = Field(
         default_factory=Verification,
         description="How and how often the role is verified.",
-        json_schema_extra={"default": {}},
+        # A complete default: the API server checks a default against the schema's CEL rules when
+        # the CRD is created, before nested defaults (interval) would fill it in, and refuses {}.
+        json_schema_extra={
+            "default": {"interval": constants.DEFAULT_INTERVAL, "method": "Auto", "probeExternalID": False}
+        },
     )
     display_name: Annotated[str, Field(max_length=256)] | None = Field(
         default=None,

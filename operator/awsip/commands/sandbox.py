@@ -14,6 +14,7 @@ built: every ``awsip`` command builds this parser, and ``awsip --version`` must 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -72,6 +73,13 @@ def add_parser(subparsers: Any) -> None:
         "--keep-running",
         action="store_true",
         help="keep the emulators and the operator running (Ctrl-C stops)",
+    )
+    parser.add_argument(
+        "--kube",
+        choices=("emulator", "apiserver"),
+        default="emulator",
+        help="the Kubernetes API: kmock's emulator (default, needs nothing), or a real etcd + "
+        "kube-apiserver from .tools/kube (built by scripts/build-kube-tools.sh, which needs Go)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the operator's logs")
     parser.set_defaults(func=run)
@@ -159,19 +167,31 @@ def _run(
     workdir: Path,
 ) -> int:
     from awsip.sandbox import scenarios, table
+    from awsip.sandbox.apiserver import ControlPlane, ControlPlaneError
     from awsip.sandbox.harness import Sandbox, quiet_logging
     from awsip.sandbox.verdicts import verdict
 
     quiet_logging(args.verbose)
     out = sys.stdout
     started = time.monotonic()
-    with Sandbox(workdir) as sandbox:
+    control_plane = ControlPlane(workdir / "control-plane") if args.kube == "apiserver" else None
+    sandbox = Sandbox(workdir, kube=control_plane)
+    try:
+        sandbox.start()
+    except ControlPlaneError as exc:
+        sandbox.close()
+        print(f"awsip sandbox: the real control plane cannot start: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with contextlib.closing(sandbox):
         assert sandbox.operator_user is not None and sandbox.proxy is not None
         arns = scenarios.seed_roles(sandbox.iam(), sandbox.operator_user.arn)
         sandbox.enable_aws_auth()
+        if control_plane is not None:
+            control_plane.install_crd()
+        kube = "kube-apiserver + etcd" if control_plane is not None else "kmock"
         out.write(
             f"AWS:        moto on {sandbox.moto.endpoint} (IAM auth on), {len(arns)} provider roles seeded\n"
-            f"Kubernetes: kmock on {sandbox.kube.url}\n"
+            f"Kubernetes: {kube} on {sandbox.kube.url}\n"
         )
         sandbox.start_operator()
         client = sandbox.client
@@ -200,7 +220,7 @@ def _run(
         out.flush()
 
         if args.keep_running:
-            _keep_running(sandbox, scenarios.WORKSPACE_NAMESPACE)
+            _keep_running(sandbox, scenarios.WORKSPACE_NAMESPACE, emulated=control_plane is None)
     return EXIT_UNEXPECTED if problems else EXIT_OK
 
 
@@ -226,14 +246,15 @@ def _wait(
         time.sleep(0.25)
 
 
-def _keep_running(sandbox: Sandbox, namespace: str) -> None:
+def _keep_running(sandbox: Sandbox, namespace: str, *, emulated: bool = True) -> None:
     import signal
 
+    note = "(kmock accepts only JSON, so pass --validate=false to kubectl apply/create.) " if emulated else ""
     print(
         f"\nThe sandbox keeps running. Try:\n"
         f"  kubectl --kubeconfig {sandbox.kubeconfig} get awsip -A\n"
         f"  kubectl --kubeconfig {sandbox.kubeconfig} get awsip -n {namespace} acme-staging -o yaml\n"
-        "(kmock accepts only JSON, so pass --validate=false to kubectl apply/create.) Ctrl-C stops it.",
+        f"{note}Ctrl-C stops it.",
         flush=True,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -38,7 +38,9 @@ from typing import Any, Final
 import kopf
 
 ANNOTATIONS_PREFIX: Final = "awsip.io"
-WATCH_SERVER_TIMEOUT: Final = 600.0
+#: Whole seconds: Kopf sends it as ?timeoutSeconds=..., which the API server parses as an integer
+#: ("600.0" is refused with 400, and the watch dies).
+WATCH_SERVER_TIMEOUT: Final = 600
 WATCH_CLIENT_TIMEOUT: Final = 660.0
 
 

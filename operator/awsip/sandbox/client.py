@@ -1,12 +1,14 @@
-"""A minimal JSON client for the sandbox's Kubernetes emulator (no kubectl, no auth).
+"""A minimal JSON client for the sandbox's Kubernetes API (no kubectl).
 
 Enough for the sandbox and the e2e tests: apply manifests, read, merge-patch (also the status
-subresource) and delete the few kinds they use.
+subresource) and delete the few kinds they use. The emulator needs no credentials; the real
+control plane (:mod:`awsip.sandbox.apiserver`) gets a bearer token and its CA.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -31,9 +33,13 @@ class ApiError(Exception):
 
 
 class SandboxClient:
-    def __init__(self, server: str, *, timeout: float = 10) -> None:
+    def __init__(
+        self, server: str, *, timeout: float = 10, token: str | None = None, ca_file: str | None = None
+    ) -> None:
         self.server = server.rstrip("/")
         self.timeout = timeout
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._context = ssl.create_default_context(cafile=ca_file) if ca_file else None
 
     def url(
         self,
@@ -57,10 +63,10 @@ class SandboxClient:
     ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            url, data=data, method=method, headers={"Content-Type": content_type}
+            url, data=data, method=method, headers={"Content-Type": content_type, **self._headers}
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self._context) as response:
                 text = response.read()
         except urllib.error.HTTPError as exc:
             raise ApiError(exc.code, exc.read().decode(errors="replace")[:500]) from None

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
@@ -67,14 +67,36 @@ class SandboxTimeoutError(AssertionError):
     pass
 
 
+class KubeServer(Protocol):
+    """What the sandbox needs of a Kubernetes API: kmock's emulator or the real control plane."""
+
+    url: str
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+    def write_kubeconfig(self, path: Path) -> Path: ...
+
+    def client(self) -> SandboxClient: ...
+
+
 class Sandbox:
     _active: Sandbox | None = None
 
-    def __init__(self, workdir: Path, *, operator_config: OperatorConfig = SANDBOX_OPERATOR_CONFIG) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        operator_config: OperatorConfig = SANDBOX_OPERATOR_CONFIG,
+        kube: KubeServer | None = None,
+    ) -> None:
+        """``kube``: the Kubernetes API to run against; kmock's emulator by default, or a real
+        control plane (:class:`awsip.sandbox.apiserver.ControlPlane`, with the CRD installed)."""
         self.workdir = workdir
         self.operator_config = operator_config
         self.moto = MotoServer()
-        self.kube = KubeEmulator()
+        self.kube: KubeServer = kube if kube is not None else KubeEmulator()
         self.proxy: TcpProxy | None = None
         self.operator: OperatorRunner | None = None
         self.operator_user: OperatorUser | None = None
@@ -166,7 +188,7 @@ class Sandbox:
 
     @property
     def client(self) -> SandboxClient:
-        return SandboxClient(self.kube.url)
+        return self.kube.client()
 
     def iam(self) -> Any:
         """An IAM client with the seeding credentials (works while moto's auth mode is off)."""

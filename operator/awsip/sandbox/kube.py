@@ -46,6 +46,7 @@ import yaml
 
 from awsip.api import constants
 from awsip.sandbox import table
+from awsip.sandbox.client import SandboxClient
 
 T = TypeVar("T")
 
@@ -414,6 +415,9 @@ class KubeEmulator:
             ],
             "current-context": "awsip-sandbox",
         }
+
+    def client(self) -> SandboxClient:
+        return SandboxClient(self.url)
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,25 @@ local TERMINAL_READY_REASONS = {
   PolicyConfigMapNotFound = true,
 }
 
+-- Argo CD runs a health check from argocd-cm without Lua's string and math libraries (only base,
+-- table and a safe os), unless an admin sets resource.customizations.useOpenLibs for the kind:
+-- numbers are written out here with base functions alone. tostring() would do in Argo CD's Lua
+-- 5.1 but writes "2.0" for a whole float in Lua 5.4.
+local DIGITS = { [0] = "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" }
+
+local function whole(number)
+  if type(number) ~= "number" or number < 0 or number % 1 ~= 0 then
+    return tostring(number)
+  end
+  local text = ""
+  repeat
+    local digit = number % 10
+    text = DIGITS[digit] .. text
+    number = (number - digit) / 10
+  until number < 1
+  return text
+end
+
 local function describe(condition, fallback)
   if condition ~= nil and condition.message ~= nil and condition.message ~= "" then
     if condition.reason ~= nil and condition.reason ~= "" then
@@ -51,7 +70,7 @@ local generation = obj.metadata and obj.metadata.generation
 local observed = obj.status.observedGeneration
 if generation ~= nil and observed ~= nil and observed < generation then
   hs.status = "Progressing"
-  hs.message = string.format("Verifying generation %d (last verified: %d)", generation, observed)
+  hs.message = "Verifying generation " .. whole(generation) .. " (last verified: " .. whole(observed) .. ")"
   return hs
 end
 
