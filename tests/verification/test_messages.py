@@ -90,9 +90,7 @@ def test_missing_permissions_points_to_the_profile() -> None:
 
 
 def test_role_not_found_and_read_failures_say_what_to_allow() -> None:
-    assert "is there a role capa-manager in account 111122223333?" in messages.role_not_found(
-        role_arn=ROLE, assumed=False
-    )
+    assert "is there a role capa-manager in account 111122223333?" in messages.role_not_found(role_arn=ROLE)
     text = messages.cannot_read_policies(
         role_arn=ROLE, denied=["iam:GetPolicyVersion"], simulate_denied=True, operator=IRSA
     )
@@ -111,3 +109,18 @@ def test_the_operator_is_offered_as_a_reader_only_in_its_own_account() -> None:
         "to the role itself (the operator, in account 444455556666, cannot read IAM in account 111122223333)"
         in text
     )
+
+
+def test_a_rejected_assume_role_quotes_no_word_of_aws_about_the_role() -> None:
+    # AWS's message may describe the role (its maximum session duration) to a provider that has not
+    # shown it may assume it (issue 14): only the code is quoted, the checks are generic.
+    error = ClassifiedError(
+        ErrorKind.INVALID_REQUEST,
+        "ValidationError",
+        "AssumeRole",
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        400,
+    )
+    text = messages.assume_role_rejected(role_arn=ROLE, error=error)
+    assert "MaxSessionDuration" not in text
+    assert "(AWS: ValidationError)" in text and "spec.durationSeconds" in text

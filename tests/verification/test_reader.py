@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from awsip.aws.cache import TtlCache
-from awsip.verification.reader import FallbackReader, NoIdentityError
+from awsip.verification.reader import FallbackReader
 
 
 def denied(operation: str) -> ClientError:
@@ -56,9 +56,15 @@ def test_without_an_operator_reader_the_sessions_denial_stands() -> None:
     with pytest.raises(ClientError) as raised:
         FallbackReader(Client("session", denies=True), None).call("iam:GetRole", read)
     assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    with pytest.raises(NoIdentityError):
-        FallbackReader(None, None).call("iam:GetRole", read)
-    assert FallbackReader(None, Client("operator")).call("iam:GetRole", read) == "operator"
+
+
+def test_the_operator_never_reads_in_place_of_a_role_that_was_not_assumed() -> None:
+    # The confused deputy (issue 14): a provider that could not assume the role must not get the
+    # operator's reading of it. A reader without the role's session is refused outright.
+    operator = Client("operator")
+    with pytest.raises(ValueError, match="was not assumed"):
+        FallbackReader(None, operator)
+    assert operator.calls == 0
 
 
 ROLE = "arn:aws:iam::123456789012:role/capa"
@@ -101,8 +107,8 @@ def test_a_denial_of_the_operator_on_the_role_is_answered_from_memory() -> None:
 def test_a_denial_of_the_operator_on_a_policy_is_not_generalised() -> None:
     # The operator's policy may allow reading some policies and not others.
     denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(3600)
-    operator = Client("operator", denies=True)
+    session, operator = Client("session", denies=True), Client("operator", denies=True)
     for _ in range(2):
         with pytest.raises(ClientError):
-            FallbackReader(None, operator, denials=denials, role_arn=ROLE).call("iam:GetPolicy", read)
+            FallbackReader(session, operator, denials=denials, role_arn=ROLE).call("iam:GetPolicy", read)
     assert operator.calls == 2

@@ -89,24 +89,31 @@ def test_no_secret_in_results_statuses_or_logs(sandbox: Sandbox, caplog: pytest.
     sandbox.monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     run(sandbox.services(connect_timeout=1), externalID=EXTERNAL_ID)
 
-    # An AWS error message that echoes the request (as validation errors may).
-    echo = sandbox.services()
-    sts = echo.operator_client("sts", "us-east-1")
-    with Stubber(sts) as stubber:
-        stubber.add_response(
-            "get_caller_identity", {"UserId": "AIDA", "Account": "123456789012", "Arn": sandbox.operator.arn}
-        )
-        stubber.add_client_error(
-            "assume_role",
-            "ValidationError",
-            f"Value '{EXTERNAL_ID}' at 'externalId' failed to satisfy constraint",
-            http_status_code=400,
-        )
-        spec = AWSInfrastructureProviderSpec.model_validate({"roleARN": role, "externalID": EXTERNAL_ID})
-        result = verify(REF, spec, aws=echo, inputs=inputs)
-    assert result.role_assumed.reason == "AssumeRoleRejected"
-    assert "Value '***' at 'externalId'" in result.role_assumed.message
-    collected.add(result)
+    # An AWS error message that echoes the request (as validation errors may). AssumeRoleRejected
+    # quotes only AWS's code; AccessDenied quotes AWS's message: both are tried.
+    for code, status in (("ValidationError", 400), ("AccessDenied", 403)):
+        echo = sandbox.services()
+        sts = echo.operator_client("sts", "us-east-1")
+        with Stubber(sts) as stubber:
+            stubber.add_response(
+                "get_caller_identity",
+                {"UserId": "AIDA", "Account": "123456789012", "Arn": sandbox.operator.arn},
+            )
+            stubber.add_client_error(
+                "assume_role",
+                code,
+                f"Value '{EXTERNAL_ID}' at 'externalId' failed to satisfy constraint",
+                http_status_code=status,
+            )
+            spec = AWSInfrastructureProviderSpec.model_validate({"roleARN": role, "externalID": EXTERNAL_ID})
+            result = verify(REF, spec, aws=echo, inputs=inputs)
+        collected.add(result)
+        if code == "AccessDenied":
+            assert result.role_assumed.reason == "AccessDenied"
+            assert "Value '***' at 'externalId'" in result.role_assumed.message
+        else:
+            assert result.role_assumed.reason == "AssumeRoleRejected"
+            assert "(AWS: ValidationError)" in result.role_assumed.message
 
     assert len(collected.secrets) >= 4 + 3 * 3  # operator keys, External IDs, three sessions' credentials
     own = [r for r in caplog.records if r.name.startswith("awsip")]

@@ -112,9 +112,9 @@ def test_a_compliant_role_is_verified(sandbox: Sandbox) -> None:
 def test_a_wrong_external_id_is_access_denied_with_what_to_fix(sandbox: Sandbox) -> None:
     role = compliant_role(sandbox)
     sandbox.auth()
-    result = verify(
-        REF, spec(role, externalID="not-the-right-one"), aws=sandbox.services(), inputs=FakeInputs()
-    )
+    aws = sandbox.services()
+    counter = count_calls(aws)
+    result = verify(REF, spec(role, externalID="not-the-right-one"), aws=aws, inputs=FakeInputs())
     assert conditions(result)["RoleAssumed"] == ("False", "AccessDenied")
     assert conditions(result)["Ready"] == ("False", "AccessDenied")
     assert conditions(result)["Stalled"] == ("True", "AccessDenied")
@@ -124,9 +124,17 @@ def test_a_wrong_external_id_is_access_denied_with_what_to_fix(sandbox: Sandbox)
     assert '"Resource":"arn:aws:iam::123456789012:role/capa"' in message  # the operator's policy, filled in
     assert f'"sts:ExternalId":"{EXTERNAL_ID_PLACEHOLDER}"' in message  # the trust statement, placeholder
     assert "not-the-right-one" not in message
-    # The operator may still read the role: the trust policy is diagnosed anyway.
-    assert result.trust is not None and result.trust.reason == "Secure"
+    # The confused deputy (issue 14): the operator may read the role, but a provider that could not
+    # assume it learns nothing of it (not its trust policy, not its permissions), and awsip does
+    # not even ask IAM.
+    assert conditions(result)["TrustPolicySecure"] == ("Unknown", "NotVerified")
+    assert conditions(result)["PermissionsVerified"] == ("Unknown", "NotVerified")
+    assert result.trust is not None and "awsip reads a role only for a provider that can assume it" in (
+        result.trust.message
+    )
+    assert result.trust_status is None and result.permissions_status is None
     assert result.account_id is None and result.assumed_role_arn is None
+    assert set(counter.calls()) == {"sts:GetCallerIdentity", "sts:AssumeRole"}
 
 
 def test_a_role_missing_three_actions_names_exactly_those(sandbox: Sandbox) -> None:
@@ -353,8 +361,12 @@ def test_no_operator_credentials(sandbox: Sandbox) -> None:
     sandbox.monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     sandbox.monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     result = verify(REF, spec(role), aws=sandbox.services(), inputs=FakeInputs())
-    assert conditions(result)["RoleAssumed"] == ("False", "OperatorCredentialsUnavailable")
-    assert conditions(result)["Stalled"] == ("True", "OperatorCredentialsUnavailable")
+    # Transient first (issue 14): retried with backoff, nothing about the role decided or dropped.
+    assert result.transient
+    assert conditions(result)["RoleAssumed"] == ("Unknown", "OperatorCredentialsUnavailable")
+    assert conditions(result)["Ready"] == ("Unknown", "OperatorCredentialsUnavailable")
+    assert conditions(result)["Stalled"] == ("False", "Retrying")
+    assert result.trust is None and result.permissions is None
     assert "NoCredentialsError" in result.role_assumed.message
 
 
@@ -363,7 +375,8 @@ def test_operator_credentials_aws_does_not_know(sandbox: Sandbox) -> None:
     sandbox.monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000")
     sandbox.auth()
     result = verify(REF, spec(role), aws=sandbox.services(), inputs=FakeInputs())
-    assert conditions(result)["RoleAssumed"] == ("False", "OperatorCredentialsUnavailable")
+    assert result.transient
+    assert conditions(result)["RoleAssumed"] == ("Unknown", "OperatorCredentialsUnavailable")
     assert "InvalidClientTokenId" in result.role_assumed.message
 
 
@@ -439,5 +452,5 @@ def test_the_operator_does_not_read_iam_of_another_account(sandbox: Sandbox) -> 
     result = verify(REF, spec("arn:aws:iam::999999999999:role/capa"), aws=aws, inputs=FakeInputs())
     assert conditions(result)["RoleAssumed"] == ("False", "AccessDenied")
     assert conditions(result)["TrustPolicySecure"] == ("Unknown", "NotVerified")
-    assert result.trust is not None and "cannot read roles of account 999999999999" in result.trust.message
+    assert result.trust is not None and "the role was not assumed" in result.trust.message
     assert set(counter.calls()) == {"sts:GetCallerIdentity", "sts:AssumeRole"}

@@ -16,8 +16,19 @@ keeps a provider from being Ready. Otherwise Ready is
 
 ``Stalled`` is True (with Ready's reason) when Ready is False and no retry is under way: only a
 person can fix it (AccessDenied, MissingPermissions, an insecure trust policy, a missing Secret or
-ConfigMap, a bad policy, no operator credentials). ``Reconciling`` is True (``Retrying``) while a
-transient failure is being retried, and False (``VerificationComplete``) after a final verdict.
+ConfigMap, a bad policy). ``Reconciling`` is True (``Retrying``) while a transient failure is being
+retried, and False (``VerificationComplete``) after a final verdict.
+
+The operator's own credentials
+------------------------------
+Expired or rejected operator credentials (``OperatorCredentialsUnavailable``) are transient first:
+a token rotation race lasts seconds, and says nothing about any provider. ``RoleAssumed`` and Ready
+are Unknown, the retry is under way, and what the last verification found (account, permissions,
+trust policy) is kept. Only when the credentials failed on the previous attempt too and
+``RoleAssumed`` has been Unknown for :data:`CREDENTIALS_GRACE` (its ``lastTransitionTime``) does
+the status call it what it then is, a fault of the operator's setup that a person must fix: Ready
+False, Stalled True, the details still kept. The controller keeps retrying with backoff either way
+(the verification result stays transient).
 
 Times and generations
 ---------------------
@@ -45,16 +56,45 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from awsip.api.condition_reasons import ConditionType, Reason
 from awsip.api.types import AWSInfrastructureProviderStatus
 from awsip.status.size import fit_status
-from awsip.status.transitions import conditions_by_type, format_time, make_condition
+from awsip.status.transitions import conditions_by_type, format_time, make_condition, parse_time
 from awsip.verification.outcome import Check, VerificationResult
 
 _OWN_TYPES = ConditionType.ALL
+
+#: How long failing operator credentials are shown as a retry (Unknown) before they are shown as a
+#: fault (False, Stalled): longer than any credential rotation, short enough for an alert to matter.
+CREDENTIALS_GRACE: Final = timedelta(minutes=10)
+
+
+def _credentials_failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the operator's credentials have failed for longer than :data:`CREDENTIALS_GRACE`."""
+    check = result.role_assumed
+    if not (check.transient and check.reason == Reason.OPERATOR_CREDENTIALS_UNAVAILABLE):
+        return False
+    previous = before.get(ConditionType.ROLE_ASSUMED) or {}
+    if previous.get("reason") != Reason.OPERATOR_CREDENTIALS_UNAVAILABLE:
+        return False
+    if previous.get("status") == "False":
+        return True  # already shown as a fault: it stays one until the credentials work
+    since = parse_time(previous.get("lastTransitionTime"))
+    moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return since is not None and moment - since >= CREDENTIALS_GRACE
+
+
+def _lasting_credentials_failure(check: Check) -> Check:
+    minutes = int(CREDENTIALS_GRACE.total_seconds() // 60)
+    return Check(
+        "False",
+        check.reason,
+        f"{check.message} (For more than {minutes} minutes: a person must fix the operator's credentials.)",
+    )
 
 
 def _ready(result: VerificationResult) -> Check:
@@ -109,6 +149,10 @@ def build_status(
             return copy.deepcopy(before[type_])
         return condition(type_, Check("Unknown", Reason.NOT_VERIFIED, "Not verified yet."))
 
+    # Kept while the verdict cannot be reached, escalated or not (see the module docs).
+    keep_session = result.role_assumed.transient
+    if _credentials_failure_lasts(result, before, now):
+        result = replace(result, role_assumed=_lasting_credentials_failure(result.role_assumed))
     ready = _ready(result)
     transient = result.transient
     if transient:
@@ -143,7 +187,7 @@ def build_status(
             status["accountID"] = result.account_id
         if result.assumed_role_arn is not None:
             status["assumedRoleARN"] = result.assumed_role_arn
-    elif result.role_assumed.transient:
+    elif keep_session:
         for key in ("accountID", "assumedRoleARN"):
             if key in previous:
                 status[key] = previous[key]

@@ -24,6 +24,18 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(value: Any) -> datetime | None:
+    """A time as :func:`format_time` writes it (RFC 3339, ``2024-05-01T10:00:00Z``), or None when
+    ``value`` is not one (a status may hold anything where the CRD schema is not enforced)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
 def safe_reason(reason: str) -> str:
     """``reason`` if it matches the CRD's pattern, else the closest CamelCase string that does."""
     if _REASON.match(reason) and len(reason) <= MAX_REASON_LENGTH:

@@ -93,18 +93,24 @@ def access_denied(
     )
 
 
-def role_not_found(*, role_arn: str, assumed: bool) -> str:
+def role_not_found(*, role_arn: str) -> str:
+    """The role was assumed (so the provider proved itself) but IAM does not know it.
+
+    Never said to a provider whose AssumeRole failed: whether a role exists is the account's
+    business (real AWS denies AssumeRole on a role that does not exist like any other).
+    """
     account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
-    opening = "" if assumed else "AWS denied sts:AssumeRole because "
     return condition_message(
-        f"{opening}the role {role_arn} does not exist (iam:GetRole: NoSuchEntity). "
+        f"The role {role_arn} does not exist (iam:GetRole: NoSuchEntity). "
         f"Check spec.roleARN: is there a role {name} in account {account}?"
     )
 
 
 def assume_role_rejected(*, role_arn: str, error: ClassifiedError) -> str:
+    """AssumeRole refused as invalid. Only AWS's error code is quoted: its message may describe
+    the role (its maximum session duration) to a provider that has not proved it may assume it."""
     return condition_message(
-        f"AWS rejected the AssumeRole request for {role_arn}{_aws_said(error)}. "
+        f"AWS rejected the AssumeRole request for {role_arn} (AWS: {error.code}). "
         "Check spec.durationSeconds against the role's maximum session duration, spec.sessionName, "
         "and that STS is activated in spec.region."
     )
@@ -112,9 +118,9 @@ def assume_role_rejected(*, role_arn: str, error: ClassifiedError) -> str:
 
 def operator_credentials(error: ClassifiedError, *, step: str) -> str:
     return condition_message(
-        f"The operator has no usable AWS credentials of its own ({step}: {error.code}: {error.message or 'no details'}). "
-        "Give the operator's service account an IAM role (IRSA or EKS Pod Identity) or an instance profile, "
-        "or check the AWS_* environment variables of its Deployment; then restart it."
+        f"The operator has no usable AWS credentials of its own ({step}: {error.code}: {error.message or 'no details'}); "
+        "retrying. If it lasts, give the operator's service account an IAM role (IRSA or EKS Pod Identity) "
+        "or an instance profile, or check the AWS_* environment variables of its Deployment."
     )
 
 

@@ -25,10 +25,6 @@ ROLE_OPERATIONS: Final = frozenset(
 )
 
 
-class NoIdentityError(Exception):
-    """Neither the role's session nor the operator's identity can make this read."""
-
-
 class DenialMemo(Protocol):
     """Where AccessDenied answers are remembered across verifications (``AwsServices.denials``)."""
 
@@ -42,12 +38,13 @@ class FallbackReader:
 
     An operation denied to the session once is sent straight to the operator for the rest of the
     verification (the role's policy decides per action, so the next call would be denied too).
-    Without a session (the role could not be assumed) every read uses the operator's identity.
+    There is always a session: the operator's identity reads a role only for a provider that
+    assumed it (proved that it may use it), never in place of a failed AssumeRole (the confused
+    deputy: see :mod:`awsip.verification.verify`).
 
     The operator's identity only helps in its own account: IAM reads name roles by name, in the
     caller's account, so for a role in another account ``operator_iam`` must be None (a denied
-    read then raises the session's error, and without a session :class:`NoIdentityError`).
-    Errors of the last identity tried propagate.
+    read then raises the session's error). Errors of the last identity tried propagate.
 
     With ``denials`` (and the ``role_arn``), AccessDenied answers outlive the verification: an
     operation denied to the role's session goes straight to the operator in later verifications
@@ -57,12 +54,14 @@ class FallbackReader:
 
     def __init__(
         self,
-        session_iam: Any | None,
+        session_iam: Any,
         operator_iam: Any | None,
         *,
         denials: DenialMemo | None = None,
         role_arn: str = "",
     ) -> None:
+        if session_iam is None:
+            raise ValueError("IAM reads of a role need the role's session: it was not assumed")
         self.session_iam = session_iam
         self.operator_iam = operator_iam
         self.denied_to_session: set[str] = set()
@@ -71,13 +70,12 @@ class FallbackReader:
 
     def call(self, operation: str, read: Callable[[Any], T]) -> T:
         if (
-            self.session_iam is not None
-            and self.operator_iam is not None
+            self.operator_iam is not None
             and operation not in self.denied_to_session
             and self._remembered("session", operation) is not None
         ):
             self.denied_to_session.add(operation)
-        if self.session_iam is not None and operation not in self.denied_to_session:
+        if operation not in self.denied_to_session:
             try:
                 return read(self.session_iam)
             except ClientError as error:
@@ -90,8 +88,7 @@ class FallbackReader:
                     raise
                 self.denied_to_session.add(operation)
                 self._remember("session", operation, error)
-        if self.operator_iam is None:
-            raise NoIdentityError(operation)
+        assert self.operator_iam is not None  # only operations it may take over are denied_to_session
         if operation in ROLE_OPERATIONS:
             response = self._remembered("operator", operation)
             if response is not None:

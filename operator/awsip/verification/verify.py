@@ -10,9 +10,14 @@ Steps, each reported on its own condition:
 4. ``PermissionsVerified``: Local (the role's policies read from IAM and evaluated by
    :mod:`awsip.policy`) and/or Simulate (iam:SimulatePrincipalPolicy), per spec.verification.method.
 
-IAM reads go to the role's session first and, where it is denied, to the operator's identity;
-when the role cannot be assumed they all go to the operator's identity, so a denied AssumeRole
-still gets a trust-policy diagnosis when the operator may read the role.
+The role is read only for a provider that proved itself: AssumeRole with its External ID
+succeeded. Then IAM reads go to the role's session first and, where it is denied, to the
+operator's identity. When AssumeRole fails nothing about the role is read, and the status says
+nothing about its contents (trust policy, permissions, even whether it exists): the operator is a
+deputy that anyone able to create a provider may send to any role ARN, and a wrong External ID
+must learn no more than AWS tells a stranger (the confused deputy that External IDs exist to
+stop). What such a provider gets is the generic remediation: the operator's identity, the policy
+to attach to it and the trust policy the role needs.
 
 Failures never raise: a user error becomes a False/Unknown check, a transient one an Unknown
 check with ``transient=True`` (checks not reached are None: the status keeps the previous ones).
@@ -25,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from awsip.api.condition_reasons import Reason
 from awsip.api.types import (
@@ -131,6 +136,13 @@ def _transient(reason_step: str, error: ClassifiedError) -> Check:
     )
 
 
+#: Why the role's checks did not run when AssumeRole failed.
+NOT_ASSUMED: Final = (
+    "the role was not assumed, and awsip reads a role only for a provider that can assume it "
+    "(with its External ID, if it has one)"
+)
+
+
 def _not_verified(because: str) -> Check:
     return Check("Unknown", Reason.NOT_VERIFIED, messages.not_verified(because))
 
@@ -155,20 +167,28 @@ class _Verification:
         )
 
     def blocked(self, role_assumed: Check, because: str) -> _Stop:
-        """Stop: a user or credentials error before any check could run."""
+        """Stop: a user error before any check could run."""
         return _Stop(
             self.result(role_assumed, trust=_not_verified(because), permissions=_not_verified(because))
         )
 
     def without_credentials(self, classified: ClassifiedError, step: str) -> _Stop:
-        """Stop: the operator's own AWS credentials are missing or rejected (at ``step``)."""
-        return self.blocked(
-            Check(
-                "False",
-                Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
-                messages.operator_credentials(classified, step=step),
-            ),
-            "the operator has no usable AWS credentials",
+        """Stop: the operator's own AWS credentials are missing or rejected (at ``step``).
+
+        Transient first: an expired or not yet valid token is what a rotation race looks like
+        (IRSA, Pod Identity), and it says nothing about the provider. The check is Unknown and
+        retried with backoff; the other checks were not reached, so the status keeps what the
+        last verification found (the status builder turns a failure that lasts into Stalled).
+        """
+        return _Stop(
+            self.result(
+                Check(
+                    "Unknown",
+                    Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
+                    messages.operator_credentials(classified, step=step),
+                    transient=True,
+                )
+            )
         )
 
     def redacted(self, result: VerificationResult) -> VerificationResult:
@@ -236,18 +256,15 @@ class _Verification:
 
         notes: list[str] = []
         role_check, assumed, session_identity = self._assume(operator, external_id)
-        session_iam = None
-        if assumed is not None:
-            session_iam = self.aws.temporary_client("iam", self.region, assumed.credentials)
+        if assumed is None:
+            # Not proven: no read of the role with any identity (see the module docs).
+            return self.result(
+                role_check, trust=_not_verified(NOT_ASSUMED), permissions=_not_verified(NOT_ASSUMED)
+            )
+        session_iam = self.aws.temporary_client("iam", self.region, assumed.credentials)
         # The operator's identity reads IAM in its own account only.
         same_account = operator.account == self.spec.account_id
         operator_iam = self.aws.operator_client("iam", self.region) if same_account else None
-        if session_iam is None and operator_iam is None:
-            because = (
-                f"the role was not assumed, and the operator (account {operator.account}) cannot read "
-                f"roles of account {self.spec.account_id}"
-            )
-            return self.result(role_check, trust=_not_verified(because), permissions=_not_verified(because))
         reader = FallbackReader(
             session_iam, operator_iam, denials=self.aws.denials, role_arn=self.spec.role_arn
         )
@@ -258,9 +275,7 @@ class _Verification:
             role = None
             classified = _classify(error)
             if classified.kind is ErrorKind.NOT_FOUND:
-                message = messages.role_not_found(role_arn=self.spec.role_arn, assumed=assumed is not None)
-                if assumed is None:
-                    role_check = Check("False", Reason.ROLE_NOT_FOUND, message)
+                message = messages.role_not_found(role_arn=self.spec.role_arn)
                 missing = Check("Unknown", Reason.ROLE_NOT_FOUND, message)
                 return self.result(
                     role_check, trust=missing, permissions=missing, **self._session_fields(session_identity)
@@ -280,7 +295,7 @@ class _Verification:
             trust_status = None
         else:
             assert role is not None
-            trust_check, trust_status = self._trust(role, operator, external_id, assumed is not None)
+            trust_check, trust_status = self._trust(role, operator, external_id)
 
         if required is None:
             assert required_problem is not None
@@ -460,7 +475,7 @@ class _Verification:
         return True
 
     def _trust(
-        self, role: iam.RoleInfo, operator: CallerIdentity, external_id: str | None, assumed: bool
+        self, role: iam.RoleInfo, operator: CallerIdentity, external_id: str | None
     ) -> tuple[Check, TrustPolicyStatus]:
         analysis = analyze_trust_policy(
             role.trust_policy,
@@ -474,7 +489,6 @@ class _Verification:
         probe = (
             self.spec.verification.probe_external_id
             and external_id is not None
-            and assumed
             and analysis.external_id_enforced
         )
         if probe and self._probe_without_external_id():
