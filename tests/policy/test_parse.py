@@ -7,9 +7,18 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from awsip.policy import PolicyParseError, Request, parse_policy, simulate
-from awsip.policy.model import Family, Qualifier, Variable, Wild
+from awsip.policy import (
+    PolicyParseError,
+    Request,
+    decode_document,
+    parse_policy,
+    parse_policy_tolerant,
+    simulate,
+)
+from awsip.policy.model import Family, Principal, PrincipalSet, Qualifier, Variable, Wild
 
 from .helpers import MANAGED, allow
 
@@ -223,3 +232,176 @@ def test_a_malformed_document_is_never_allowed() -> None:
         parse_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": 1}]})
     ok = parse_policy({"Statement": [allow()]})
     assert simulate([ok], Request("s3:GetObject", "arn:aws:s3:::b/k")).allowed
+
+
+# --- the one decoder --------------------------------------------------------------------------
+
+
+def test_decode_document_plain_url_encoded_bytes_or_mapping() -> None:
+    plain = '{"Version": "2012-10-17"}'
+    assert decode_document(plain) == {"Version": "2012-10-17"}
+    assert decode_document(quote(plain, safe="")) == {"Version": "2012-10-17"}
+    assert decode_document(plain.encode()) == {"Version": "2012-10-17"}
+    mapping = {"Version": "2012-10-17"}
+    assert decode_document(mapping) is mapping
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[1]", "it is a JSON list, not an object"),
+        ("null", "it is JSON null, not an object"),
+        ("", "it is empty"),
+        ("   ", "it is empty"),
+        ("{", "it is not valid JSON"),
+        ("%7Bbroken", "it is not valid JSON"),
+        ('{"a": ' + "9" * 5000 + "}", "it is not valid JSON"),  # json raises a plain ValueError here
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (b"\xff\xfe", "it is not UTF-8 text"),
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
+    ],
+)
+def test_decode_document_names_what_is_wrong(source: Any, expected: str) -> None:
+    with pytest.raises(PolicyParseError) as info:
+        decode_document(source, name="p")
+    assert expected in str(info.value)
+    assert str(info.value).startswith("policy p: ")
+
+
+def test_duplicate_keys_keep_the_last_value_only_when_asked() -> None:
+    assert decode_document('{"a": 1, "a": 2}', unique_keys=False) == {"a": 2}
+
+
+# --- tolerant mode ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "source", "expected"),
+    [c for c in BAD if c[0] != "duplicate keys"],
+    ids=[c[0] for c in BAD if c[0] != "duplicate keys"],
+)
+def test_strict_mode_raises_the_first_problem_the_tolerant_mode_collects(
+    case: str, source: Any, expected: str
+) -> None:
+    with pytest.raises(PolicyParseError) as info:
+        parse_policy(source, name="my-policy")
+    parsed = parse_policy_tolerant(source, name="my-policy")
+    assert parsed.problems, case
+    assert str(parsed.problems[0].error("my-policy")) == str(info.value)
+    assert expected in parsed.problems[0].detail or expected in str(info.value)
+
+
+def test_tolerant_mode_collects_every_problem_and_keeps_what_it_can_read() -> None:
+    parsed = parse_policy_tolerant(
+        {
+            "Version": "2012-10-17",
+            "Surprise": 1,
+            "Statement": [
+                {"Sid": "Kept", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Note": "x"},
+                {"Sid": "Dropped", "Effect": "allow", "Action": "s3:*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": "ec2",
+                    "Resource": [],
+                    "Condition": {"StringEqualz": {"k": "v"}},
+                },
+                "not a statement",
+            ],
+        },
+        name="p",
+    )
+    assert parsed.document is not None
+    assert [s.sid for s in parsed.document.statements] == ["Kept"]
+    summary = [(p.statement, p.field, p.fatal) for p in parsed.problems]
+    assert summary == [
+        (None, "", False),  # unknown top-level element
+        (0, "Note", False),  # unknown element: the statement is kept
+        (1, "Effect", True),
+        (2, "Action", True),
+        (2, "Resource", True),
+        (2, "Condition.StringEqualz", True),
+        (3, "", True),
+    ]
+    assert 'Effect must be Allow or Deny (it is "allow")' in parsed.problems[2].detail
+    assert parsed.problems[2].where == 'Statement[1] (Sid "Dropped")'
+
+
+def test_tolerant_mode_reads_valid_documents_exactly_as_strict_mode() -> None:
+    for path in sorted(MANAGED.glob("*.json")):
+        parsed = parse_policy_tolerant(path.read_text(), name=path.stem)
+        assert parsed.problems == ()
+        strict = parse_policy(path.read_text(), name=path.stem)
+        assert parsed.document == strict
+        assert parsed.document is not None and parsed.document.statements == strict.statements
+
+
+def test_a_document_that_cannot_be_read_at_all_is_one_fatal_problem() -> None:
+    for source in ("{", "[]", {"Version": "2012-10-17"}, {"Statement": 3}):
+        parsed = parse_policy_tolerant(source)
+        assert parsed.document is None
+        assert [p.fatal and p.statement is None for p in parsed.problems][-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "Version",
+                        "Statement",
+                        "Effect",
+                        "Action",
+                        "Resource",
+                        "Principal",
+                        "Condition",
+                        "StringEquals",
+                        "k",
+                        "Sid",
+                    ]
+                )
+                | st.text(max_size=8),
+                children,
+                max_size=5,
+            )
+        ),
+        max_leaves=30,
+    )
+)
+def test_tolerant_mode_never_raises(value: Any) -> None:
+    for kind in ("identity", "trust"):
+        parsed = parse_policy_tolerant(value if isinstance(value, dict) else {"Statement": value}, kind=kind)
+        assert parsed.document is not None or parsed.problems
+
+
+# --- trust policies ---------------------------------------------------------------------------
+
+
+def test_trust_policies_have_principals_and_no_resources() -> None:
+    document = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["arn:aws:iam::1:root", "*"]},
+                    "Action": "sts:AssumeRole",
+                },
+                {"Effect": "Deny", "NotPrincipal": "*", "Action": "sts:*", "Resource": "ignored"},
+            ],
+        },
+        kind="trust",
+    )
+    allow_st, deny_st = document.statements
+    assert allow_st.principals == PrincipalSet(
+        (Principal("AWS", "arn:aws:iam::1:root"), Principal("AWS", "*")), negated=False
+    )
+    assert deny_st.principals == PrincipalSet((Principal("AWS", "*"),), negated=True)
+    assert allow_st.resources.patterns == () and deny_st.resources.patterns == ()
+    with pytest.raises(PolicyParseError, match="exactly one of Principal or NotPrincipal"):
+        parse_policy({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}, kind="trust")
+    with pytest.raises(PolicyParseError, match="not in an identity policy"):
+        parse_policy({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from awsip.policy import Request, simulate
 from awsip.policy.model import Wild
 from awsip.policy.patterns import tokenize
-from awsip.policy.wildcard import Language, Undecided, cells, compile_glob, find_string, glob_text, is_subset
+from awsip.policy.wildcard import (
+    Language,
+    Undecided,
+    cells,
+    compile_glob,
+    find_string,
+    glob_text,
+    is_subset,
+    matches,
+)
 
 from .helpers import allow, doc
 
@@ -191,3 +203,49 @@ def test_stars_collapse_and_wild_tokens() -> None:
     assert pattern.tokens == ("a", Wild.STAR, "b", Wild.QMARK)
     literal = tokenize("a*b?", wildcards=False, variables=False)
     assert literal.tokens == ("a*b?",)
+
+
+# --- plain-text globs (trust principals, tenancy rules) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("sts:AssumeRole", "sts:AssumeRole", True),
+        ("sts:*", "sts:AssumeRole", True),
+        ("sts:Assume?ole", "sts:AssumeRole", True),
+        ("sts:Assume", "sts:AssumeRole", False),
+        ("*", "", True),
+        ("", "", True),
+        ("?", "", False),
+        ("a*b*c", "aXXbYYc", True),
+        ("a*b*c", "aXXbYY", False),
+        ("[ab]", "a", False),  # brackets are literal in IAM
+        ("[ab]", "[ab]", True),
+    ],
+)
+def test_matches_plain_text_globs(pattern: str, text: str, expected: bool) -> None:
+    assert matches(pattern, text) is expected
+
+
+def test_matches_ignore_case() -> None:
+    assert matches("STS:assume*", "sts:AssumeRole", ignore_case=True)
+    assert not matches("STS:assume*", "sts:AssumeRole")
+
+
+_GLOB_TEXT = st.text(alphabet="ab*?", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=_GLOB_TEXT, text=st.text(alphabet="ab", max_size=12))
+def test_matches_agrees_with_fnmatch(pattern: str, text: str) -> None:
+    # Without brackets, fnmatch's "*" and "?" mean exactly what IAM's do.
+    assert matches(pattern, text) is fnmatch.fnmatchcase(text, pattern)
+
+
+def test_matches_is_not_exponential() -> None:
+    pattern = "a*" * 5000 + "b"
+    text = "a" * 10_000
+    # Exponential matching would not finish before pytest-timeout; no timed assertion here.
+    assert not matches(pattern, text[:200])
+    assert not matches("*a" * 2000 + "b", "a" * 2000)

@@ -129,6 +129,26 @@ def test_malformed_documents_are_one_finding(document: Any, fragment: str) -> No
             },
             "must be strings, numbers or booleans",
         ),
+        # The policy parser's grammar (one reader for every document): what IAM rejects in any policy.
+        (
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEqualz": {"sts:ExternalId": "x"}},
+            },
+            'unknown condition operator "StringEqualz"',
+        ),
+        (
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "sts:AssumeRole",
+                "Condition": {"Null": {"sts:ExternalId": "maybe"}},
+            },
+            'Null needs "true" or "false"',
+        ),
+        ({"Effect": "Allow", "Principal": "*", "Action": "AssumeRole"}, "is not an action (service:Action)"),
     ],
 )
 def test_malformed_statements_are_named(statement: Any, fragment: str) -> None:

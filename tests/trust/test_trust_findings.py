@@ -9,7 +9,7 @@ import pytest
 from awsip import profiles
 from awsip.api.types import MAX_MESSAGE_LENGTH, TrustPolicyStatus
 from awsip.trust import SEVERITIES, analyze_trust_policy
-from awsip.trust.result import FindingCollector
+from awsip.trust.verdict import FindingCollector
 
 MGMT = "111122223333"
 OTHER = "444455556666"

@@ -1,15 +1,10 @@
-"""Principal classification, operator identity, and the wildcard matcher."""
+"""Principal classification and the operator identity."""
 
 from __future__ import annotations
 
-import fnmatch
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from awsip.trust.principals import Form, OperatorIdentity, classify
-from awsip.trust.wildcards import wildcard_match
 
 MGMT = "111122223333"
 
@@ -90,46 +85,3 @@ def test_operator_and_management_accounts_are_both_home() -> None:
     assert identity.is_home(MGMT)
     assert identity.is_home("444455556666")
     assert not identity.is_home("999988887777")
-
-
-@pytest.mark.parametrize(
-    ("pattern", "text", "matches"),
-    [
-        ("sts:AssumeRole", "sts:AssumeRole", True),
-        ("sts:*", "sts:AssumeRole", True),
-        ("sts:Assume?ole", "sts:AssumeRole", True),
-        ("sts:Assume", "sts:AssumeRole", False),
-        ("*", "", True),
-        ("", "", True),
-        ("?", "", False),
-        ("a*b*c", "aXXbYYc", True),
-        ("a*b*c", "aXXbYY", False),
-        ("[ab]", "a", False),  # brackets are literal in IAM
-        ("[ab]", "[ab]", True),
-    ],
-)
-def test_wildcard_match(pattern: str, text: str, matches: bool) -> None:
-    assert wildcard_match(pattern, text) is matches
-
-
-def test_wildcard_match_ignore_case() -> None:
-    assert wildcard_match("STS:assume*", "sts:AssumeRole", ignore_case=True)
-    assert not wildcard_match("STS:assume*", "sts:AssumeRole")
-
-
-_GLOB_TEXT = st.text(alphabet="ab*?", max_size=12)
-
-
-@settings(max_examples=300, deadline=None)
-@given(pattern=_GLOB_TEXT, text=st.text(alphabet="ab", max_size=12))
-def test_wildcard_match_agrees_with_fnmatch(pattern: str, text: str) -> None:
-    # Without brackets, fnmatch's "*" and "?" mean exactly what IAM's do.
-    assert wildcard_match(pattern, text) is fnmatch.fnmatchcase(text, pattern)
-
-
-def test_wildcard_match_is_not_exponential() -> None:
-    pattern = "a*" * 5000 + "b"
-    text = "a" * 10_000
-    # Exponential matching would not finish before pytest-timeout; no timed assertion here.
-    assert not wildcard_match(pattern, text[:200])
-    assert not wildcard_match("*a" * 2000 + "b", "a" * 2000)

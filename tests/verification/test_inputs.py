@@ -4,7 +4,7 @@ import pytest
 
 from awsip.api.types import AWSInfrastructureProviderSpec
 from awsip.verification import InputNotFoundError, ProviderRef
-from awsip.verification.inputs import InvalidInputError, decode_policy_json, resolve_external_id
+from awsip.verification.inputs import InvalidInputError, resolve_external_id
 from tests.verification.fakes import FakeInputs
 
 ROLE = "arn:aws:iam::123456789012:role/capa"
@@ -35,10 +35,3 @@ def test_an_invalid_external_id_in_a_secret_is_reported_without_its_value() -> N
         resolve_external_id(REF, spec(externalIDSecretRef={"name": "aws", "key": "externalID"}), inputs)
     assert "has spaces" not in str(raised.value)
     assert "Secret team-a/aws" in str(raised.value)
-
-
-def test_policy_json_plain_or_url_encoded() -> None:
-    assert decode_policy_json('{"Version": "2012-10-17"}') == {"Version": "2012-10-17"}
-    assert decode_policy_json("%7B%22Version%22%3A%222012-10-17%22%7D") == {"Version": "2012-10-17"}
-    with pytest.raises(ValueError):
-        decode_policy_json("[1]")

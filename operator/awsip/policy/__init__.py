@@ -1,4 +1,4 @@
-"""The IAM policy engine: parse, match, conditions, simulate one request, coverage (pure library).
+"""The IAM policy engine: parse (the one reader of policy documents), match, simulate, coverage (pure library).
 
 No AWS calls and no Kopf: the reconciler feeds it documents fetched elsewhere. See
 docs/policy-engine.md for the semantics, the JSON output and the limits.
@@ -14,23 +14,29 @@ from awsip.policy.model import (
     Statement,
     StatementRef,
 )
-from awsip.policy.parse import parse_policy
+from awsip.policy.parse import ParseProblem, PolicyKind, TolerantParse, parse_policy, parse_policy_tolerant
 from awsip.policy.report import ActionResult, CoverageReport
+from awsip.policy.source import decode_document
 
 __all__ = [
     "ActionResult",
     "CoverageReport",
     "Decision",
     "EngineLimits",
+    "ParseProblem",
     "PolicyDocument",
     "PolicyEngine",
+    "PolicyKind",
     "PolicyParseError",
     "Request",
     "Statement",
     "StatementRef",
+    "TolerantParse",
     "check_coverage",
     "clear_caches",
+    "decode_document",
     "default_engine",
     "parse_policy",
+    "parse_policy_tolerant",
     "simulate",
 ]

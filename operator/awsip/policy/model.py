@@ -148,8 +148,31 @@ class ResourceSet:
         return f"Not[{texts}]" if self.negated else texts
 
 
+PrincipalKind = Literal["AWS", "Service", "Federated", "CanonicalUser"]
+PRINCIPAL_KINDS: tuple[PrincipalKind, ...] = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """One entry of a ``Principal`` or ``NotPrincipal`` element (``"*"`` is ``AWS`` ``"*"``)."""
+
+    kind: PrincipalKind
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSet:
+    """The ``Principal`` or ``NotPrincipal`` element of a resource-based (here: trust) policy."""
+
+    principals: tuple[Principal, ...]
+    negated: bool  # NotPrincipal
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
+    """One statement. A trust policy's statements have ``principals`` and no resources (the
+    resource is the role); an identity policy's have resources and no principals."""
+
     index: int  # position in the document, from 0
     sid: str | None
     effect: Effect
@@ -157,6 +180,7 @@ class Statement:
     resources: ResourceSet
     conditions: tuple[Clause, ...]
     fingerprint: str  # digest of the statement's canonical JSON
+    principals: PrincipalSet | None = None
 
     @property
     def label(self) -> str:

@@ -1,8 +1,23 @@
-"""Parse IAM policy documents: JSON text, URL-encoded JSON (as IAM's API returns it), or a mapping.
+"""Parse IAM policy documents: the one reader of the policy language in awsip.
 
-A document that cannot be evaluated faithfully raises :class:`PolicyParseError` naming the policy,
-the statement and the field. Nothing is guessed: an unknown element, operator or effect is an error,
-never silently ignored (an ignored condition could turn a narrow Allow into a broad one).
+One grammar, two modes:
+
+- strict (:func:`parse_policy`): the first problem raises :class:`PolicyParseError` naming the
+  policy, the statement and the field. Nothing is guessed: an unknown element, operator or effect
+  is an error, never silently ignored (an ignored condition could turn a narrow Allow into a broad
+  one). The policy engine only sees documents read this way.
+- tolerant (:func:`parse_policy_tolerant`): every problem is collected and what can be read is
+  returned, as Cedar's error-recovering parser does. A statement with a *fatal* problem (its
+  effect, principals, actions, resources or conditions cannot be read) is left out; one with only
+  minor problems (an unknown element, a Sid that is not a string) is kept. Trust analysis reads
+  roles' trust policies this way: it reports every problem and still analyses the rest.
+
+and two kinds of document: an ``identity`` policy (or permissions boundary) has Resource and no
+Principal; a ``trust`` policy (a role's AssumeRolePolicyDocument) has Principal or NotPrincipal and
+no resource of its own (the role is the resource; a Resource element is accepted and not read).
+
+Sources are decoded by :func:`awsip.policy.source.decode_document` (JSON text, bytes, URL-encoded
+JSON, or a mapping).
 """
 
 from __future__ import annotations
@@ -10,10 +25,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import unquote
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from awsip.policy.model import (
+    PRINCIPAL_KINDS,
     VERSION_2008,
     VERSION_2012,
     Clause,
@@ -22,242 +38,441 @@ from awsip.policy.model import (
     Pattern,
     PolicyDocument,
     PolicyParseError,
+    Principal,
+    PrincipalSet,
     Qualifier,
     ResourceSet,
     Statement,
 )
-from awsip.policy.operators import OPERATORS
+from awsip.policy.operators import OPERATORS, OperatorSpec
 from awsip.policy.patterns import tokenize
+from awsip.policy.quoting import quote
+from awsip.policy.source import Source, decode_document, json_type
 from awsip.policy.values import parse_date, parse_network, parse_number
 
+PolicyKind = Literal["identity", "trust"]
+
 _TOP_LEVEL = ("Version", "Id", "Statement")
-_STATEMENT_FIELDS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
+_ELEMENTS: dict[PolicyKind, tuple[str, ...]] = {
+    "identity": ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"),
+    "trust": (
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    ),
+}
+_NO_RESOURCES = ResourceSet(patterns=(), negated=False)
 
 
-def parse_policy(source: str | bytes | Mapping[str, Any], *, name: str = "") -> PolicyDocument:
-    """Parse one identity policy (or permissions boundary) document."""
-    raw = _load(source, name)
-    if not isinstance(raw, Mapping):
-        raise PolicyParseError(f"a policy document is a JSON object, got {_kind(raw)}", policy=name)
-    for key in raw:
-        if key not in _TOP_LEVEL:
-            raise PolicyParseError(f"unknown top-level element {key!r}{_hint(key, _TOP_LEVEL)}", policy=name)
-    version = raw.get("Version", VERSION_2008)
-    if version not in (VERSION_2012, VERSION_2008):
-        raise PolicyParseError(
-            f"must be {VERSION_2012!r} or {VERSION_2008!r}, got {version!r}", policy=name, field="Version"
+@dataclass(frozen=True)
+class ParseProblem:
+    """Why (part of) a document cannot be read."""
+
+    detail: str
+    statement: int | None = None  # the statement's index; None: the document as a whole
+    sid: str | None = None
+    field: str = ""
+    fatal: bool = True  # the statement is left out (without a statement: the whole document)
+
+    @property
+    def where(self) -> str:
+        """``Statement[1] (Sid "Broken")``, or empty for the document."""
+        if self.statement is None:
+            return ""
+        return (
+            f'Statement[{self.statement}] (Sid "{self.sid}")'
+            if self.sid is not None
+            else f"Statement[{self.statement}]"
         )
-    policy_id = raw.get("Id")
-    if policy_id is not None and not isinstance(policy_id, str):
-        raise PolicyParseError(f"must be a string, got {_kind(policy_id)}", policy=name, field="Id")
-    if "Statement" not in raw:
-        raise PolicyParseError("the document has no Statement", policy=name, field="Statement")
-    body = raw["Statement"]
-    if isinstance(body, Mapping):
-        body = [body]
-    if isinstance(body, tuple):
-        body = list(body)
-    if not isinstance(body, list):
-        raise PolicyParseError(
-            f"must be an object or a list of objects, got {_kind(body)}", policy=name, field="Statement"
-        )
-    statements = tuple(
-        _statement(item, index, name, variables=version == VERSION_2012) for index, item in enumerate(body)
-    )
-    return PolicyDocument(
-        name=name,
-        version=version,
-        statements=statements,
-        fingerprint=_digest(raw),
-        id=policy_id,
-    )
+
+    def error(self, policy: str) -> PolicyParseError:
+        return PolicyParseError(self.detail, policy=policy, statement=self.where, field=self.field)
 
 
-def _load(source: str | bytes | Mapping[str, Any], name: str) -> Any:
-    if isinstance(source, Mapping):
-        return source
-    if isinstance(source, bytes):
+@dataclass(frozen=True)
+class TolerantParse:
+    """What :func:`parse_policy_tolerant` could read, and every problem it met."""
+
+    document: PolicyDocument | None  # None: the document as a whole could not be read
+    problems: tuple[ParseProblem, ...]
+
+
+def parse_policy(source: Source, *, name: str = "", kind: PolicyKind = "identity") -> PolicyDocument:
+    """Parse one document; the first problem raises :class:`PolicyParseError`."""
+    document = _Reader(name, kind, strict=True).read(source)
+    assert document is not None  # strict: a problem raised
+    return document
+
+
+def parse_policy_tolerant(source: Source, *, name: str = "", kind: PolicyKind = "identity") -> TolerantParse:
+    """Parse one document, collecting every problem instead of raising; never raises."""
+    reader = _Reader(name, kind, strict=False)
+    document = reader.read(source)
+    return TolerantParse(document, tuple(reader.problems))
+
+
+class _Statement:
+    """Problems of one statement being read: whether one was fatal."""
+
+    def __init__(self, reader: _Reader, index: int, sid: str | None) -> None:
+        self.reader = reader
+        self.index = index
+        self.sid = sid
+        self.failed = False
+
+    def problem(self, detail: str, field: str = "", *, fatal: bool = True) -> None:
+        self.failed = self.failed or fatal
+        self.reader.report(ParseProblem(detail, self.index, self.sid, field, fatal))
+
+
+class _Reader:
+    def __init__(self, name: str, kind: PolicyKind, *, strict: bool) -> None:
+        self.name = name
+        self.kind = kind
+        self.strict = strict
+        self.elements = _ELEMENTS[kind]
+        self.problems: list[ParseProblem] = []
+
+    def report(self, problem: ParseProblem) -> None:
+        if self.strict:
+            raise problem.error(self.name)
+        self.problems.append(problem)
+
+    def read(self, source: Source) -> PolicyDocument | None:
         try:
-            source = source.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PolicyParseError(f"not UTF-8 text: {exc}", policy=name) from None
-    if not isinstance(source, str):
-        raise PolicyParseError(f"expected JSON text or a mapping, got {_kind(source)}", policy=name)
-    text = source.strip()
-    if text and not text.startswith("{") and "%" in text:
-        text = unquote(text).strip()  # IAM's API returns documents URL-encoded (RFC 3986)
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
-        raise PolicyParseError(f"duplicate key {exc.args[0]!r} in one JSON object", policy=name) from None
-    except json.JSONDecodeError as exc:
-        raise PolicyParseError(
-            f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", policy=name
-        ) from None
-    except RecursionError:
-        raise PolicyParseError("not valid JSON: nested too deeply", policy=name) from None
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _digest(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _hint(key: str, known: tuple[str, ...]) -> str:
-    for candidate in known:
-        if candidate.lower() == str(key).lower():
-            return f" (did you mean {candidate!r}?)"
-    return ""
-
-
-def _statement(item: Any, index: int, policy: str, *, variables: bool) -> Statement:
-    where = f"Statement[{index}]"
-    if not isinstance(item, Mapping):
-        raise PolicyParseError(f"a statement is an object, got {_kind(item)}", policy=policy, statement=where)
-    sid = item.get("Sid")
-    if sid is not None:
-        if not isinstance(sid, str):
-            raise PolicyParseError(
-                f"must be a string, got {_kind(sid)}", policy=policy, statement=where, field="Sid"
-            )
-        where = f'Statement[{index}] (Sid "{sid}")'
-
-    def fail(message: str, field: str = "") -> PolicyParseError:
-        return PolicyParseError(message, policy=policy, statement=where, field=field)
-
-    for key in item:
-        if key in ("Principal", "NotPrincipal"):
-            raise fail(
-                "a Principal belongs in resource-based or trust policies, not in an identity policy", key
-            )
-        if key not in _STATEMENT_FIELDS:
-            raise fail(f"unknown statement element {key!r}{_hint(key, _STATEMENT_FIELDS)}")
-    effect = item.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise fail(f'must be "Allow" or "Deny", got {json.dumps(effect)}', "Effect")
-    checked_effect: Effect = "Allow" if effect == "Allow" else "Deny"
-
-    actions = _element(item, "Action", "NotAction", fail, variables=False)
-    for pattern in actions.patterns:
-        if pattern.text != "*" and ":" not in pattern.text:
-            raise fail(
-                f"{pattern.text!r} is not an action (service:Action)",
-                "NotAction" if actions.negated else "Action",
-            )
-    resources = _element(item, "Resource", "NotResource", fail, variables=variables)
-    conditions = _conditions(item.get("Condition"), fail, variables=variables) if "Condition" in item else ()
-    return Statement(
-        index=index,
-        sid=sid,
-        effect=checked_effect,
-        actions=actions,
-        resources=resources,
-        conditions=conditions,
-        fingerprint=_digest(item),
-    )
-
-
-def _element(
-    item: Mapping[str, Any], positive: str, negative: str, fail: Any, *, variables: bool
-) -> ResourceSet:
-    if positive in item and negative in item:
-        raise fail(f"a statement has either {positive} or {negative}, not both", negative)
-    if positive not in item and negative not in item:
-        raise fail(f"a statement needs {positive} or {negative}", positive)
-    field = positive if positive in item else negative
-    values = _strings(item[field], fail, field)
-    patterns = []
-    for value in values:
-        try:
-            patterns.append(tokenize(value, wildcards=True, variables=variables and field != "Action"))
-        except ValueError as exc:
-            raise fail(str(exc), field) from None
-    return ResourceSet(patterns=tuple(patterns), negated=field == negative)
-
-
-def _strings(value: Any, fail: Any, field: str) -> list[str]:
-    items = list(value) if isinstance(value, list | tuple) else [value]
-    if not items:
-        raise fail("must not be an empty list", field)
-    for entry in items:
-        if not isinstance(entry, str) or not entry:
-            raise fail(f"must be a non-empty string or a list of them, got {_kind(entry)}", field)
-    return list(items)
-
-
-def _conditions(block: Any, fail: Any, *, variables: bool) -> tuple[Clause, ...]:
-    if not isinstance(block, Mapping):
-        raise fail(f"must be an object of operators, got {_kind(block)}", "Condition")
-    clauses: list[Clause] = []
-    for operator, keys in block.items():
-        field = f"Condition.{operator}"
-        qualifier, base_name, if_exists = _split_operator(str(operator))
-        spec = OPERATORS.get(base_name.lower())
-        if spec is None:
-            raise fail(f"unknown condition operator {operator!r}", field)
-        if if_exists and spec.family is Family.NULL:
-            raise fail("Null has no IfExists form", field)
-        canonical = (
-            (f"{qualifier.value}:" if qualifier else "") + spec.name + ("IfExists" if if_exists else "")
-        )
-        if not isinstance(keys, Mapping) or not keys:
-            raise fail(f"must be an object of condition keys and values, got {_kind(keys)}", field)
-        for key, raw_values in keys.items():
-            key_field = f"{field}.{key}"
-            if not isinstance(key, str) or not key:
-                raise fail("condition keys are non-empty strings", field)
-            values = _condition_values(raw_values, fail, key_field)
-            patterns: list[Pattern] = []
-            for value in values:
-                _check_value(spec.name, spec.family, value, fail, key_field)
-                try:
-                    patterns.append(
-                        tokenize(value, wildcards=spec.wildcards, variables=variables and spec.variables)
-                    )
-                except ValueError as exc:
-                    raise fail(str(exc), key_field) from None
-            clauses.append(
-                Clause(
-                    operator=canonical,
-                    base=spec.base,
-                    family=spec.family,
-                    negated=spec.negated,
-                    qualifier=qualifier,
-                    if_exists=if_exists,
-                    key_name=key,
-                    values=tuple(patterns),
+            raw = decode_document(source, name=self.name, unique_keys=self.strict)
+        except PolicyParseError as error:
+            if self.strict:
+                raise
+            self.problems.append(ParseProblem(error.detail))
+            return None
+        unknown = [key for key in raw if key not in _TOP_LEVEL]
+        if unknown:
+            self.report(
+                ParseProblem(
+                    f"unknown top-level element{'s' if len(unknown) > 1 else ''} {_names(unknown)}"
+                    + (_hint(unknown[0], _TOP_LEVEL) or " (a policy has only Version, Id and Statement)"),
+                    fatal=False,
                 )
             )
-    return tuple(clauses)
+        version = raw.get("Version", VERSION_2008)
+        if version not in (VERSION_2012, VERSION_2008):
+            shown = quote(version) if isinstance(version, str) else json_type(version)
+            self.report(
+                ParseProblem(
+                    f'Version {shown} is not a policy language version (use "{VERSION_2012}")',
+                    field="Version",
+                    fatal=False,
+                )
+            )
+            version = VERSION_2008  # read as if absent
+        policy_id = raw.get("Id")
+        if policy_id is not None and not isinstance(policy_id, str):
+            self.report(
+                ParseProblem(
+                    f"Id must be a string, not {json_type(policy_id, article=True)}", field="Id", fatal=False
+                )
+            )
+            policy_id = None
+        if "Statement" not in raw:
+            self.report(ParseProblem("it has no Statement element", field="Statement"))
+            return None
+        body = raw["Statement"]
+        if isinstance(body, Mapping):
+            body = [body]
+        elif not isinstance(body, list | tuple):
+            self.report(
+                ParseProblem(
+                    f"its Statement is {json_type(body, article=True)}, not an object or a list of objects",
+                    field="Statement",
+                )
+            )
+            return None
+        variables = version == VERSION_2012
+        statements = []
+        for index, item in enumerate(body):
+            statement = self.statement(index, item, variables=variables)
+            if statement is not None:
+                statements.append(statement)
+        fingerprint = _digest(raw) or _digest([version, policy_id, [s.fingerprint for s in statements]])
+        assert fingerprint is not None
+        return PolicyDocument(
+            name=self.name,
+            version=version,
+            statements=tuple(statements),
+            fingerprint=fingerprint,
+            id=policy_id,
+        )
+
+    # -- one statement ---------------------------------------------------------------------------
+
+    def statement(self, index: int, item: Any, *, variables: bool) -> Statement | None:
+        if not isinstance(item, Mapping):
+            self.report(
+                ParseProblem(
+                    f"the statement is {json_type(item, article=True)}, not an object", statement=index
+                )
+            )
+            return None
+        sid = item.get("Sid")
+        at = _Statement(self, index, sid if isinstance(sid, str) else None)
+        if sid is not None and not isinstance(sid, str):
+            at.problem(f"Sid must be a string, not {json_type(sid, article=True)}", "Sid", fatal=False)
+            sid = None
+        unknown = [key for key in item if key not in self.elements]
+        if self.kind == "identity":
+            for key in ("Principal", "NotPrincipal"):
+                if key in item:
+                    at.problem(
+                        "a Principal belongs in resource-based or trust policies, not in an identity policy",
+                        key,
+                    )
+            unknown = [key for key in unknown if key not in ("Principal", "NotPrincipal")]
+        if unknown:
+            at.problem(
+                f"unknown element{'s' if len(unknown) > 1 else ''} {_names(unknown)}{_hint(unknown[0], self.elements)}",
+                str(unknown[0]),
+                fatal=False,
+            )
+        effect = item.get("Effect")
+        if effect not in ("Allow", "Deny"):
+            shown = (
+                quote(effect)
+                if isinstance(effect, str)
+                else "missing"
+                if effect is None
+                else json_type(effect, article=True)
+            )
+            at.problem(f"Effect must be Allow or Deny (it is {shown})", "Effect")
+        checked_effect: Effect = "Allow" if effect == "Allow" else "Deny"
+        principals = self.principal_element(at, item) if self.kind == "trust" else None
+        actions = self.element(at, item, "Action", "NotAction", variables=False)
+        if actions is not None:
+            for pattern in actions.patterns:
+                if pattern.text != "*" and ":" not in pattern.text:
+                    at.problem(
+                        f"{quote(pattern.text)} is not an action (service:Action)",
+                        "NotAction" if actions.negated else "Action",
+                    )
+                    break
+        resources: ResourceSet | None = _NO_RESOURCES
+        if self.kind == "identity":
+            resources = self.element(at, item, "Resource", "NotResource", variables=variables)
+        conditions = (
+            self.conditions(at, item["Condition"], variables=variables) if "Condition" in item else ()
+        )
+        if at.failed or actions is None or resources is None:
+            return None
+        return Statement(
+            index=index,
+            sid=sid,
+            effect=checked_effect,
+            actions=actions,
+            resources=resources,
+            conditions=conditions,
+            fingerprint=_digest(item)
+            or _digest(
+                [sid, effect, str(actions), str(resources), [str(c) for c in conditions], repr(principals)]
+            )
+            or "",
+            principals=principals,
+        )
+
+    def principal_element(self, at: _Statement, item: Mapping[str, Any]) -> PrincipalSet | None:
+        has, has_not = "Principal" in item, "NotPrincipal" in item
+        if has == has_not:
+            at.problem(
+                "a trust-policy statement needs exactly one of Principal or NotPrincipal",
+                "NotPrincipal" if has else "Principal",
+            )
+            return None
+        element = "Principal" if has else "NotPrincipal"
+        raw = item[element]
+        if raw == "*":
+            return PrincipalSet((Principal("AWS", "*"),), negated=has_not)
+        if not isinstance(raw, Mapping):
+            shown = quote(raw) if isinstance(raw, str) else json_type(raw, article=True)
+            at.problem(
+                f'{element} must be "*" or an object with AWS, Service, Federated or CanonicalUser keys '
+                f"(it is {shown})",
+                element,
+            )
+            return None
+        found: list[Principal] = []
+        for key, value in raw.items():
+            if key not in PRINCIPAL_KINDS:
+                shown = quote(key) if isinstance(key, str) else json_type(key)
+                at.problem(f"{element} has an unknown principal type {shown}", element)
+                continue
+            values = _strings(at, f"{element}.{key}", element, value, allow_empty=True)
+            if values is not None:
+                found.extend(Principal(key, entry) for entry in values)
+        if not found and not at.failed:
+            at.problem(f"{element} names no principal", element)
+        return PrincipalSet(tuple(found), negated=has_not)
+
+    def element(
+        self, at: _Statement, item: Mapping[str, Any], positive: str, negative: str, *, variables: bool
+    ) -> ResourceSet | None:
+        """The Action/NotAction or Resource/NotResource element."""
+        if (positive in item) == (negative in item):
+            at.problem(
+                f"a statement needs exactly one of {positive} or {negative}",
+                negative if positive in item else positive,
+            )
+            return None
+        field = positive if positive in item else negative
+        values = _strings(at, field, field, item[field], allow_empty=False)
+        if values is None:
+            return None
+        patterns = []
+        for value in values:
+            try:
+                patterns.append(tokenize(value, wildcards=True, variables=variables))
+            except ValueError as exc:
+                at.problem(str(exc), field)
+                return None
+        return ResourceSet(patterns=tuple(patterns), negated=field == negative)
+
+    def conditions(self, at: _Statement, block: Any, *, variables: bool) -> tuple[Clause, ...]:
+        if not isinstance(block, Mapping):
+            at.problem(
+                f"Condition must be an object of operators (it is {json_type(block, article=True)})",
+                "Condition",
+            )
+            return ()
+        clauses: list[Clause] = []
+        for operator, keys in block.items():
+            field = f"Condition.{operator}"
+            shown = quote(operator) if isinstance(operator, str) else json_type(operator)
+            qualifier, base_name, if_exists = _split_operator(str(operator))
+            spec = OPERATORS.get(base_name.lower())
+            if spec is None:
+                at.problem(f"unknown condition operator {shown}", field)
+                continue
+            if if_exists and spec.family is Family.NULL:
+                at.problem("Null has no IfExists form", field)
+                continue
+            if not isinstance(keys, Mapping) or not keys:
+                what = "an empty object" if isinstance(keys, Mapping) else json_type(keys, article=True)
+                at.problem(f"Condition operator {shown} must map keys to values (it is {what})", field)
+                continue
+            canonical = (
+                (f"{qualifier.value}:" if qualifier else "") + spec.name + ("IfExists" if if_exists else "")
+            )
+            for key, raw_values in keys.items():
+                if not isinstance(key, str) or not key:
+                    at.problem("condition keys are non-empty strings", field)
+                    continue
+                patterns = self.condition_values(at, spec, raw_values, key, shown, variables=variables)
+                if patterns is not None:
+                    clauses.append(
+                        Clause(
+                            operator=canonical,
+                            base=spec.base,
+                            family=spec.family,
+                            negated=spec.negated,
+                            qualifier=qualifier,
+                            if_exists=if_exists,
+                            key_name=key,
+                            values=patterns,
+                        )
+                    )
+        return tuple(clauses)
+
+    def condition_values(
+        self, at: _Statement, spec: OperatorSpec, raw: Any, key: str, operator: str, *, variables: bool
+    ) -> tuple[Pattern, ...] | None:
+        field = f"Condition.{spec.name}.{key}"
+        items = list(raw) if isinstance(raw, list | tuple) else [raw]
+        if not items:
+            at.problem(f"the values of {quote(key)} under {operator} must not be an empty list", field)
+            return None
+        patterns: list[Pattern] = []
+        for entry in items:
+            text = _condition_text(entry)
+            if text is None:
+                verb = "lists" if isinstance(raw, list | tuple) else "is"
+                at.problem(
+                    f"the values of {quote(key)} under {operator} must be strings, numbers or booleans, or a "
+                    f"list of them (it {verb} {json_type(entry, article=True)})",
+                    field,
+                )
+                return None
+            problem = _value_problem(spec, text)
+            if problem is not None:
+                at.problem(problem, field)
+                return None
+            try:
+                patterns.append(
+                    tokenize(text, wildcards=spec.wildcards, variables=variables and spec.variables)
+                )
+            except ValueError as exc:
+                at.problem(str(exc), field)
+                return None
+        return tuple(patterns)
+
+
+def _strings(at: _Statement, element: str, field: str, raw: Any, *, allow_empty: bool) -> list[str] | None:
+    """A string or a list of strings (non-empty ones, in a non-empty list, unless ``allow_empty``)."""
+    items: list[Any]
+    if isinstance(raw, str):
+        items = [raw]
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        at.problem(
+            f"{element} must be a string or a list of strings (it is {json_type(raw, article=True)})", field
+        )
+        return None
+    for entry in items:  # one pass: ReadOnlyAccess lists thousands of actions
+        if not entry or not isinstance(entry, str):
+            if isinstance(entry, str) and allow_empty:
+                continue
+            if isinstance(entry, str):
+                at.problem(f"{element} must not be an empty string", field)
+            else:
+                at.problem(
+                    f"{element} must list only strings (it lists {json_type(entry, article=True)})", field
+                )
+            return None
+    if not items and not allow_empty:
+        at.problem(f"{element} must not be an empty list", field)
+        return None
+    return items
+
+
+def _condition_text(entry: Any) -> str | None:
+    """A condition value as IAM compares it: booleans as "true"/"false", numbers as JSON."""
+    if isinstance(entry, bool):
+        return "true" if entry else "false"
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, int | float):
+        try:
+            return json.dumps(entry)
+        except ValueError:  # an integer longer than Python converts to text
+            return None
+    return None
+
+
+def _value_problem(spec: OperatorSpec, value: str) -> str | None:
+    family, operator = spec.family, spec.name
+    if family is Family.NUMERIC and parse_number(value) is None:
+        return f"{operator} needs a number, got {quote(value)}"
+    if family is Family.DATE and parse_date(value) is None:
+        return f"{operator} needs a date (ISO 8601 or epoch seconds), got {quote(value)}"
+    if family is Family.IP and parse_network(value) is None:
+        return f"{operator} needs an IP address or CIDR block, got {quote(value)}"
+    if (operator == "Bool" or family is Family.NULL) and value.lower() not in ("true", "false"):
+        return f'{operator} needs "true" or "false", got {quote(value)}'
+    return None
 
 
 def _split_operator(operator: str) -> tuple[Qualifier | None, str, bool]:
@@ -277,29 +492,24 @@ def _split_operator(operator: str) -> tuple[Qualifier | None, str, bool]:
     return qualifier, name, if_exists
 
 
-def _condition_values(raw: Any, fail: Any, field: str) -> list[str]:
-    items = list(raw) if isinstance(raw, list | tuple) else [raw]
-    if not items:
-        raise fail("must not be an empty list", field)
-    out = []
-    for entry in items:
-        if isinstance(entry, bool):
-            out.append("true" if entry else "false")
-        elif isinstance(entry, int | float):
-            out.append(json.dumps(entry))
-        elif isinstance(entry, str):
-            out.append(entry)
-        else:
-            raise fail(f"condition values are strings, numbers or booleans, got {_kind(entry)}", field)
-    return out
+def _digest(value: Any) -> str | None:
+    """A digest of the canonical JSON of ``value``; None when it has none (a tolerant parse may
+    hold keys of mixed types, or nesting too deep to encode)."""
+    try:
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def _check_value(operator: str, family: Family, value: str, fail: Any, field: str) -> None:
-    if family is Family.NUMERIC and parse_number(value) is None:
-        raise fail(f"{operator} needs a number, got {value!r}", field)
-    if family is Family.DATE and parse_date(value) is None:
-        raise fail(f"{operator} needs a date (ISO 8601 or epoch seconds), got {value!r}", field)
-    if family is Family.IP and parse_network(value) is None:
-        raise fail(f"{operator} needs an IP address or CIDR block, got {value!r}", field)
-    if (operator == "Bool" or family is Family.NULL) and value.lower() not in ("true", "false"):
-        raise fail(f'{operator} needs "true" or "false", got {value!r}', field)
+def _names(keys: list[Any]) -> str:
+    shown = [quote(key) if isinstance(key, str) else json_type(key) for key in keys[:5]]
+    more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+    return ", ".join(shown) + more
+
+
+def _hint(key: Any, known: tuple[str, ...]) -> str:
+    for candidate in known:
+        if candidate.lower() == str(key).lower():
+            return f" (did you mean {candidate!r}?)"
+    return ""

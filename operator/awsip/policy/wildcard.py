@@ -192,7 +192,7 @@ def action_shape() -> Glob:
 
 
 def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -> Glob:
-    """A glob from plain text (no variables): for tests and samples."""
+    """A glob from plain text (no policy variables): ``*`` and ``?`` are wildcards if ``wildcards``."""
     tokens: list[str | Wild] = []
     for char in text:
         if wildcards and char == "*":
@@ -204,6 +204,18 @@ def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -
         else:
             tokens.append(char)
     return compile_glob(tuple(tokens), ignore_case)
+
+
+def matches(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
+    """Whether ``text`` matches the plain-text glob ``pattern`` as a whole (``*`` any run of
+    characters, ``?`` exactly one). Linear in the text, whatever the pattern: documents and
+    tenancy rules come from people we do not control, and ``a*a*a*...`` must not backtrack."""
+    return glob_text(pattern, ignore_case=ignore_case).matches(text)
+
+
+def has_wildcards(text: str) -> bool:
+    """Whether plain text contains ``*`` or ``?``."""
+    return "*" in text or "?" in text
 
 
 State = frozenset[int]

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from awsip.policy.wildcard import matches
 from awsip.tenancy.selectors import LabelSelector
-from awsip.trust.wildcards import wildcard_match
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _NAMESPACE_GLOB = re.compile(r"[-a-z0-9*?]{1,253}")
@@ -112,7 +112,7 @@ class TenancyRule(BaseModel):
 
     def applies_to(self, namespace: str, labels: Mapping[str, str] | None) -> bool:
         """``labels`` None: the namespace's labels are not known, and no selector matches."""
-        if any(wildcard_match(pattern, namespace) for pattern in self.namespaces):
+        if any(matches(pattern, namespace) for pattern in self.namespaces):
             return True
         return (
             labels is not None
@@ -123,7 +123,7 @@ class TenancyRule(BaseModel):
     def permits_role(self, role_arn: str, account: str | None) -> bool:
         if account is not None and account in self.accounts:
             return True
-        return any(wildcard_match(pattern, role_arn) for pattern in self.role_arns)
+        return any(matches(pattern, role_arn) for pattern in self.role_arns)
 
 
 class TenancyFile(BaseModel):

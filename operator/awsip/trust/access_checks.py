@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from awsip.policy.model import Statement
+from awsip.policy.quoting import quote_list
 from awsip.trust import codes
-from awsip.trust.actions import ASSUME_ROLE, covers, covers_any_assume
-from awsip.trust.conditions import deny_enforces_external_id
+from awsip.trust.clauses import deny_enforces_external_id
 from awsip.trust.context import Context
-from awsip.trust.document import Statement
 from awsip.trust.principal_checks import aws_principals
 from awsip.trust.principals import Form, classify
-from awsip.trust.result import FindingCollector
-from awsip.trust.text import quote_list
+from awsip.trust.statements import (
+    ASSUME_ROLE,
+    covers,
+    covers_any_assume,
+    label,
+    named_principals,
+    not_principals,
+)
+from awsip.trust.verdict import FindingCollector
 
 
 @dataclass
@@ -30,7 +37,7 @@ class Access:
 def allows_operator(statement: Statement, context: Context) -> bool:
     """Whether an Allow statement may apply to the operator's principal."""
     identity = context.identity
-    if statement.not_principals is not None:
+    if not_principals(statement) is not None:
         # Everyone except the listed principals; if we do not know who we are, assume it's us.
         return not (identity.known and _excludes(statement, context))
     return any(identity.covered_by(principal) for principal in aws_principals(statement))
@@ -39,7 +46,7 @@ def allows_operator(statement: Statement, context: Context) -> bool:
 def _excludes(statement: Statement, context: Context) -> bool:
     return any(
         context.identity.covered_by(classify(p.value))
-        for p in statement.not_principals or ()
+        for p in not_principals(statement) or ()
         if p.kind == "AWS"
     )
 
@@ -51,7 +58,7 @@ def denies_operator(statement: Statement, context: Context) -> bool:
     wildcard Deny is known to hit it.
     """
     identity = context.identity
-    if statement.not_principals is not None:
+    if not_principals(statement) is not None:
         return identity.known and not _excludes(statement, context)
     principals = aws_principals(statement)
     if any(p.form is Form.WILDCARD for p in principals):
@@ -64,7 +71,7 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
     for statement in statements:
         if statement.effect != "Allow" or not covers(statement, ASSUME_ROLE):
             continue
-        if statement.not_principals is None and not aws_principals(statement):
+        if not_principals(statement) is None and not aws_principals(statement):
             continue
         access.aws_allows.append(statement)
         if allows_operator(statement, context):
@@ -79,7 +86,7 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
             p.value
             for s in statements
             if s.effect == "Allow" and covers_any_assume(s)
-            for p in s.principals or ()
+            for p in named_principals(s)
             if p.kind != "AWS"
         ]
         only = f" Only {quote_list(others)} may assume it, and they are not IAM principals." if others else ""
@@ -90,8 +97,8 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
             f'and "Principal": {{"AWS": "{context.suggestion()}"}}.',
         )
     elif not access.operator_allows:
-        trusted = [p.value for s in access.aws_allows for p in s.principals or () if p.kind == "AWS"]
-        excepted = [p.value for s in access.aws_allows for p in s.not_principals or ()]
+        trusted = [p.value for s in access.aws_allows for p in named_principals(s) if p.kind == "AWS"]
+        excepted = [p.value for s in access.aws_allows for p in not_principals(s) or ()]
         described = [quote_list(trusted)] if trusted else []
         if excepted:
             described.append(f"everyone except {quote_list(excepted)}")
@@ -106,9 +113,10 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
 
 
 def _check_deny(statement: Statement, context: Context, findings: FindingCollector, access: Access) -> None:
-    label, index = statement.label, statement.index
-    if statement.not_principals is not None:
-        exempt = quote_list(p.value for p in statement.not_principals)
+    name, index = label(statement), statement.index
+    excepted = not_principals(statement)
+    if excepted is not None:
+        exempt = quote_list(p.value for p in excepted)
         operator_note = ""
         if context.identity.known:
             who = context.who()
@@ -116,23 +124,23 @@ def _check_deny(statement: Statement, context: Context, findings: FindingCollect
             operator_note = f" {who[0].upper()}{who[1:]} {verdict}."
         findings.add(
             codes.DENY_NOT_PRINCIPAL,
-            f"Statement {label} denies sts:AssumeRole to every principal except {exempt} (Deny with "
+            f"Statement {name} denies sts:AssumeRole to every principal except {exempt} (Deny with "
             "NotPrincipal). IAM no longer accepts NotPrincipal in role trust policies and recommends a "
             "Deny with the condition ArnNotEquals aws:PrincipalArn instead; with NotPrincipal, a role "
             "session is exempt only when both its account ARN and its role ARN are listed."
             f"{operator_note}",
-            statement=label,
+            statement=name,
             index=index,
         )
     applies = denies_operator(statement, context)
-    if applies and deny_enforces_external_id(statement.clauses):
+    if applies and deny_enforces_external_id(statement.conditions):
         access.deny_enforces_external_id = True
-    if applies and not statement.clauses:
+    if applies and not statement.conditions:
         findings.add(
             codes.MANAGEMENT_PRINCIPAL_DENIED,
-            f"Statement {label} denies sts:AssumeRole to {context.who()} without any condition: an "
+            f"Statement {name} denies sts:AssumeRole to {context.who()} without any condition: an "
             "explicit Deny overrides every Allow, so awsip cannot assume the role. Remove the "
             "operator's principal from the Deny, or add the condition that should exempt it.",
-            statement=label,
+            statement=name,
             index=index,
         )

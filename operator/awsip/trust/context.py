@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from awsip.policy.quoting import quote
 from awsip.trust.principals import ACCOUNT_ID, AwsPrincipal, Form, OperatorIdentity, classify
-from awsip.trust.text import quote
 
 
 @dataclass(frozen=True)

@@ -4,34 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from awsip.policy.model import Statement
+from awsip.policy.quoting import quote_list
 from awsip.trust import codes
-from awsip.trust.conditions import EXTERNAL_ID_KEY, principal_scope
+from awsip.trust.clauses import EXTERNAL_ID_KEY, principal_scope, texts
 from awsip.trust.context import Context
-from awsip.trust.document import Statement
 from awsip.trust.principals import AwsPrincipal, Form, classify
-from awsip.trust.result import FindingCollector
-from awsip.trust.text import quote_list
+from awsip.trust.statements import label, named_principals, not_principals
+from awsip.trust.verdict import FindingCollector
 
 _Add = Callable[[str, str], None]
 
 
 def aws_principals(statement: Statement) -> list[AwsPrincipal]:
     """The statement's ``AWS`` principals (``"Principal": "*"`` counts as ``{"AWS": "*"}``)."""
-    return [classify(p.value) for p in statement.principals or () if p.kind == "AWS"]
+    return [classify(p.value) for p in named_principals(statement) if p.kind == "AWS"]
 
 
 def check_allow_principals(statement: Statement, context: Context, findings: FindingCollector) -> None:
     """Findings for an Allow statement that hands out the role's credentials."""
-    label, index = statement.label, statement.index
+    name, index = label(statement), statement.index
 
     def add(code: str, message: str) -> None:
-        findings.add(code, message, statement=label, index=index)
+        findings.add(code, message, statement=name, index=index)
 
-    if statement.not_principals is not None:
-        excluded = quote_list(p.value for p in statement.not_principals)
+    excepted = not_principals(statement)
+    if excepted is not None:
+        excluded = quote_list(p.value for p in excepted)
         add(
             codes.NOT_PRINCIPAL_ALLOW,
-            f"Statement {label} combines Effect Allow with NotPrincipal ({excluded}): it lets every "
+            f"Statement {name} combines Effect Allow with NotPrincipal ({excluded}): it lets every "
             "principal except those listed -- in any AWS account, and anonymous callers -- assume the "
             "role. IAM no longer accepts NotPrincipal in role trust policies, so this document is not "
             "one IAM would store today. Replace NotPrincipal with "
@@ -43,19 +45,19 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
     _wildcards(statement, principals, context, add)
     _accounts(statement, principals, context, add)
 
-    services = [p.value for p in statement.principals or () if p.kind == "Service"]
+    services = [p.value for p in named_principals(statement) if p.kind == "Service"]
     if services:
-        add(codes.SERVICE_PRINCIPAL, _service_message(label, services))
-    federated = [p.value for p in statement.principals or () if p.kind == "Federated"]
+        add(codes.SERVICE_PRINCIPAL, _service_message(name, services))
+    federated = [p.value for p in named_principals(statement) if p.kind == "Federated"]
     if federated:
         unconditioned = (
             " The statement has no Condition, so every identity that provider issues tokens for can."
-            if not statement.clauses
+            if not statement.conditions
             else ""
         )
         add(
             codes.FEDERATED_PRINCIPAL,
-            f"Statement {label} trusts the identity provider(s) {quote_list(federated)}: users or "
+            f"Statement {name} trusts the identity provider(s) {quote_list(federated)}: users or "
             "workloads that provider vouches for can assume the role with "
             f"sts:AssumeRoleWithWebIdentity or sts:AssumeRoleWithSAML.{unconditioned} awsip does not "
             "need this. If something else does, pin the token's audience and subject in the "
@@ -63,7 +65,7 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
             "that trust to a separate role.",
         )
     unresolved = [p.value for p in principals if p.form in (Form.UNIQUE_ID, Form.UNRECOGNIZED)]
-    canonical = [p.value for p in statement.principals or () if p.kind == "CanonicalUser"]
+    canonical = [p.value for p in named_principals(statement) if p.kind == "CanonicalUser"]
     if unresolved or canonical:
         parts = []
         if unresolved:
@@ -79,7 +81,7 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
             )
         add(
             codes.UNRESOLVED_PRINCIPAL,
-            f"Statement {label} names {'; and '.join(parts)}. Replace it with the ARN of the "
+            f"Statement {name} names {'; and '.join(parts)}. Replace it with the ARN of the "
             f"principal that should assume the role ({context.suggestion()}).",
         )
 
@@ -88,15 +90,15 @@ def _wildcards(statement: Statement, principals: list[AwsPrincipal], context: Co
     wildcards = [p.value for p in principals if p.form in (Form.WILDCARD, Form.ACCOUNT_WILDCARD)]
     if not wildcards:
         return
-    label = statement.label
-    scope = principal_scope(statement.clauses)
+    name = label(statement)
+    scope = principal_scope(statement.conditions)
     if scope:
         limits = "; ".join(
-            f"{clause.operator} {clause.key} = {quote_list(clause.values)}" for clause in scope
+            f"{clause.operator} {clause.key_name} = {quote_list(texts(clause))}" for clause in scope
         )
         add(
             codes.CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL,
-            f"Statement {label} trusts a wildcard principal ({quote_list(wildcards)}), but its "
+            f"Statement {name} trusts a wildcard principal ({quote_list(wildcards)}), but its "
             f"condition limits callers ({limits}). IAM checks the condition on every call, so only "
             "principals that satisfy it can assume the role -- narrower than the wildcard alone, yet "
             "every principal of those accounts or organizations that is allowed sts:AssumeRole can, "
@@ -104,7 +106,7 @@ def _wildcards(statement: Statement, principals: list[AwsPrincipal], context: Co
             f'principal instead: "Principal": {{"AWS": "{context.suggestion()}"}}.',
         )
         return
-    has_external_id = any(clause.key_lower == EXTERNAL_ID_KEY for clause in statement.clauses)
+    has_external_id = any(clause.key == EXTERNAL_ID_KEY for clause in statement.conditions)
     external_id = (
         " The sts:ExternalId condition does not help: an External ID is an identifier shared with "
         "whoever configures the provider, not a secret."
@@ -113,7 +115,7 @@ def _wildcards(statement: Statement, principals: list[AwsPrincipal], context: Co
     )
     add(
         codes.WILDCARD_PRINCIPAL,
-        f"Statement {label} lets principals of any AWS account ({quote_list(wildcards)}) assume the "
+        f"Statement {name} lets principals of any AWS account ({quote_list(wildcards)}) assume the "
         "role: anyone who learns the role's ARN can obtain its credentials and use its permissions "
         f"in this account.{external_id} Replace the wildcard with the operator's principal: "
         f'"Principal": {{"AWS": "{context.suggestion()}"}}.',
@@ -121,7 +123,7 @@ def _wildcards(statement: Statement, principals: list[AwsPrincipal], context: Co
 
 
 def _accounts(statement: Statement, principals: list[AwsPrincipal], context: Context, add: _Add) -> None:
-    label = statement.label
+    name = label(statement)
     identity = context.identity
     concrete = [p for p in principals if p.form in (Form.ACCOUNT, Form.IDENTITY)]
     foreign = [p for p in concrete if identity.home_accounts and not identity.is_home(p.account)]
@@ -137,7 +139,7 @@ def _accounts(statement: Statement, principals: list[AwsPrincipal], context: Con
         management = " or ".join(sorted(identity.home_accounts))
         add(
             codes.FOREIGN_ACCOUNT_PRINCIPAL,
-            f"Statement {label} trusts principals of account(s) {', '.join(accounts)} "
+            f"Statement {name} trusts principals of account(s) {', '.join(accounts)} "
             f"({quote_list(p.value for p in foreign)}), not of the management account {management}: "
             f"they can assume the role besides awsip.{whole} Remove them unless another system "
             "really needs this role, and give that system a role of its own.",
@@ -147,16 +149,16 @@ def _accounts(statement: Statement, principals: list[AwsPrincipal], context: Con
         accounts = sorted({p.account for p in broad if p.account})
         add(
             codes.PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT,
-            f"Statement {label} trusts the whole account {', '.join(accounts)} "
+            f"Statement {name} trusts the whole account {', '.join(accounts)} "
             f"({quote_list(p.value for p in broad)}): every user and role in it whose own policies "
             "allow sts:AssumeRole on this role can assume it, not only awsip. Trust only the operator's "
             f'role: "Principal": {{"AWS": "{context.suggestion()}"}}.',
         )
 
 
-def _service_message(label: str, services: list[str]) -> str:
+def _service_message(name: str, services: list[str]) -> str:
     text = (
-        f"Statement {label} lets the AWS service(s) {quote_list(services)} assume the role: the "
+        f"Statement {name} lets the AWS service(s) {quote_list(services)} assume the role: the "
         "service acts with the role's permissions wherever someone allowed to pass the role "
         "(iam:PassRole) attaches it."
     )

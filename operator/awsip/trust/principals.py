@@ -11,22 +11,11 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-from awsip.trust.wildcards import has_wildcard, wildcard_match
-
-PrincipalKind = Literal["AWS", "Service", "Federated", "CanonicalUser"]
+from awsip.policy.wildcard import has_wildcards, matches
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 UNIQUE_ID = re.compile(r"A[A-Z0-9]{15,127}")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """One entry of a ``Principal`` or ``NotPrincipal`` element."""
-
-    kind: PrincipalKind
-    value: str
 
 
 class Form(enum.Enum):
@@ -64,7 +53,7 @@ def classify(value: str) -> AwsPrincipal:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts", "*") or not parts[5]:
         return AwsPrincipal(value, Form.UNRECOGNIZED)
     account, resource = parts[4], parts[5]
-    if has_wildcard(account):
+    if has_wildcards(account):
         return AwsPrincipal(value, Form.ACCOUNT_WILDCARD, account=account, resource=resource)
     if not ACCOUNT_ID.fullmatch(account):
         return AwsPrincipal(value, Form.UNRECOGNIZED)
@@ -133,7 +122,7 @@ class OperatorIdentity:
             return False
         if self.account is None:
             return True
-        if not wildcard_match(principal.account, self.account):
+        if not matches(principal.account, self.account):
             return False
         if principal.resource in (None, "root", "*") or self.resource is None:
             return True
@@ -141,7 +130,7 @@ class OperatorIdentity:
 
     def _resource_matches(self, pattern: str) -> bool:
         assert self.resource is not None
-        if wildcard_match(pattern, self.resource, ignore_case=True):
+        if matches(pattern, self.resource, ignore_case=True):
             return True
         # A session's ARN has no role path: a role principal with any path and the same name matches.
         if (
@@ -149,7 +138,7 @@ class OperatorIdentity:
             and self.role_name
             and pattern.lower().startswith("role/")
         ):
-            return wildcard_match(pattern.rsplit("/", 1)[-1], self.role_name, ignore_case=True)
+            return matches(pattern.rsplit("/", 1)[-1], self.role_name, ignore_case=True)
         return False
 
 

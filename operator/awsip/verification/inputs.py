@@ -7,11 +7,9 @@ the namespace is always the provider's.
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from awsip.api.types import EXTERNAL_ID_PATTERN, AWSInfrastructureProviderSpec
 
@@ -98,14 +96,3 @@ def required_policy_text(
     if config_map is None:
         return None
     return inputs.configmap_value(ref.namespace, config_map.name, config_map.key)
-
-
-def decode_policy_json(text: str) -> dict[str, Any]:
-    """A policy document from JSON text or URL-encoded JSON text (as IAM's API returns it)."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        document = json.loads(urllib.parse.unquote(text))
-    if not isinstance(document, dict):
-        raise ValueError("the policy document is not a JSON object")
-    return document

@@ -28,7 +28,7 @@ variables and clients only, and every message is redacted before it is returned.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -46,7 +46,7 @@ from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_er
 from awsip.aws.services import SESSION_CREDENTIALS, AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
 from awsip.catalog import optional_catalog
-from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, parse_policy
+from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, decode_document, parse_policy
 from awsip.profiles import load_profile
 from awsip.redaction import redact_values, remember_secret
 from awsip.trust import analyze_trust_policy
@@ -57,7 +57,6 @@ from awsip.verification.inputs import (
     InvalidInputError,
     ProviderInputs,
     ProviderRef,
-    decode_policy_json,
     required_policy_text,
     resolve_external_id,
 )
@@ -110,7 +109,7 @@ def verify(
 
 @dataclass(frozen=True)
 class _RequiredPolicy:
-    document: dict[str, Any]
+    document: Mapping[str, Any]
     parsed: PolicyDocument
     profile: str | None
     config_map: str | None
@@ -386,16 +385,16 @@ class _Verification:
             )
         assert text is not None
         try:
-            parsed = parse_policy(text, name=source)
-            document = decode_policy_json(text)
-        except (PolicyParseError, ValueError) as error:
+            decoded = decode_document(text, name=source)  # decoded once, parsed once
+            parsed = parse_policy(decoded, name=source)
+        except PolicyParseError as error:
             return None, Check(
                 "Unknown",
                 Reason.INVALID_REQUIRED_POLICY,
                 messages.invalid_required_policy(source=source, detail=str(error)),
             )
         return _RequiredPolicy(
-            document, parsed, None, f"{self.ref.namespace}/{ref.name} (key {ref.key!r})"
+            decoded, parsed, None, f"{self.ref.namespace}/{ref.name} (key {ref.key!r})"
         ), None
 
     def _operator_identity(self) -> CallerIdentity:

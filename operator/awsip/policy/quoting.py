@@ -1,4 +1,8 @@
-"""Small helpers that turn untrusted policy content into bounded, readable message text."""
+"""Untrusted policy content quoted in messages: bounded, control characters escaped.
+
+The parser's problems and the trust findings quote values from documents nobody here controls (a
+key of 10,000 characters, a right-to-left override); these keep such quotes short and readable.
+"""
 
 from __future__ import annotations
 

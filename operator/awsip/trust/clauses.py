@@ -1,16 +1,13 @@
-"""Condition clauses of a trust statement, and what they mean for awsip.
+"""What a trust statement's condition clauses mean for awsip.
 
-A statement's ``Condition`` is a conjunction: every (operator, key) clause must hold. Operators and
-keys are case-insensitive here. What matters for trust:
+Clauses are :class:`awsip.policy.model.Clause` objects (operators and keys case-insensitive, the
+operator canonical); whether one holds when its key is absent is the policy engine's rule
+(:func:`awsip.policy.conditions.holds`). What matters for trust:
 
 - ``sts:ExternalId``: does the statement reject a call without the External ID (the key is
   absent), and does it accept only exact values?
 - ``aws:PrincipalAccount`` / ``aws:PrincipalArn`` / ``aws:PrincipalOrgID`` /
   ``aws:PrincipalOrgPaths``: does it narrow a wildcard principal to known accounts?
-
-IAM's rule for absent keys: a clause is false when its key is missing from the request, except
-for negated operators (``StringNotEquals``...), which are true, ``...IfExists`` operators, which
-are true, ``ForAllValues:`` qualifiers, which are true, and ``Null``, which tests presence.
 """
 
 from __future__ import annotations
@@ -19,58 +16,27 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from awsip.policy.conditions import holds
+from awsip.policy.model import Clause, Qualifier
+from awsip.policy.wildcard import has_wildcards
 from awsip.trust.principals import ACCOUNT_ID
-from awsip.trust.wildcards import has_wildcard
 
 EXTERNAL_ID_KEY = "sts:externalid"
 PRINCIPAL_SCOPE_KEYS = frozenset(
     {"aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:principalorgpaths"}
 )
-_QUALIFIERS = ("forallvalues:", "foranyvalue:")
-_EQUALS = frozenset({"stringequals", "stringequalsignorecase"})
-_NOT_EQUALS = frozenset({"stringnotequals", "stringnotequalsignorecase"})
-_SCOPING = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
+_EQUALS = frozenset({"StringEquals", "StringEqualsIgnoreCase"})
+_SCOPING = frozenset({"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"})
 
 
-def parse_operator(operator: str) -> tuple[str, str, bool]:
-    """``ForAnyValue:StringLikeIfExists`` -> ``("foranyvalue", "stringlike", True)``."""
-    name = operator.lower()
-    qualifier = ""
-    for prefix in _QUALIFIERS:
-        if name.startswith(prefix):
-            qualifier, name = prefix[:-1], name[len(prefix) :]
-            break
-    if_exists = name.endswith("ifexists") and name != "ifexists"
-    if if_exists:
-        name = name[: -len("ifexists")]
-    return qualifier, name, if_exists
+def passes_when_absent(clause: Clause) -> bool:
+    """Whether the clause holds for a request that does not carry its key at all."""
+    return holds(clause, None, None)
 
 
-@dataclass(frozen=True)
-class Clause:
-    """One (operator, key, values) triple of a Condition."""
-
-    operator: str
-    qualifier: str  # "", "forallvalues" or "foranyvalue"
-    base: str  # lower-case operator without qualifier and IfExists: "stringequals"
-    if_exists: bool
-    key: str
-    values: tuple[str, ...]
-
-    @property
-    def key_lower(self) -> str:
-        return self.key.lower()
-
-    @property
-    def passes_when_absent(self) -> bool:
-        """Whether the clause holds for a request that does not carry the key at all."""
-        if self.base == "null":
-            return any(value.lower() == "true" for value in self.values)
-        if self.qualifier == "forallvalues" or self.if_exists:
-            return True
-        if self.qualifier == "foranyvalue":
-            return False
-        return "not" in self.base
+def texts(clause: Clause) -> list[str]:
+    """The clause's values as written."""
+    return [pattern.text for pattern in clause.values]
 
 
 class ExternalIdCheck(enum.Enum):
@@ -83,40 +49,40 @@ class ExternalIdCheck(enum.Enum):
 @dataclass(frozen=True)
 class ExternalIdVerdict:
     check: ExternalIdCheck
-    operators: tuple[str, ...] = ()  # the operators applied to sts:ExternalId, as written
+    operators: tuple[str, ...] = ()  # the operators applied to sts:ExternalId
 
     @property
     def requires_presence(self) -> bool:
         return self.check in (ExternalIdCheck.EXACT, ExternalIdCheck.PRESENCE_ONLY)
 
 
-def _exact_values(values: Iterable[str], *, like: bool) -> bool:
-    values = tuple(values)
+def _exact_values(clause: Clause, *, like: bool) -> bool:
+    values = texts(clause)
     if not values:
         return False
-    return all("${" not in value and not (like and has_wildcard(value)) for value in values)
+    return all("${" not in value and not (like and has_wildcards(value)) for value in values)
 
 
 def clause_is_exact(clause: Clause) -> bool:
     """Whether an ``sts:ExternalId`` clause requires the key and accepts only listed values."""
-    if clause.qualifier or clause.if_exists:
+    if clause.qualifier is not None or clause.if_exists or clause.negated:
         return False
     if clause.base in _EQUALS:
-        return _exact_values(clause.values, like=False)
-    if clause.base == "stringlike":
-        return _exact_values(clause.values, like=True)
+        return _exact_values(clause, like=False)
+    if clause.base == "StringLike":
+        return _exact_values(clause, like=True)
     return False
 
 
 def external_id_verdict(clauses: Iterable[Clause]) -> ExternalIdVerdict:
     """How the clauses of one Allow statement treat ``sts:ExternalId``."""
-    relevant = [clause for clause in clauses if clause.key_lower == EXTERNAL_ID_KEY]
+    relevant = [clause for clause in clauses if clause.key == EXTERNAL_ID_KEY]
     operators = tuple(dict.fromkeys(clause.operator for clause in relevant))
     if not relevant:
         return ExternalIdVerdict(ExternalIdCheck.ABSENT)
     if any(clause_is_exact(clause) for clause in relevant):
         return ExternalIdVerdict(ExternalIdCheck.EXACT, operators)
-    if any(not clause.passes_when_absent for clause in relevant):
+    if any(not passes_when_absent(clause) for clause in relevant):
         return ExternalIdVerdict(ExternalIdCheck.PRESENCE_ONLY, operators)
     return ExternalIdVerdict(ExternalIdCheck.OPTIONAL, operators)
 
@@ -131,11 +97,11 @@ def deny_enforces_external_id(clauses: tuple[Clause, ...]) -> bool:
     if not clauses:
         return False
     for clause in clauses:
-        if clause.key_lower != EXTERNAL_ID_KEY or clause.qualifier:
+        if clause.key != EXTERNAL_ID_KEY or clause.qualifier is not None or not clause.negated:
             return False
-        if clause.base in _NOT_EQUALS and _exact_values(clause.values, like=False):
+        if clause.base in _EQUALS and _exact_values(clause, like=False):
             continue
-        if clause.base == "stringnotlike" and _exact_values(clause.values, like=True):
+        if clause.base == "StringLike" and _exact_values(clause, like=True):
             continue
         return False
     return True
@@ -150,12 +116,18 @@ def principal_scope(clauses: Iterable[Clause]) -> list[Clause]:
     """
     scoping = []
     for clause in clauses:
-        key = clause.key_lower
-        if key not in PRINCIPAL_SCOPE_KEYS or clause.if_exists or clause.base not in _SCOPING:
+        key = clause.key
+        if (
+            key not in PRINCIPAL_SCOPE_KEYS
+            or clause.if_exists
+            or clause.negated
+            or clause.base not in _SCOPING
+        ):
             continue
-        if clause.qualifier == "forallvalues":
+        if clause.qualifier is Qualifier.FOR_ALL_VALUES:
             continue
-        if clause.values and all(_scopes(key, value) for value in clause.values):
+        values = texts(clause)
+        if values and all(_scopes(key, value) for value in values):
             scoping.append(clause)
     return scoping
 
@@ -166,11 +138,11 @@ def _scopes(key: str, value: str) -> bool:
     if key == "aws:principalaccount":
         return ACCOUNT_ID.fullmatch(value) is not None
     if key == "aws:principalorgid":
-        return value.startswith("o-") and not has_wildcard(value)
+        return value.startswith("o-") and not has_wildcards(value)
     if key == "aws:principalorgpaths":
         # o-abc/r-root/ou-x/* is specific as long as the organization ID comes before a wildcard.
         head = value.split("/", 1)[0]
-        return head.startswith("o-") and len(head) > 2 and not has_wildcard(head) and "/" in value
+        return head.startswith("o-") and len(head) > 2 and not has_wildcards(head) and "/" in value
     # aws:principalarn: the account field must be a concrete account.
     parts = value.split(":", 5)
     return len(parts) == 6 and parts[0] == "arn" and ACCOUNT_ID.fullmatch(parts[4]) is not None
