@@ -5,6 +5,7 @@ docs/policy-engine.md for the semantics, the JSON output and the limits.
 """
 
 from awsip.policy.caches import EngineLimits
+from awsip.policy.decoding import decode_document
 from awsip.policy.engine import PolicyEngine, check_coverage, clear_caches, default_engine, simulate
 from awsip.policy.model import (
     Decision,
@@ -16,7 +17,6 @@ from awsip.policy.model import (
 )
 from awsip.policy.parse import ParseProblem, PolicyKind, TolerantParse, parse_policy, parse_policy_tolerant
 from awsip.policy.report import ActionResult, CoverageReport
-from awsip.policy.source import decode_document
 
 __all__ = [
     "ActionResult",

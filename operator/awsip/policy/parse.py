@@ -16,7 +16,7 @@ and two kinds of document: an ``identity`` policy (or permissions boundary) has 
 Principal; a ``trust`` policy (a role's AssumeRolePolicyDocument) has Principal or NotPrincipal and
 no resource of its own (the role is the resource; a Resource element is accepted and not read).
 
-Sources are decoded by :func:`awsip.policy.source.decode_document` (JSON text, bytes, URL-encoded
+Sources are decoded by :func:`awsip.policy.decoding.decode_document` (JSON text, bytes, URL-encoded
 JSON, or a mapping).
 """
 
@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from awsip.policy.decoding import Source, decode_document, json_type
 from awsip.policy.model import (
     PRINCIPAL_KINDS,
     VERSION_2008,
@@ -47,7 +48,6 @@ from awsip.policy.model import (
 from awsip.policy.operators import OPERATORS, OperatorSpec
 from awsip.policy.patterns import tokenize
 from awsip.policy.quoting import quote
-from awsip.policy.source import Source, decode_document, json_type
 from awsip.policy.values import parse_date, parse_network, parse_number
 
 PolicyKind = Literal["identity", "trust"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from awsip.tenancy.model import ACCOUNT_ID, TenancyRule
+from awsip.tenancy.schema import ACCOUNT_ID, TenancyRule
 from awsip.textcap import cap
 
 _MAX_LISTED = 5

@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from awsip.tenancy.model import TenancyFile
 from awsip.tenancy.rules import TenancyRules
+from awsip.tenancy.schema import TenancyFile
 from awsip.textcap import cap
 
 _MAX_ERRORS = 10
