@@ -2,9 +2,11 @@
 
 A :class:`~awsip.policy.engine.PolicyEngine` owns one :class:`PatternCaches` (compiled globs,
 predicates and automata, shared by matching, the solver and coverage) besides its own caches
-(compiled policies, solver answers, coverage results). No module of ``awsip.policy`` keeps state of
-its own, and :class:`EngineLimits` is the one place that bounds them all; docs/policy-engine.md
-says what each bound costs in memory.
+(compiled policies, solver answers, coverage results). No module of the engine (parsing,
+matching, simulation, coverage) keeps state of its own, and :class:`EngineLimits` is the one place
+that bounds them all; docs/policy-engine.md says what each bound costs in memory. (The catalog
+findings beside the engine, ``findings.py`` and ``resource_types.py``, still memoize at module
+level.)
 """
 
 from __future__ import annotations
