@@ -57,8 +57,11 @@ class Sandbox:
         return self.server.endpoint
 
     def services(self, **kwargs: Any) -> AwsServices:
-        """Fresh operator services (own caches, identity) from the environment."""
+        """Fresh operator services (own caches, identity) from the environment; no rate limits
+        unless asked for."""
         kwargs.setdefault("calls_per_second", 0)
+        kwargs.setdefault("sts_calls_per_second", 0)
+        kwargs.setdefault("account_calls_per_second", 0)
         return AwsServices.from_environment(**kwargs)
 
     def auth(self, enabled: bool = True) -> None:

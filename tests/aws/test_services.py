@@ -13,13 +13,19 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 
 from awsip.aws import AwsServices
-from awsip.aws.ratelimit import TokenBucket
+from awsip.aws.ratelimit import BucketKey, RateLimitSettings
 from awsip.aws.regions import partition_of_region, region_for
 from awsip.aws.sts import AssumedRole, CallerIdentity, TemporaryCredentials, assume_role
 from awsip.observability.metrics import REGISTRY
 from awsip.sandbox.aws_seed import create_provider_role
 from tests.aws.moto_fixtures import Sandbox, isolate_aws_environment
 from tests.support.aws_calls import CallCounter, count_calls
+from tests.support.moto_accounts import in_account
+
+READ_ROLES = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}],
+}
 
 
 def offline_services(**kwargs: object) -> AwsServices:
@@ -72,7 +78,14 @@ def test_botocore_is_configured_with_timeouts_and_few_standard_retries() -> None
     config = aws.operator_client("iam", "us-east-1").meta.config
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     assert (config.connect_timeout, config.read_timeout) == (3, 7)
-    assert isinstance(aws.rate_limiter, TokenBucket) and aws.rate_limiter.rate == 10
+    assert aws.rate_limits is not None
+    assert aws.rate_limits.settings == RateLimitSettings(
+        sts_calls_per_second=50, account_calls_per_second=10, calls_per_second=0
+    )
+    assert aws.rate_limits.global_cap is None
+    assert (
+        AwsServices.from_environment(sts_calls_per_second=0, account_calls_per_second=0).rate_limits is None
+    )
 
 
 def test_logging_is_left_alone() -> None:
@@ -99,7 +112,7 @@ def test_principal_arn_of_an_assumed_role_session_is_its_role() -> None:
 
 
 def test_every_http_request_takes_a_token_and_the_operator_identity_is_asked_once(sandbox: Sandbox) -> None:
-    aws = sandbox.services(calls_per_second=1000)
+    aws = sandbox.services(calls_per_second=1000, sts_calls_per_second=1000, account_calls_per_second=1000)
     counter = count_calls(aws)
     waits: list[float] = []
     aws.rate_limit_observer = waits.append
@@ -108,14 +121,21 @@ def test_every_http_request_takes_a_token_and_the_operator_identity_is_asked_onc
     assert aws.operator_identity("us-east-1") is identity
     aws.operator_client("iam", "us-east-1").list_roles()
     assert counter.calls() == {"sts:GetCallerIdentity": 1, "iam:ListRoles": 1}
-    assert aws.rate_limiter is not None and aws.rate_limiter.acquired == 2
+    limits = aws.rate_limits
+    assert limits is not None and limits.global_cap is not None and limits.global_cap.acquired == 2
+    # The operator's STS call paced in its Region's bucket, its IAM call in its own account's.
+    sts, iam = (
+        limits.bucket(BucketKey("sts", "us-east-1")),
+        limits.bucket(BucketKey("account", identity.account)),
+    )
+    assert sts is not None and sts.acquired == 1
+    assert iam is not None and iam.acquired == 1
     assert waits == [0.0, 0.0]
 
 
-def test_the_rate_limit_holds_across_threads(sandbox: Sandbox) -> None:
+def test_the_global_cap_holds_across_threads(sandbox: Sandbox) -> None:
     aws = sandbox.services(calls_per_second=20)
-    assert aws.rate_limiter is not None
-    aws.rate_limiter = TokenBucket(20, burst=1)
+    assert aws.rate_limits is not None and aws.rate_limits.global_cap is not None
     iam = aws.operator_client("iam", "us-east-1")
     iam.list_roles()  # the first call pays for connection set-up
     threads = [threading.Thread(target=iam.list_roles) for _ in range(10)]
@@ -126,8 +146,44 @@ def test_the_rate_limit_holds_across_threads(sandbox: Sandbox) -> None:
         thread.join()
     elapsed = time.monotonic() - started
     # 10 more calls at 20/s with no burst: at least 10/20 s.
-    assert aws.rate_limiter.acquired == 11
+    assert aws.rate_limits.global_cap.acquired == 11
     assert elapsed >= 0.5 - 0.02
+
+
+def test_each_account_is_paced_on_its_own(sandbox: Sandbox) -> None:
+    roles = [
+        create_provider_role(in_account(sandbox.server.client("iam"), account), "capa",
+                             trusted_principal_arn=sandbox.operator.arn, inline_policies={"read": READ_ROLES})
+        for account in ("111111111111", "222222222222")
+    ]  # fmt: skip
+    sandbox.auth()
+    aws = sandbox.services(account_calls_per_second=10)
+    sts = aws.operator_client("sts", "us-east-1")
+    sessions = [
+        assume_role(sts, role_arn=role, session_name="awsip-test", duration_seconds=900) for role in roles
+    ]
+    assert [s.credentials.account for s in sessions] == ["111111111111", "222222222222"]
+
+    def read_role(session: AssumedRole) -> float:
+        iam = aws.temporary_client("iam", "us-east-1", session.credentials)
+        started = time.monotonic()
+        for _ in range(5):
+            iam.get_role(RoleName="capa")
+        return time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        elapsed = list(pool.map(read_role, sessions))
+    assert aws.rate_limits is not None
+    # Five calls 1/10 s apart in each account, the two accounts side by side: 0.4 s each, not 0.9.
+    for account, seconds in zip(("111111111111", "222222222222"), elapsed, strict=True):
+        bucket = aws.rate_limits.bucket(BucketKey("account", account))
+        assert bucket is not None and bucket.acquired == 5
+        assert 0.4 - 0.02 <= seconds < 0.85
+    # The operator's AssumeRole calls were paced in no account bucket but STS's (off here).
+    assert {state.key for state in aws.rate_limits.states()} == {
+        BucketKey("account", "111111111111"),
+        BucketKey("account", "222222222222"),
+    }
 
 
 def test_call_counter_is_thread_safe() -> None:

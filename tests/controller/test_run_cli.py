@@ -23,6 +23,7 @@ def kopf_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def test_flags_reach_kopf_and_the_operator(kopf_run: list[dict[str, Any]]) -> None:
     assert main(["run", "-A", "--standalone", "--liveness", "http://0.0.0.0:8080/healthz", "--peering", "awsip",
                  "--priority", "5", "--workers", "3", "--aws-calls-per-second", "2.5", "--session-tags",
+                 "--sts-calls-per-second", "0", "--account-calls-per-second", "7",
                  "--metrics-port", "9090", "--log-format", "json", "--verbose"]) == 0  # fmt: skip
     (call,) = kopf_run
     config = call.pop("memo")[handlers.CONFIG_KEY]
@@ -34,7 +35,14 @@ def test_flags_reach_kopf_and_the_operator(kopf_run: list[dict[str, Any]]) -> No
         "priority": 5,
         "liveness_endpoint": "http://0.0.0.0:8080/healthz",
     }
-    assert config == OperatorConfig(workers=3, aws_calls_per_second=2.5, session_tags=True, metrics_port=9090)
+    assert config == OperatorConfig(
+        workers=3,
+        aws_calls_per_second=2.5,
+        sts_calls_per_second=0,
+        account_calls_per_second=7,
+        session_tags=True,
+        metrics_port=9090,
+    )
 
 
 def test_defaults(kopf_run: list[dict[str, Any]]) -> None:
@@ -50,7 +58,9 @@ def test_defaults(kopf_run: list[dict[str, Any]]) -> None:
     [
         ["run", "-A", "-n", "team-a"],
         ["run", "--workers", "0"],
-        ["run", "--aws-calls-per-second", "0"],
+        ["run", "--aws-calls-per-second", "-1"],
+        ["run", "--sts-calls-per-second", "nan"],
+        ["run", "--account-calls-per-second", "-0.5"],
         ["run", "--metrics-port", "70000"],
         ["run", "--log-format", "xml"],
     ],
@@ -67,5 +77,6 @@ def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for flag in ("--all-namespaces", "--namespace", "--standalone", "--liveness", "--peering", "--priority",
                  "--verbose", "--debug", "--log-format", "--metrics-port", "--aws-calls-per-second", "--workers",
+                 "--sts-calls-per-second", "--account-calls-per-second",
                  "--session-tags"):  # fmt: skip
         assert flag in text

@@ -185,7 +185,9 @@ BAD_VALUES = {
     "image.tag=latest tag": "/image/tag",
     "image.pullPolicy=Sometimes": "/image/pullPolicy",
     "aws.workers=0": "/aws/workers",
-    "aws.callsPerSecond=0": "/aws/callsPerSecond",
+    "aws.callsPerSecond=-1": "/aws/callsPerSecond",
+    "aws.stsCallsPerSecond=-1": "/aws/stsCallsPerSecond",
+    "aws.accountCallsPerSecond=20000": "/aws/accountCallsPerSecond",
     "aws.region=Europe": "/aws/region",
     "aws.sessionTags=yes": "/aws/sessionTags",
     "metrics.port=80": "/metrics/port",
@@ -234,7 +236,8 @@ def test_default_install_is_one_standalone_replica_watching_all_namespaces(defau
         "--liveness=http://0.0.0.0:8080/healthz",
         "--log-format=json",
         "--metrics-port=9090",
-        "--aws-calls-per-second=10",
+        "--sts-calls-per-second=50",
+        "--account-calls-per-second=10",
         "--workers=16",
     ]
     assert not [doc for doc in default_docs if doc["apiVersion"].startswith("kopf.dev/")]
@@ -290,6 +293,12 @@ def test_listed_namespaces_become_namespace_flags() -> None:
         (("metrics.port=9100",), ["--metrics-port=9100"], []),
         (("aws.sessionTags=true",), ["--session-tags"], []),
         (("aws.callsPerSecond=20", "aws.workers=4"), ["--aws-calls-per-second=20", "--workers=4"], []),
+        (("aws.callsPerSecond=0",), [], ["--aws-calls-per-second=0"]),
+        (
+            ("aws.stsCallsPerSecond=100", "aws.accountCallsPerSecond=5"),
+            ["--sts-calls-per-second=100", "--account-calls-per-second=5"],
+            ["--aws-calls-per-second=0"],
+        ),
         (("liveness.port=8181",), ["--liveness=http://0.0.0.0:8181/healthz"], []),
         (("extraArgs={--priority=5}",), ["--priority=5"], []),
     ],
@@ -307,8 +316,10 @@ def test_values_become_awsip_run_flags(
 
 def test_fractional_call_rate() -> None:
     # --set reads 2.5 as a string (the schema rejects it); values files and --set-json keep numbers.
-    args = operator_container(render(extra=["--set-json", "aws.callsPerSecond=2.5"]))["args"]
-    assert "--aws-calls-per-second=2.5" in args
+    args = operator_container(
+        render(extra=["--set-json", "aws.callsPerSecond=2.5", "--set-json", "aws.accountCallsPerSecond=0.5"])
+    )["args"]
+    assert "--aws-calls-per-second=2.5" in args and "--account-calls-per-second=0.5" in args
 
 
 def test_region_and_sts_endpoint_environment() -> None:

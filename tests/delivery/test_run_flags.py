@@ -61,7 +61,8 @@ def test_chart_args_parse_with_awsip_run(name: str) -> None:
     assert parsed.metrics_port == (0 if "metrics.enabled=false" in values else 9090)
     assert parsed.session_tags is ("aws.sessionTags=true" in values)
     assert parsed.workers == (4 if "aws.workers=4" in values else 16)
-    assert parsed.aws_calls_per_second == 10.0
+    assert parsed.aws_calls_per_second == 0.0
+    assert (parsed.sts_calls_per_second, parsed.account_calls_per_second) == (50.0, 10.0)
     tenancy = any(v.startswith("tenancy.rules") for v in values)
     assert parsed.tenancy_configmap == ("awsip-system/awsip-tenancy" if tenancy else None)
 

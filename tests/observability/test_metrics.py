@@ -40,10 +40,12 @@ def test_module_functions_record_on_the_default_registry() -> None:
     module.record_rate_limit_wait(0.2)
     module.record_cache(hit=False)
     module.record_aws_call("sts", "AssumeRole", None)
+    module.record_throttle("iam", "111122223333")
     assert sample("awsip_verifications_total", result="ready", reason="Verified") == before + 1
     assert sample("awsip_rate_limiter_wait_seconds_count") == before_wait + 1
     assert sample("awsip_policy_cache_requests_total", result="miss") >= 1
     assert sample("awsip_aws_calls_total", service="sts", operation="AssumeRole", error_code="") >= 1
+    assert sample("awsip_aws_throttles_total", service="iam", account="111122223333") >= 1
 
 
 def test_verifications_by_result_and_reason_with_duration(metrics: Metrics) -> None:
@@ -124,6 +126,40 @@ def test_cache_and_rate_limiter(metrics: Metrics) -> None:
     assert value(metrics, "awsip_rate_limiter_wait_seconds_bucket", le="0.001") == 2
     assert value(metrics, "awsip_rate_limiter_wait_seconds_bucket", le="0.05") == 3
     assert value(metrics, "awsip_rate_limiter_wait_seconds_sum") == pytest.approx(1.23)
+
+
+def test_throttles_by_service_and_bounded_account(metrics: Metrics) -> None:
+    metrics.record_throttle("iam", "111122223333")
+    metrics.record_throttle("iam", "111122223333")
+    metrics.record_throttle("sts", "operator")
+    metrics.record_throttle("iam", "not-an-account")
+    assert value(metrics, "awsip_aws_throttles_total", service="iam", account="111122223333") == 2
+    assert value(metrics, "awsip_aws_throttles_total", service="sts", account="operator") == 1
+    assert value(metrics, "awsip_aws_throttles_total", service="iam", account="Other") == 1
+
+
+def test_throttled_accounts_beyond_the_cap_count_as_other() -> None:
+    metrics = Metrics()
+    for i in range(module.MAX_ACCOUNT_SERIES + 3):
+        metrics.record_throttle("iam", f"{100000000000 + i}")
+    assert value(metrics, "awsip_aws_throttles_total", service="iam", account="Other") == 3
+    assert value(metrics, "awsip_aws_throttles_total", service="iam", account="100000000000") == 1
+
+
+def test_rate_limits_are_read_at_scrape_time(metrics: Metrics) -> None:
+    assert value(metrics, "awsip_aws_sts_rate_limit", region="us-east-1") is None
+    rates = [
+        module.RateLimitSample("sts", "us-east-1", 35.0, 50.0),
+        module.RateLimitSample("account", "111122223333", 4.2, 10.0),
+        module.RateLimitSample("account", "444455556666", 10.0, 10.0),
+    ]
+    metrics.watch_rate_limits(lambda: rates)
+    assert value(metrics, "awsip_aws_sts_rate_limit", region="us-east-1") == 35.0
+    # Accounts have a series only while throttling holds them below their limit.
+    assert value(metrics, "awsip_aws_rate_limit", account="111122223333") == 4.2
+    assert value(metrics, "awsip_aws_rate_limit", account="444455556666") is None
+    rates[1] = module.RateLimitSample("account", "111122223333", 10.0, 10.0)
+    assert value(metrics, "awsip_aws_rate_limit", account="111122223333") is None
 
 
 def test_provider_readiness_counts(metrics: Metrics) -> None:

@@ -90,7 +90,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.metrics.enabled }}
 - --metrics-port={{ .Values.metrics.port }}
 {{- end }}
+- --sts-calls-per-second={{ .Values.aws.stsCallsPerSecond }}
+- --account-calls-per-second={{ .Values.aws.accountCallsPerSecond }}
+{{- if .Values.aws.callsPerSecond }}
 - --aws-calls-per-second={{ .Values.aws.callsPerSecond }}
+{{- end }}
 - --workers={{ .Values.aws.workers }}
 {{- if .Values.aws.sessionTags }}
 - --session-tags

@@ -10,10 +10,12 @@ One :class:`AwsServices` lives as long as the operator. It holds
   which sign each request with the credentials of the verification under way (a context
   variable, :data:`SESSION_CREDENTIALS`), so that a verification makes no client (making one
   costs more CPU than the verification's AWS calls, and a new connection),
-- the managed-policy document cache and the global rate limiter, hooked into every client
-  through botocore's event system, and the Prometheus metrics
-  (:func:`awsip.observability.instrument_boto3_session`: calls by operation and error code;
-  the rate limiter's waits through :attr:`AwsServices.rate_limit_observer`),
+- the managed-policy document cache and the rate limits (:mod:`awsip.aws.ratelimit`: a bucket
+  for the operator's STS calls per Region, one per account for the calls made in it, an optional
+  global cap; each lowered by throttling), hooked into every client through botocore's event
+  system, and the Prometheus metrics (:func:`awsip.observability.instrument_boto3_session`: calls
+  by operation and error code; the waits through :attr:`AwsServices.rate_limit_observer`;
+  throttling answers by account, and the rates of the moment),
 - two short-lived memories that spare IAM calls (and IAM's low rate limits) across verifications:
   ``policy_versions``, the default version of each managed policy (iam:GetPolicy) for
   :data:`DEFAULT_VERSION_TTL` seconds, and ``denials``, each AccessDenied of one identity (the
@@ -28,6 +30,7 @@ them, and nothing in awsip.aws or awsip.verification logs a secret of its own.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -39,14 +42,23 @@ from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
 from awsip.aws.cache import PolicyDocumentCache, TtlCache
+from awsip.aws.errors import THROTTLING_CODES
 from awsip.aws.policy_simulator import IamPolicySimulator, PolicySimulator
-from awsip.aws.ratelimit import TokenBucket
+from awsip.aws.ratelimit import BucketKey, RateLimits, RateLimitSettings
 from awsip.aws.regions import region_for
 from awsip.aws.sts import CallerIdentity, TemporaryCredentials, get_caller_identity
 from awsip.observability.botocore_hooks import instrument_boto3_session
-from awsip.observability.metrics import record_rate_limit_wait
+from awsip.observability.metrics import METRICS, Metrics, RateLimitSample
 
-DEFAULT_CALLS_PER_SECOND = 10.0
+#: The operator's own STS calls per second, per Region. STS's documented request quota is 600
+#: per second per account and Region, shared by everything that uses the operator's account:
+#: awsip takes a twelfth of it by default (docs/operations.md, "Rate limits").
+DEFAULT_STS_CALLS_PER_SECOND = 50.0
+#: Calls per second in each account (IAM reads, SimulatePrincipalPolicy, session calls). AWS
+#: publishes no number for IAM's read operations and does not raise them; every caller in the
+#: account shares them. 10 is what awsip's one global limit used to allow for all accounts
+#: together, so no account sees more of awsip than it did.
+DEFAULT_ACCOUNT_CALLS_PER_SECOND = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 20.0
@@ -57,6 +69,20 @@ DEFAULT_VERSION_TTL = 30.0
 #: How long an AccessDenied of one identity for one operation on one role is remembered: reads
 #: go straight to the other identity meanwhile (the same data), and a denied simulation is skipped.
 DENIAL_TTL = 3600.0
+
+#: Where a request's rate-limit bucket travels in botocore's request context, from ``before-call``
+#: (which knows the client and the session) to ``before-send`` and ``response-received``.
+_BUCKET = "awsip_rate_limit_bucket"
+_RESERVED_AT = "awsip_rate_limit_reserved_at"
+
+
+class SessionCredentials(Credentials):  # type: ignore[misc]  # botocore is untyped
+    """An assumed-role session's credentials, and the account they belong to (for rate limits)."""
+
+    def __init__(self, access_key: str, secret_key: str, token: str, account: str) -> None:
+        super().__init__(access_key, secret_key, token)
+        self.account = account
+
 
 #: The assumed-role credentials that the session clients sign with, in the current context (a
 #: verification: :meth:`AwsServices.temporary_client` sets them, and the verification resets them).
@@ -87,16 +113,19 @@ class AwsServices:
         session: boto3.session.Session,
         *,
         config: Config | None = None,
-        rate_limiter: TokenBucket | None = None,
+        rate_limits: RateLimits | None = None,
         policy_cache: PolicyDocumentCache[Any] | None = None,
         session_tags: bool = False,
         simulator_factory: Callable[[Any], PolicySimulator] = IamPolicySimulator,
         default_version_ttl: float = DEFAULT_VERSION_TTL,
         denial_ttl: float = DENIAL_TTL,
+        metrics: Metrics = METRICS,
     ) -> None:
-        self.session = instrument_boto3_session(session)
+        self.metrics = metrics
+        self.session = instrument_boto3_session(session, metrics)
         self.config = config or botocore_config()
-        self.rate_limiter = rate_limiter
+        self.rate_limits = rate_limits
+        """The rate limits every HTTP attempt passes (None: none at all)."""
         self.policy_cache: PolicyDocumentCache[Any] = policy_cache or PolicyDocumentCache()
         self.session_tags = session_tags
         self.simulator_factory = simulator_factory
@@ -104,8 +133,8 @@ class AwsServices:
         """Default version id by managed-policy ARN (see :data:`DEFAULT_VERSION_TTL`)."""
         self.denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(denial_ttl, max_entries=16384)
         """(identity "session"/"operator", role ARN, operation) -> the AccessDenied response."""
-        self.rate_limit_observer: Callable[[float], None] | None = record_rate_limit_wait
-        """Called with the seconds each AWS request waited for the rate limit (metrics by default)."""
+        self.rate_limit_observer: Callable[[float], None] | None = metrics.record_rate_limit_wait
+        """Called with the seconds each AWS request waited for the rate limits (metrics by default)."""
         self._lock = threading.Lock()
         self._identity_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
@@ -117,7 +146,9 @@ class AwsServices:
     def from_environment(
         cls,
         *,
-        calls_per_second: float = DEFAULT_CALLS_PER_SECOND,
+        sts_calls_per_second: float = DEFAULT_STS_CALLS_PER_SECOND,
+        account_calls_per_second: float = DEFAULT_ACCOUNT_CALLS_PER_SECOND,
+        calls_per_second: float = 0.0,
         session_tags: bool = False,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
@@ -125,16 +156,22 @@ class AwsServices:
     ) -> AwsServices:
         """The operator's services with boto3's default credential chain and region.
 
-        ``calls_per_second`` <= 0 switches the rate limit off. The limit saves up no burst: requests
-        are paced ``1 / calls_per_second`` apart, so that no one-second window holds more than
-        ``calls_per_second`` of them (IAM throttles per second).
+        The rate limits (calls per second, 0 = off; see :mod:`awsip.aws.ratelimit`): each
+        Region's operator STS calls, each account's calls, and the optional global cap. They save
+        up no burst: requests are paced ``1 / rate`` apart, so that no one-second window holds
+        more than ``rate`` of them (AWS throttles per second).
         """
+        settings = RateLimitSettings(
+            sts_calls_per_second=max(0.0, sts_calls_per_second),
+            account_calls_per_second=max(0.0, account_calls_per_second),
+            calls_per_second=max(0.0, calls_per_second),
+        )
         return cls(
             boto3.session.Session(),
             config=botocore_config(
                 max_attempts=max_attempts, connect_timeout=connect_timeout, read_timeout=read_timeout
             ),
-            rate_limiter=TokenBucket(calls_per_second, burst=1) if calls_per_second > 0 else None,
+            rate_limits=RateLimits(settings) if settings.any else None,
             session_tags=session_tags,
         )
 
@@ -153,9 +190,13 @@ class AwsServices:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._clients[key] = self.session.client(
-                    service, region_name=region, config=self.config
+                client = self.session.client(service, region_name=region, config=self.config)
+                client.meta.events.register(
+                    "before-call",
+                    functools.partial(self._mark_operator_call, service, region),
+                    unique_id="awsip-rate-limit-bucket",
                 )
+                self._clients[key] = client
             return client
 
     def temporary_client(self, service: str, region: str, credentials: TemporaryCredentials) -> Any:
@@ -167,7 +208,12 @@ class AwsServices:
         ends). In a context without credentials it refuses to send anything.
         """
         SESSION_CREDENTIALS.set(
-            Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+            SessionCredentials(
+                credentials.access_key_id,
+                credentials.secret_access_key,
+                credentials.session_token,
+                credentials.account,
+            )
         )
         key = (service, region)
         client = self._session_clients.get(key)
@@ -197,18 +243,85 @@ class AwsServices:
                 self._identity = get_caller_identity(self.operator_client("sts", region))
             return self._identity
 
-    # -- hooks -------------------------------------------------------------------------------
+    # -- rate limits ---------------------------------------------------------------------------
+
+    def bucket_for(self, service: str, region: str) -> BucketKey:
+        """The bucket of a call by the operator's own identity: its STS calls count in the Region,
+        everything else in the operator's account (known once GetCallerIdentity answered)."""
+        if service == "sts":
+            return BucketKey("sts", region)
+        identity = self._identity
+        return BucketKey("account", identity.account if identity is not None else OPERATOR)
+
+    def account_label(self, key: BucketKey) -> str:
+        """The account a bucket's calls count against (the operator's, for its STS calls)."""
+        if key.kind == "account":
+            return key.name
+        identity = self._identity
+        return identity.account if identity is not None else OPERATOR
+
+    def _mark_operator_call(
+        self, service: str, region: str, context: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        if context is not None:
+            context[_BUCKET] = self.bucket_for(service, region)
 
     def _install_hooks(self) -> None:
-        if self.rate_limiter is not None:
-            self.session.events.register("before-send", self._rate_limit, unique_id="awsip-rate-limit")
+        events = self.session.events
+        if self.rate_limits is not None:
+            events.register("before-send", self._rate_limit, unique_id="awsip-rate-limit")
+            limits = self.rate_limits
+            self.metrics.watch_rate_limits(
+                lambda: [
+                    RateLimitSample(state.key.kind, state.key.name, state.rate, state.limit)
+                    for state in limits.states()
+                ]
+            )
+        events.register("response-received", self._on_response, unique_id="awsip-throttling")
 
-    def _rate_limit(self, **_: Any) -> None:
-        assert self.rate_limiter is not None
-        waited = self.rate_limiter.acquire()
+    def _rate_limit(self, request: Any = None, **_: Any) -> None:
+        assert self.rate_limits is not None
+        context = getattr(request, "context", None)
+        key = context.get(_BUCKET) if isinstance(context, dict) else None
+        waited, reserved_at = self.rate_limits.acquire(key)
+        if isinstance(context, dict):
+            context[_RESERVED_AT] = reserved_at
         observer = self.rate_limit_observer
         if observer is not None:
             observer(waited)
+
+    def _on_response(
+        self,
+        event_name: str = "",
+        parsed_response: Any = None,
+        response_dict: Any = None,
+        context: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        """Each HTTP attempt's answer: a throttling one lowers its bucket's rate and is counted."""
+        if not _is_throttling(parsed_response, response_dict):
+            return
+        key = context.get(_BUCKET) if isinstance(context, dict) else None
+        service = event_name.split(".")[1] if event_name.count(".") >= 2 else ""
+        account = self.account_label(key) if key is not None else OPERATOR
+        self.metrics.record_throttle(service, account)
+        if self.rate_limits is not None and key is not None and isinstance(context, dict):
+            sent_at = context.get(_RESERVED_AT)
+            self.rate_limits.throttled(
+                key, sent_at if isinstance(sent_at, float) else self.rate_limits.clock()
+            )
+
+
+#: The account label of calls by the operator's identity before it is known.
+OPERATOR = "operator"
+
+
+def _is_throttling(parsed_response: Any, response_dict: Any) -> bool:
+    status = response_dict.get("status_code") if isinstance(response_dict, dict) else None
+    if status == 429:
+        return True
+    error = parsed_response.get("Error") if isinstance(parsed_response, dict) else None
+    return isinstance(error, dict) and error.get("Code") in THROTTLING_CODES
 
 
 def _sign_as_session(context: dict[str, Any] | None = None, **_: Any) -> None:
@@ -216,3 +329,5 @@ def _sign_as_session(context: dict[str, Any] | None = None, **_: Any) -> None:
     if credentials is None or context is None:
         raise NoCredentialsError()
     context.setdefault("signing", {})["request_credentials"] = credentials
+    account = getattr(credentials, "account", "") or "unknown"
+    context[_BUCKET] = BucketKey("account", account)

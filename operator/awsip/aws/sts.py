@@ -57,6 +57,8 @@ class TemporaryCredentials:
     secret_access_key: str = field(repr=False)
     session_token: str = field(repr=False)
     expiration: datetime | None = None
+    account: str = ""
+    """The role's account: where every call signed with these credentials counts (AWS's quotas)."""
 
     def __str__(self) -> str:
         return repr(self)
@@ -121,10 +123,17 @@ def assume_role(
             secret_access_key=credentials["SecretAccessKey"],
             session_token=credentials["SessionToken"],
             expiration=credentials.get("Expiration"),
+            account=_arn_account(role_arn),
         ),
         assumed_role_arn=str(response.get("AssumedRoleUser", {}).get("Arn", "")),
         assumed_role_id=str(response.get("AssumedRoleUser", {}).get("AssumedRoleId", "")),
     )
+
+
+def _arn_account(arn: str) -> str:
+    """The account field of an ARN (``arn:PARTITION:SERVICE:REGION:ACCOUNT:...``), or ""."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else ""
 
 
 def get_caller_identity(sts: Any) -> CallerIdentity:

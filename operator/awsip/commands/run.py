@@ -26,10 +26,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _rate(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or positive, not {text}")
     return value
 
 
@@ -83,12 +83,29 @@ def add_parser(subparsers: Any) -> None:
     own.add_argument(
         "--metrics-port", type=_port, default=0, metavar="PORT", help="Prometheus metrics (0: off)"
     )
+    defaults = OperatorConfig()
+    own.add_argument(
+        "--sts-calls-per-second",
+        type=_rate,
+        default=defaults.sts_calls_per_second,
+        metavar="N",
+        help="the operator's own STS calls (AssumeRole) per second, per Region; lowered while AWS "
+        "throttles (0: no limit; default %(default)g)",
+    )
+    own.add_argument(
+        "--account-calls-per-second",
+        type=_rate,
+        default=defaults.account_calls_per_second,
+        metavar="N",
+        help="AWS calls per second in each account (IAM reads, SimulatePrincipalPolicy); lowered "
+        "while AWS throttles that account (0: no limit; default %(default)g)",
+    )
     own.add_argument(
         "--aws-calls-per-second",
-        type=_positive_float,
-        default=10.0,
+        type=_rate,
+        default=defaults.aws_calls_per_second,
         metavar="N",
-        help="global AWS call rate limit",
+        help="optional global cap on AWS calls per second, all accounts together (0: none, the default)",
     )
     own.add_argument("--workers", type=_positive_int, default=16, metavar="N", help="threads for boto3 calls")
     own.add_argument(
@@ -107,6 +124,8 @@ def add_parser(subparsers: Any) -> None:
 def config_from_args(args: argparse.Namespace) -> OperatorConfig:
     return OperatorConfig(
         workers=args.workers,
+        sts_calls_per_second=args.sts_calls_per_second,
+        account_calls_per_second=args.account_calls_per_second,
         aws_calls_per_second=args.aws_calls_per_second,
         session_tags=args.session_tags,
         metrics_port=args.metrics_port,

@@ -30,7 +30,10 @@ class Backend:
 def default_backend(config: OperatorConfig) -> Backend:
     """The real verification against AWS (boto3's default credential chain, AWS_ENDPOINT_URL)."""
     aws = verification.AwsServices.from_environment(
-        calls_per_second=config.aws_calls_per_second, session_tags=config.session_tags
+        sts_calls_per_second=config.sts_calls_per_second,
+        account_calls_per_second=config.account_calls_per_second,
+        calls_per_second=config.aws_calls_per_second,
+        session_tags=config.session_tags,
     )
 
     def verify(

@@ -10,8 +10,12 @@ from dataclasses import dataclass
 class OperatorConfig:
     #: Threads for the blocking boto3 calls: at most this many verifications run at once.
     workers: int = 16
-    #: Global limit on AWS API calls per second (all providers together).
-    aws_calls_per_second: float = 10.0
+    #: The operator's own STS calls per second, per Region (0 = no limit).
+    sts_calls_per_second: float = 50.0
+    #: AWS calls per second in each account: IAM reads, SimulatePrincipalPolicy (0 = no limit).
+    account_calls_per_second: float = 10.0
+    #: Optional global cap on AWS calls per second, all accounts together (0 = none).
+    aws_calls_per_second: float = 0.0
     #: Tag STS sessions with awsip:namespace / awsip:name.
     session_tags: bool = False
     #: Kubeconfig file; None: in-cluster service account, then $KUBECONFIG, then ~/.kube/config.
@@ -30,8 +34,9 @@ class OperatorConfig:
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
-        if self.aws_calls_per_second <= 0:
-            raise ValueError("aws_calls_per_second must be positive")
+        for name in ("sts_calls_per_second", "account_calls_per_second", "aws_calls_per_second"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (no limit) or positive")
         if self.retry_base_seconds <= 0 or self.retry_max_seconds < self.retry_base_seconds:
             raise ValueError("retry_base_seconds must be positive and at most retry_max_seconds")
         if not 0 <= self.metrics_port <= 65535:

@@ -85,7 +85,15 @@ async def startup(
         server = metrics.start_metrics_server(config.metrics_port, config.metrics_address)
         memo[METRICS_KEY] = server
         logger.info(f"Serving metrics on {config.metrics_address}:{server.port}/metrics.")
-    logger.info(f"awsip is ready: {config.workers} AWS workers, {config.aws_calls_per_second:g} AWS calls/s.")
+    logger.info(f"awsip is ready: {config.workers} AWS workers, AWS calls/s: {rate_limits_text(config)}.")
+
+
+def rate_limits_text(config: OperatorConfig) -> str:
+    def limit(value: float) -> str:
+        return f"{value:g}" if value > 0 else "unlimited"
+
+    text = f"STS {limit(config.sts_calls_per_second)} per Region, {limit(config.account_calls_per_second)} per account"
+    return text + (f", {config.aws_calls_per_second:g} in all" if config.aws_calls_per_second > 0 else "")
 
 
 def _configure(operator_settings: kopf.OperatorSettings) -> None:

@@ -4,7 +4,8 @@ Wiring (one line per call site):
 
 * ``awsip run``: ``configure_logging(args.log_format, level)``; ``start_metrics_server(port)``
   when ``--metrics-port`` is set;
-* AWS layer: ``instrument_boto3_session(session)``, ``record_cache(hit)``, ``record_rate_limit_wait(seconds)``;
+* AWS layer: ``instrument_boto3_session(session)``, ``record_cache(hit)``, ``record_rate_limit_wait(seconds)``,
+  ``record_throttle(service, account)``, ``METRICS.watch_rate_limits(source)``;
 * controller: ``record_verification(result, reason, seconds)``,
   ``set_provider_ready(ns, name, status)``, ``set_missing_permissions(ns, name, count)``,
   ``forget_provider(ns, name)``, and ``provider_context(ns, name)`` around a verification.
@@ -21,6 +22,7 @@ from awsip.observability.metrics import (
     record_aws_call,
     record_cache,
     record_rate_limit_wait,
+    record_throttle,
     record_verification,
     set_missing_permissions,
     set_provider_ready,
@@ -41,6 +43,7 @@ __all__ = [
     "record_aws_call",
     "record_cache",
     "record_rate_limit_wait",
+    "record_throttle",
     "record_verification",
     "set_missing_permissions",
     "set_provider_ready",

@@ -12,9 +12,11 @@ Tests that need isolated values build their own ``Metrics()``. Recording is thre
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
@@ -27,8 +29,11 @@ from prometheus_client import (
     ProcessCollector,
     start_http_server,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from awsip.observability.labels import (
+    OTHER,
     ReasonLabels,
     error_code_label,
     operation_label,
@@ -43,10 +48,76 @@ from awsip.observability.trackers import ReadyStatus as ReadyStatus
 
 #: One verification: assume role (~0.1-1 s), IAM reads and simulation (seconds), rate-limited.
 VERIFICATION_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
-#: Waiting for a token of the global AWS rate limit: usually 0, up to seconds under load.
+#: Waiting for the AWS rate limits (bucket and global cap): usually 0, up to seconds under load.
 RATE_LIMIT_WAIT_BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: Providers with a series of their own in awsip_provider_missing_permissions.
 MAX_MISSING_PERMISSION_SERIES: Final = 500
+#: Accounts with a series of their own in awsip_aws_throttles_total (others count as "Other").
+MAX_ACCOUNT_SERIES: Final = 500
+
+
+class RateLimitSample(NamedTuple):
+    """One rate-limit bucket at scrape time (what :meth:`Metrics.watch_rate_limits` is given)."""
+
+    kind: str
+    """``"sts"`` (the operator's STS calls; ``name`` is the Region) or ``"account"``."""
+    name: str
+    rate: float
+    limit: float
+
+
+class AccountLabels:
+    """AWS account ids as a label: 12 digits (or ``operator``), at most ``limit`` distinct values."""
+
+    _ACCOUNT = re.compile(r"^([0-9]{12}|operator)$")
+
+    def __init__(self, limit: int = MAX_ACCOUNT_SERIES) -> None:
+        self._limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, account: str) -> str:
+        if not self._ACCOUNT.match(account):
+            return OTHER
+        with self._lock:
+            if account in self._seen:
+                return account
+            if len(self._seen) >= self._limit:
+                return OTHER
+            self._seen.add(account)
+            return account
+
+
+class _RateLimitCollector(Collector):
+    """The rates of the moment, read from the AWS layer's buckets at each scrape."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Sequence[RateLimitSample]] | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        accounts = GaugeMetricFamily(
+            "awsip_aws_rate_limit",
+            "Calls per second allowed now in an AWS account, while AWS's throttling holds it below "
+            "--account-calls-per-second (no series: the full rate).",
+            labels=["account"],
+        )
+        sts = GaugeMetricFamily(
+            "awsip_aws_sts_rate_limit",
+            "Calls per second allowed now for the operator's own STS calls, by Region.",
+            labels=["region"],
+        )
+        source = self.source
+        for sample in source() if source is not None else ():
+            if sample.kind == "sts":
+                sts.add_metric([sample.name], sample.rate)
+            elif sample.rate < sample.limit:
+                accounts.add_metric([sample.name], sample.rate)
+        yield accounts
+        yield sts
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("awsip_aws_rate_limit", "", labels=["account"])
+        yield GaugeMetricFamily("awsip_aws_sts_rate_limit", "", labels=["region"])
 
 
 class Metrics:
@@ -114,10 +185,20 @@ class Metrics:
         )
         self.rate_limit_wait = Histogram(
             "awsip_rate_limiter_wait_seconds",
-            "Time spent waiting for the global AWS API rate limit, per call.",
+            "Time each HTTP attempt to AWS waited for the rate limits (its bucket and the global cap).",
             buckets=RATE_LIMIT_WAIT_BUCKETS,
             registry=r,
         )
+        self.aws_throttles = Counter(
+            "awsip_aws_throttles",
+            "Throttling answers from AWS (each HTTP attempt, retries included), by service and by "
+            "the account whose quota the call counts against.",
+            ["service", "account"],
+            registry=r,
+        )
+        self._rate_limits = _RateLimitCollector()
+        r.register(self._rate_limits)
+        self._accounts = AccountLabels()
         for result in ("hit", "miss"):
             self.policy_cache.labels(result=result)
         self.providers = ProviderReadiness(self.providers_gauge)
@@ -144,6 +225,14 @@ class Metrics:
 
     def record_rate_limit_wait(self, seconds: float) -> None:
         self.rate_limit_wait.observe(max(0.0, seconds))
+
+    def record_throttle(self, service: str, account: str) -> None:
+        self.aws_throttles.labels(service=service_label(service), account=self._accounts(account)).inc()
+
+    def watch_rate_limits(self, source: Callable[[], Sequence[RateLimitSample]]) -> None:
+        """Read ``awsip_aws_rate_limit`` and ``awsip_aws_sts_rate_limit`` from ``source`` at each
+        scrape (the operator's one :class:`awsip.aws.AwsServices`; a later call replaces it)."""
+        self._rate_limits.source = source
 
     def set_missing_permissions(self, namespace: str, name: str, count: int) -> None:
         self.missing_permissions.set(namespace, name, count)
@@ -176,8 +265,13 @@ def record_cache(hit: bool) -> None:
 
 
 def record_rate_limit_wait(seconds: float) -> None:
-    """Time one call waited for the global rate limit; record 0 for calls that did not wait."""
+    """Time one call waited for the rate limits; record 0 for calls that did not wait."""
     METRICS.record_rate_limit_wait(seconds)
+
+
+def record_throttle(service: str, account: str) -> None:
+    """One throttling answer from AWS for a call that counts against ``account``."""
+    METRICS.record_throttle(service, account)
 
 
 def set_missing_permissions(namespace: str, name: str, count: int) -> None:
