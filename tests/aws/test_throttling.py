@@ -1,8 +1,8 @@
 """AWS throttling one account: that account's rate adapts to what AWS grants, the others keep theirs.
 
-Three accounts with eight providers each are verified at once through a proxy that answers
-``Throttling`` to account B above 4 calls a second (tests/support/throttling_proxy.py), with a
-limit of 20 calls a second per account. Each provider is verified until its result is not
+Three accounts with eight providers each are verified at once through the fault proxy, which
+answers ``Throttling`` to account B above 4 calls a second (tests/support/account_throttle.py),
+with a limit of 20 calls a second per account. Each provider is verified until its result is not
 transient, as the controller would retry it.
 """
 
@@ -30,8 +30,9 @@ from awsip.sandbox.aws_seed import (
 )
 from awsip.verification import ProviderRef, VerificationResult, verify
 from tests.aws.moto_fixtures import Sandbox
+from tests.support.account_throttle import THROTTLING, AccountThrottle, Arrival
+from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_accounts import in_account
-from tests.support.throttling_proxy import ProxiedRequest, ThrottlingProxy
 from tests.verification.fakes import FakeInputs
 
 A, B, C = "111111111111", "222222222222", "333333333333"
@@ -103,7 +104,9 @@ def test_a_throttled_account_gets_what_aws_grants_and_the_others_keep_their_pace
     seed(sandbox, providers)
     sandbox.auth()
     metrics = Metrics()
-    with ThrottlingProxy(sandbox.endpoint, limits={B: THROTTLED_AT}) as proxy:
+    throttle = AccountThrottle({B: THROTTLED_AT})
+    with FaultProxy(sandbox.endpoint) as proxy:
+        proxy.inject(throttle, THROTTLING)
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
         limits = RateLimits(RateLimitSettings(sts_calls_per_second=0, account_calls_per_second=ACCOUNT_LIMIT))
         aws = AwsServices(boto3.session.Session(), rate_limits=limits, metrics=metrics)
@@ -126,7 +129,7 @@ def test_a_throttled_account_gets_what_aws_grants_and_the_others_keep_their_pace
 
         with ThreadPoolExecutor(len(providers)) as pool:
             outcomes = dict(zip(providers, pool.map(settle, providers), strict=True))
-        requests = proxy.snapshot()
+        requests = throttle.arrivals()
 
     # Every provider ends with the right verdict, the throttled account's included.
     for provider, result in outcomes.items():
@@ -134,7 +137,7 @@ def test_a_throttled_account_gets_what_aws_grants_and_the_others_keep_their_pace
         expected = "AllPermissionsGranted" if provider.compliant else "MissingPermissions"
         assert reasons == ("AssumeRoleSucceeded", expected), provider
 
-    def of(account: str) -> list[ProxiedRequest]:
+    def of(account: str) -> list[Arrival]:
         return [r for r in requests if r.account == account]
 
     # B: after a short adaptation, no more than AWS grants it (4 calls a second on average), and
@@ -177,7 +180,9 @@ def test_throttled_sts_calls_slow_the_operators_sts_bucket_and_count_against_its
     sandbox.auth()
     metrics = Metrics()
     operator_account = role.split(":")[4]
-    with ThrottlingProxy(sandbox.endpoint, limits={operator_account: 2}) as proxy:
+    throttle = AccountThrottle({operator_account: 2})
+    with FaultProxy(sandbox.endpoint) as proxy:
+        proxy.inject(throttle, THROTTLING)
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
         limits = RateLimits(RateLimitSettings(sts_calls_per_second=50, account_calls_per_second=0))
         aws = AwsServices(boto3.session.Session(), rate_limits=limits, metrics=metrics)
@@ -194,7 +199,7 @@ def test_throttled_sts_calls_slow_the_operators_sts_bucket_and_count_against_its
             if assumed == 6:
                 break
         assert assumed == 6
-        throttled = [r for r in proxy.snapshot() if r.throttled]
+        throttled = [r for r in throttle.arrivals() if r.throttled]
     assert throttled and {r.operation for r in throttled} <= {"sts:AssumeRole", "sts:GetCallerIdentity"}
     bucket = limits.bucket(BucketKey("sts", "us-east-1"))
     assert bucket is not None and bucket.adaptive.cuts >= 1 and bucket.rate() < 50
