@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any, TextIO
 
 import kopf
 
+from awsip.commands import kube_credentials
 from awsip.controller.config import OperatorConfig, split_namespaced_name
 from awsip.observability.logs import configure_logging
 
@@ -147,6 +149,10 @@ def run(args: argparse.Namespace) -> int:
     from awsip.controller import handlers  # registers the handlers with Kopf
 
     config = config_from_args(args)
+    missing = kube_credentials.problem(config.kubeconfig)  # Kopf would retry it every minute
+    if missing is not None:
+        print(f"awsip run: {missing}", file=sys.stderr)
+        return 2
     configure_logs(args)
     memo = kopf.Memo()
     memo[handlers.CONFIG_KEY] = config
