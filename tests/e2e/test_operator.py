@@ -1,8 +1,8 @@
 """The operator end to end: Kopf against kmock, verifying roles in a moto server (IAM auth on).
 
 Every test works in a namespace of its own; the roles are the sandbox's
-(:mod:`awsip.sandbox.scenarios`). kmock sets no ``metadata.generation``: tests that need one set
-it themselves, as the API server would.
+(:mod:`awsip.sandbox.scenarios`). The emulator sets and bumps ``metadata.generation`` as the API
+server does (:mod:`awsip.sandbox.kube`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def test_compliant_role_is_ready(sandbox: Sandbox, namespace: str) -> None:
     assert status["permissions"]["missingActions"] == 0
     assert status["trustPolicy"]["externalIDEnforced"] is True
     assert "lastVerifiedTime" in status
-    assert "observedGeneration" not in status  # kmock sets no generation: none is invented
+    assert status["observedGeneration"] == obj["metadata"]["generation"] == 1  # set by the emulator
     assert obj["metadata"]["finalizers"] == ["awsip.io/finalizer"]  # Kopf's, for the daemon
 
 
@@ -101,8 +101,8 @@ def test_wildcard_trust_principal(sandbox: Sandbox, namespace: str) -> None:
 
 
 def test_spec_change_is_verified_for_the_new_generation(sandbox: Sandbox, namespace: str) -> None:
-    # kmock has no generations: the test plays the API server, which sets 1 on creation and
-    # increments it with every change of the spec.
+    # The emulator sets generation 1 on creation and increments it with every change of the spec,
+    # as the API server does (the generations the test writes are what it expects them to be).
     sandbox.client.apply(provider(namespace, "moving", STAGING, generation=1))
     first = sandbox.wait_for_provider(namespace, "moving", has_verdict("False", "MissingPermissions"))
     assert first["status"]["observedGeneration"] == 1

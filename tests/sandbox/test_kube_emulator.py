@@ -68,7 +68,7 @@ def test_created_objects_get_what_an_api_server_sets(client: SandboxClient) -> N
     created = client.create(provider("p1"))
     meta = created["metadata"]
     assert meta["uid"] and meta["resourceVersion"] and meta["creationTimestamp"].endswith("Z")
-    assert "generation" not in meta  # deliberately not emulated
+    assert meta["generation"] == 1
 
     patched = client.patch_provider(
         "team-a", "p1", {"status": {"accountID": "123456789012"}}, subresource="status"

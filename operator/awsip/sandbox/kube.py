@@ -14,8 +14,16 @@ and to the tests -- in the harness, never in the product:
   every write.
 * ``metadata.generateName`` is not honoured (a second unnamed object would conflict with the
   first one), so a name is generated.
-* ``metadata.generation`` is deliberately NOT emulated: the operator must cope without it, and the
-  tests that need it set it explicitly.
+* ``metadata.generation`` is not set. Custom resources get ``1`` on creation here, bumped on every
+  change outside ``metadata`` and ``status`` through the main resource (never through the
+  ``status`` subresource), as the API server does, so that the operator writes
+  ``status.observedGeneration`` and kstatus readers (``kubectl wait``, Argo CD, Flux) can tell a
+  verdict for the current spec from a stale one. (The operator copes without it, too: the unit
+  tests of the controller cover that.)
+* ``fieldSelector`` and ``labelSelector`` are ignored: every list and watch returns every object,
+  so ``kubectl wait awsip/NAME`` reported another provider's condition and ``kubectl describe``
+  listed other objects' events. Lists and watches are filtered here
+  (:mod:`awsip.sandbox.selectors`), and a field the API server does not index is refused with 400.
 * Resources are only discoverable when declared: :func:`declare_resources` declares the core
   kinds the operator and kubectl touch (namespaces, events, secrets, configmaps) and the CRD.
 
@@ -35,7 +43,7 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -47,6 +55,7 @@ import yaml
 from awsip.api import constants
 from awsip.sandbox import table
 from awsip.sandbox.client import SandboxClient
+from awsip.sandbox.selectors import Selector, SelectorError, selector_for
 
 T = TypeVar("T")
 
@@ -62,7 +71,7 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.namespaces: dict[str, dict[str, Any]] = {}
-        self._namespace_watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._namespace_watchers: dict[asyncio.Queue[dict[str, Any]], Selector] = {}
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         # kmock parses /api/v1/namespaces[/NAME] as "a namespace prefix without a resource" and
@@ -79,10 +88,14 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         self, raw_request: aiohttp.web.BaseRequest, name: str | None
     ) -> aiohttp.web.StreamResponse:
         method = raw_request.method.upper()
-        if name is None and method == "GET" and raw_request.query.get("watch") in ("true", "1"):
-            return await self._watch_namespaces(raw_request)
         if name is None and method == "GET":
-            items = list(self.namespaces.values())
+            try:
+                selector = selector_for(raw_request.query, "namespaces")
+            except SelectorError as exc:
+                return _status(400, "BadRequest", str(exc))
+            if raw_request.query.get("watch") in ("true", "1"):
+                return await self._watch_namespaces(raw_request, selector)
+            items = [ns for ns in self.namespaces.values() if selector.matches(ns)]
             return _json({"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": items})
         if name is None and method == "POST":
             try:
@@ -117,14 +130,18 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         return _status(405, "MethodNotAllowed", f"{method} is not supported on namespaces here")
 
     def _notify(self, kind: str, obj: dict[str, Any]) -> None:
-        for queue in self._namespace_watchers:
-            queue.put_nowait({"type": kind, "object": copy.deepcopy(obj)})
+        for queue, selector in self._namespace_watchers.items():
+            if selector.matches(obj):
+                queue.put_nowait({"type": kind, "object": copy.deepcopy(obj)})
 
-    async def _watch_namespaces(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+    async def _watch_namespaces(
+        self, raw_request: aiohttp.web.BaseRequest, selector: Selector
+    ) -> aiohttp.web.StreamResponse:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         for obj in self.namespaces.values():
-            queue.put_nowait({"type": "ADDED", "object": copy.deepcopy(obj)})
-        self._namespace_watchers.add(queue)
+            if selector.matches(obj):
+                queue.put_nowait({"type": "ADDED", "object": copy.deepcopy(obj)})
+        self._namespace_watchers[queue] = selector
         response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(raw_request)
         timeout = float(raw_request.query.get("timeoutSeconds") or 3600)
@@ -136,14 +153,18 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         except (TimeoutError, ConnectionResetError):
             pass
         finally:
-            self._namespace_watchers.discard(queue)
+            self._namespace_watchers.pop(queue, None)
         return response
 
     async def _handle(self, request: Any) -> Any:
         data = request.data
+        if request.resource is not None and request.action == kmock.action.UPDATE:
+            self._bump_generation(request)
         if request.resource is not None and isinstance(data, dict):
             if request.action == kmock.action.CREATE:
                 _complete_new_object(data, next(self._versions))
+                if request.resource == CRD_RESOURCE:
+                    data["metadata"]["generation"] = 1
             elif request.action == kmock.action.UPDATE:
                 metadata = data.get("metadata")
                 if not isinstance(metadata, dict):
@@ -173,9 +194,41 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
                 status=422, reason="Invalid", message=f"the patch was not applied: {exc}"
             ) from None
 
+    def _bump_generation(self, request: Any) -> None:
+        """Add ``metadata.generation + 1`` to a write of the main resource that changes more than
+        metadata and status (the API server's rule for custom resources).
+
+        The outcome is worked out on the stored object before kmock applies the write (under its
+        lock, a moment later): two writes racing to change the spec could both get the same new
+        generation, which no test or user of the sandbox does.
+        """
+        if request.resource != CRD_RESOURCE or request.subresource is not None or request.name is None:
+            return
+        key = (request.resource, request.namespace, request.name)
+        if key not in self.objects or self.objects[key].deleted:
+            return  # kmock answers 404
+        current = copy.deepcopy(dict(self.objects[key].raw))
+        data = request.data
+        try:
+            after = jsonpatch.apply_patch(current, data) if isinstance(data, list) else _merge(current, data)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+            return  # kmock refuses the patch (422, below)
+        if _spec_part(after) == _spec_part(current):
+            return
+        generation = int((current.get("metadata") or {}).get("generation") or 0) + 1
+        if isinstance(data, list):
+            data.append({"op": "add", "path": "/metadata/generation", "value": generation})
+        elif isinstance(data, dict):
+            metadata = data.get("metadata")
+            if not isinstance(metadata, dict):
+                metadata = data["metadata"] = {}
+            metadata["generation"] = generation
+
     async def _serve_list(self, request: Any) -> Any:
         # kmock's lists carry no apiVersion/kind; kubectl refuses them without.
+        selector = _selector(request)
         payload = cast(dict[str, Any], await super()._serve_list(request))
+        payload["items"] = [item for item in payload["items"] if selector.matches(item)]
         resource = request.resource
         kind = self.resources[resource].kind if resource in self.resources else None
         group_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
@@ -184,6 +237,26 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         if _wants_table(request) and resource == CRD_RESOURCE:
             return _provider_table(payload["items"])
         return payload
+
+    async def _serve_watch(self, request: Any) -> AsyncIterator[Any]:
+        # Filtered by the request's selectors, and ended after ``timeoutSeconds`` as by the API
+        # server (kmock streams until the client goes away).
+        selector = _selector(request)
+        timeout = float(request.params.get("timeoutSeconds") or 0)
+        deadline = asyncio.get_running_loop().time() + timeout if timeout > 0 else None
+        events = cast(AsyncGenerator[Any, None], super()._serve_watch(request))
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        event = await anext(events)
+                except (StopAsyncIteration, TimeoutError):
+                    return
+                if isinstance(event, dict) and not selector.matches(event.get("object")):
+                    continue
+                yield event
+        finally:
+            await events.aclose()
 
     async def _serve_fetch(self, request: Any) -> Any:
         payload = await super()._serve_fetch(request)
@@ -201,6 +274,19 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
             if "/" in entry["name"]:
                 entry.update(singularName="", shortNames=[], categories=[], verbs=["get", "patch", "update"])
         return payload
+
+
+def _selector(request: Any) -> Selector:
+    """The request's field and label selectors; a malformed one is the API server's 400."""
+    try:
+        return selector_for(request.params, request.resource.plural)
+    except SelectorError as exc:
+        raise kmock.KubernetesError(status=400, reason="BadRequest", message=str(exc)) from None
+
+
+def _spec_part(obj: Any) -> Any:
+    """What a change of bumps ``metadata.generation``: everything but metadata and status."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")} if isinstance(obj, dict) else obj
 
 
 def _wants_table(request: Any) -> bool:
