@@ -6,7 +6,7 @@ import asyncio
 import copy
 import itertools
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -35,12 +35,14 @@ class Verify:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.lock = threading.Lock()
+        self.on_call: Callable[[], None] = lambda: None
 
     def __call__(
         self, namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: ProviderInputs
     ) -> VerificationResult:
         with self.lock:
             self.calls.append(f"{namespace}/{name}")
+            self.on_call()
         ref = ProviderRef(namespace, name)
         return VerificationResult(
             ref=ref,
@@ -239,3 +241,51 @@ async def test_a_refused_provider_is_patched_once_however_many_events_arrive(
         runtime.observe(obj)
         await until(idle(runtime, "uid-team-b-b"))  # the loop took its turn for the event
     assert len(kube.of("team-b/b")) == 1 and verify.calls == []
+
+
+async def test_the_rules_are_asked_once_per_turn(runtime: Runtime, kube: Kube, verify: Verify) -> None:
+    assert runtime.tenancy is not None
+    steps: list[str] = []
+    decide = runtime.tenancy.decide
+
+    async def counting_decide(namespace: str, role_arn: str) -> Any:
+        steps.append("decide")
+        return await decide(namespace, role_arn)
+
+    runtime.tenancy.decide = counting_decide  # type: ignore[method-assign]
+    verify.on_call = lambda: steps.append("verify")
+    track(runtime, body("team-a", "a", A_ROLE), requested=True)
+    await until(lambda: last_ready(kube, "team-a/a") == ("True", "Verified"))
+    await until(idle(runtime, "uid-team-a-a"))
+    # The turn that verified asked once; the next one asked, found the provider not due, and waits.
+    assert steps == ["decide", "verify", "decide"]
+
+
+async def test_a_spec_is_validated_once_per_change_however_many_events_and_turns(
+    runtime: Runtime, kube: Kube, verify: Verify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[Any] = []
+    validate = AWSInfrastructureProviderSpec.model_validate
+
+    def counting_validate(cls: type, /, obj: Any, **options: Any) -> Any:
+        validated.append(obj)
+        return validate(obj, **options)
+
+    # Wherever the controller would validate a spec (the tenancy check, the verification), it goes here.
+    monkeypatch.setattr(AWSInfrastructureProviderSpec, "model_validate", classmethod(counting_validate))
+    track(runtime, body("team-a", "a", A_ROLE), requested=True)
+    await until(lambda: last_ready(kube, "team-a/a") == ("True", "Verified"))
+    await until(idle(runtime, "uid-team-a-a"))
+    for version in range(2, 6):  # status events (our own patches, edits) wake it: each is a turn
+        event = body("team-a", "a", A_ROLE, status=stored(runtime, "team-a", "a"))
+        event["metadata"]["resourceVersion"] = str(version)
+        runtime.observe(event)
+        await until(idle(runtime, "uid-team-a-a"))
+    spec = body("team-a", "a", A_ROLE)["spec"]
+    assert validated == [spec] and verify.calls == ["team-a/a"]
+
+    changed = {**spec, "displayName": "changed"}
+    runtime.observe({**body("team-a", "a", A_ROLE), "spec": changed}, requested=True)
+    await until(lambda: len(verify.calls) == 2)
+    await until(idle(runtime, "uid-team-a-a"))
+    assert validated == [spec, changed]

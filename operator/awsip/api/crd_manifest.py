@@ -15,23 +15,21 @@ from typing import Any
 import yaml
 
 from awsip.api import constants
+from awsip.api.condition_reasons import ConditionType
 from awsip.api.types import AWSInfrastructureProviderSpec, AWSInfrastructureProviderStatus
 
 _DROP_KEYS = {"title", "additionalProperties", "$defs"}
 
+_READY = f'.status.conditions[?(@.type=="{ConditionType.READY}")]'
+
 PRINTER_COLUMNS: list[dict[str, Any]] = [
-    {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
-    {"name": "Reason", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].reason'},
+    {"name": "Ready", "type": "string", "jsonPath": f"{_READY}.status"},
+    {"name": "Reason", "type": "string", "jsonPath": f"{_READY}.reason"},
     {"name": "Account", "type": "string", "jsonPath": ".status.accountID"},
     {"name": "Role", "type": "string", "jsonPath": ".spec.roleARN"},
     {"name": "Missing", "type": "integer", "jsonPath": ".status.permissions.missingActions"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-    {
-        "name": "Message",
-        "type": "string",
-        "priority": 1,
-        "jsonPath": '.status.conditions[?(@.type=="Ready")].message',
-    },
+    {"name": "Message", "type": "string", "priority": 1, "jsonPath": f"{_READY}.message"},
 ]
 
 
