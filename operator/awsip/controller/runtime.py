@@ -43,13 +43,11 @@ retried with backoff; it never reaches the other providers or Kopf.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -64,7 +62,8 @@ from awsip.controller.config import OperatorConfig
 from awsip.controller.events import EventPoster, involved_object, ready_event
 from awsip.controller.kube_client import KubeClient, KubernetesInputs, NotFoundError
 from awsip.controller.object_watch import RETRY_BASE_SECONDS
-from awsip.controller.provider_spec import InvalidSpec, ParsedSpec, ValidSpec, parse_spec
+from awsip.controller.provider_spec import InvalidSpec, ValidSpec
+from awsip.controller.provider_state import Provider, provider_key
 from awsip.controller.tenancy_gate import TenancyGate, TenancyUnavailable
 from awsip.controller.workers import WorkerPool
 from awsip.observability import metrics
@@ -83,8 +82,6 @@ logger = logging.getLogger("awsip.controller")
 
 #: Longest uninterrupted sleep; the due time is recomputed after it (clock jumps, safety net).
 MAX_SLEEP_SECONDS: Final = 600.0
-#: How long to wait for the watch to deliver our own status patch (then trust the events again).
-EXPECTED_VERSION_TIMEOUT: Final = 10.0
 #: How often a provider refused by the tenancy rules is asked about again (its namespace's labels
 #: may have changed); a change of the rules or of the spec asks at once.
 TENANCY_RECHECK_SECONDS: Final = 60.0
@@ -92,60 +89,6 @@ TENANCY_RECHECK_SECONDS: Final = 60.0
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(eq=False)
-class Provider:
-    """What the runtime remembers about one provider (dropped when it is deleted)."""
-
-    key: str
-    namespace: str
-    name: str
-    #: The object as last observed (its status as we last wrote it, see observe()).
-    body: dict[str, Any]
-    #: ``body["spec"]``, parsed when it was observed.
-    spec: ParsedSpec
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Fingerprint of a spec that must be verified (set by the create/update handlers).
-    requested_spec: str | None = None
-    #: The spec this process last started to verify, or reported invalid; a failed attempt
-    #: counts, so that its retry waits for the backoff rather than for nothing.
-    handled: ParsedSpec | None = None
-    failures: int = 0
-    retry_at: datetime | None = None
-    #: The last tenancy decision (None: none made yet, or no tenancy rules configured).
-    permitted: bool | None = None
-    verifying: bool = False
-    #: The loop is waiting (for its time, or to be woken), and until when by the runtime's clock
-    #: (None: until woken).
-    parked: bool = False
-    parked_until: datetime | None = None
-    #: resourceVersion of our last status patch: watch events before it carry an older status.
-    expected_version: str | None = None
-    expected_until: float = 0.0
-    #: resourceVersions of the last watch events, in arrival order.
-    seen_versions: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=32))
-    task: asyncio.Task[None] | None = None
-
-    @property
-    def status(self) -> dict[str, Any] | None:
-        status = self.body.get("status")
-        return status if isinstance(status, dict) and status else None
-
-    @property
-    def generation(self) -> int | None:
-        value = self.body.get("metadata", {}).get("generation")
-        return value if isinstance(value, int) else None
-
-    @property
-    def idle(self) -> bool:
-        """Nothing to do until its time comes or something wakes it (what tests wait for)."""
-        return self.parked and not self.wake.is_set()
-
-
-def provider_key(body: Mapping[str, Any]) -> str:
-    metadata = body.get("metadata") or {}
-    return str(metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}")
 
 
 class Runtime:
@@ -198,31 +141,12 @@ class Runtime:
         if metadata.get("deletionTimestamp"):
             self.forget(raw)
             return
-        key = provider_key(raw)
-        provider = self.providers.get(key)
+        provider = self.providers.get(provider_key(raw))
         if provider is None:
-            provider = Provider(
-                key=key,
-                namespace=str(metadata.get("namespace")),
-                name=str(metadata.get("name")),
-                body=raw,
-                spec=parse_spec(raw.get("spec")),
-            )
-            self.providers[key] = provider
+            provider = Provider.first_seen(raw)
+            self.providers[provider.key] = provider
         else:
-            if metadata.get("resourceVersion"):
-                provider.seen_versions.append(str(metadata["resourceVersion"]))
-            if provider.expected_version is not None:
-                if (
-                    metadata.get("resourceVersion") == provider.expected_version
-                    or time.monotonic() > provider.expected_until
-                ):
-                    provider.expected_version = None
-                else:  # an event from before our last status patch: keep the status we wrote
-                    raw["status"] = provider.body.get("status")
-            if raw.get("spec") != provider.body.get("spec"):
-                provider.spec = parse_spec(raw.get("spec"))
-            provider.body = raw
+            provider.update(raw)
         if requested:
             provider.requested_spec = provider.spec.fingerprint
         provider.wake.set()
@@ -521,19 +445,7 @@ class Runtime:
         except NotFoundError:
             self.forget(provider.body)
             return False
-        # Until the watch brings our patch back, the status we wrote is the one we know; events
-        # still under way from before it must not put an older status back (see observe()).
-        # The watch may also have been quicker than this response (events arrive in order).
-        version = (stored.get("metadata") or {}).get("resourceVersion")
-        version = str(version) if version else None
-        if version is not None and version in provider.seen_versions:
-            provider.expected_version = None
-            if provider.seen_versions[-1] == version:
-                provider.body["status"] = copy.deepcopy(new)
-        else:
-            provider.body["status"] = copy.deepcopy(new)
-            provider.expected_version = version
-            provider.expected_until = time.monotonic() + EXPECTED_VERSION_TIMEOUT
+        provider.took_patch(new, stored)  # the status we wrote is the one we know (see provider_state)
         return True
 
 
