@@ -141,18 +141,3 @@ def test_a_false_verdict_is_current_too() -> None:
         status=verified_status(at=last, ready="False"), generation=None, interval=HOUR, key="k", now=NOW
     )
     assert due > NOW
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2025-05-01T12:00:00Z", NOW),
-        ("2025-05-01T12:00:00+00:00", NOW),
-        ("2025-05-01T12:00:00", None),  # no zone: not a Kubernetes timestamp
-        ("yesterday", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_time(text: Any, expected: datetime | None) -> None:
-    assert scheduling.parse_time(text) == expected

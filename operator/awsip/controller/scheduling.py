@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
+from awsip.status import parse_time
 
 
 def fraction(key: str) -> float:
@@ -41,19 +42,6 @@ def slot(target: datetime, interval_seconds: float, key: str) -> datetime:
     offset = phase(key, interval_seconds)
     count = round((target.timestamp() - offset) / interval_seconds)
     return datetime.fromtimestamp(count * interval_seconds + offset, tz=target.tzinfo or UTC)
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp of a status (``2024-05-01T10:00:00Z``), or None."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def is_current(status: Mapping[str, Any] | None, generation: int | None) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from awsip.api.crd_manifest import PRINTER_COLUMNS
-from awsip.controller.scheduling import parse_time
+from awsip.status import parse_time
 
 _FILTER = re.compile(r'\[\?\(@\.(?P<key>[A-Za-z0-9_]+)=="(?P<value>[^"]*)"\)\]')
 _STEP = re.compile(r'\.(?P<field>[A-Za-z0-9_]+)|\[\?\(@\.[A-Za-z0-9_]+=="[^"]*"\)\]')

@@ -15,7 +15,7 @@ from awsip.status.builder import build_status, reconciling_status
 from awsip.status.diff import merge_patch, status_changed
 from awsip.status.size import MAX_STATUS_BYTES, fit_status
 from awsip.status.stalled import invalid_spec_status, is_not_permitted, not_permitted_status
-from awsip.status.transitions import format_time
+from awsip.status.transitions import format_time, parse_time
 
 __all__ = [
     "MAX_STATUS_BYTES",
@@ -26,6 +26,7 @@ __all__ = [
     "is_not_permitted",
     "merge_patch",
     "not_permitted_status",
+    "parse_time",
     "reconciling_status",
     "status_changed",
 ]
