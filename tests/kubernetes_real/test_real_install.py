@@ -55,8 +55,9 @@ class Install:
     """One installation: where its operator lives and how it is run."""
 
     namespace: str
-    deployment: str
+    workload: str
     service_account: str
+    kind: str = "deployment"
 
 
 @dataclass
@@ -91,21 +92,30 @@ class World:
 
     def container(self, install: Install) -> dict[str, Any]:
         text = kubectl(
-            self.kubeconfig, "get", "deployment", install.deployment, "-n", install.namespace, "-o", "json"
+            self.kubeconfig, "get", install.kind, install.workload, "-n", install.namespace, "-o", "json"
         )
-        deployment = json.loads(text.check().stdout)
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        workload = json.loads(text.check().stdout)
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
         return dict(container)
 
 
 class OperatorProcess:
     """``awsip run`` with the installed container's arguments, as the ServiceAccount."""
 
-    def __init__(self, world: World, install: Install) -> None:
+    def __init__(self, world: World, install: Install, *, pod_index: int = 0) -> None:
         container = world.container(install)
         assert container.get("command") is None, "the image's entrypoint is `awsip run`"
+        # The container's environment as the kubelet would set it (the downward API for the pod
+        # index of a StatefulSet replica), then $(VAR) in the arguments expanded from it.
+        variables: dict[str, str] = {}
+        for variable in container.get("env", []):
+            if "value" in variable:
+                variables[variable["name"]] = variable["value"]
+            elif "pod-index" in variable.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath", ""):
+                variables[variable["name"]] = str(pod_index)
         args = []
-        for arg in container["args"]:
+        for raw in container["args"]:
+            arg = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), raw)
             # Ports inside a pod; here, free loopback ports of this machine.
             if arg.startswith("--liveness="):
                 arg = f"--liveness=http://127.0.0.1:{_free_port()}/healthz"
@@ -119,9 +129,7 @@ class OperatorProcess:
             "KUBECONFIG": str(world.service_account_kubeconfig(install)),
         }
         environment.pop("KUBERNETES_SERVICE_HOST", None)
-        for variable in container.get("env", []):
-            if "value" in variable:
-                environment[variable["name"]] = variable["value"]
+        environment.update(variables)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "awsip", "run", *args],
@@ -175,6 +183,29 @@ def helm_install(world: World) -> Install:
         values,
     ).check()
     return Install(HELM_NAMESPACE, HELM_RELEASE, HELM_RELEASE)
+
+
+HA_RELEASE, HA_NAMESPACE, HA_TEAM = "ha-awsip", "awsip-ha", "ha-team"
+
+
+@pytest.fixture(scope="module")
+def ha_install(world: World) -> Install:
+    """The chart with two replicas and Kopf peering, watching one namespace (RoleBindings there)."""
+    ensure_namespace(world.admin, HA_TEAM)  # the chart creates its KopfPeering in it
+    helm(
+        world.kubeconfig,
+        "install",
+        HA_RELEASE,
+        ROOT / "charts" / "awsip",
+        "-n",
+        HA_NAMESPACE,
+        "--create-namespace",
+        "--set",
+        "highAvailability.enabled=true",
+        "--set",
+        f"watchNamespaces={{{HA_TEAM}}}",
+    ).check()
+    return Install(HA_NAMESPACE, HA_RELEASE, HA_RELEASE, kind="statefulset")
 
 
 @pytest.fixture(scope="module")
@@ -305,5 +336,31 @@ def test_kubectl_apply_k_deploy_and_its_service_account(
         for namespace, name in ((OTHER, "plain"), (PLATFORM, "plain-secret")):
             world.admin.delete_provider(namespace, name)
             wait_until(lambda ns=namespace, n=name: world.admin.provider(ns, n) is None, what="the deletion")
+    finally:
+        operator.stop()
+
+
+def test_peering_with_the_charts_namespaced_rbac(world: World, ha_install: Install) -> None:
+    """highAvailability.enabled: the replica registers in the KopfPeering of its watched namespace
+    (get/patch of that one object, list/watch of peerings) and verifies the namespace's providers."""
+    operator = OperatorProcess(world, ha_install, pod_index=0)
+    assert f"--namespace={HA_TEAM}" in operator.args and "--peering=awsip" in operator.args
+    assert "--priority=0" in operator.args
+    peering_url = f"{world.control_plane.url}/apis/kopf.dev/v1/namespaces/{HA_TEAM}/kopfpeerings/awsip"
+    try:
+        world.admin.apply(provider(HA_TEAM, "peered", PRODUCTION))
+        try:
+            world.sandbox.wait_for_provider(HA_TEAM, "peered", has_verdict("True", "Verified"), timeout=60)
+            peering = wait_until(
+                lambda: (found := world.admin.request("GET", peering_url)).get("status") and found,
+                what="the replica's entry in the KopfPeering",
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\noperator log:\n{operator.log()[-5000:]}") from None
+        peers = peering["status"]
+        assert [peer["priority"] for peer in peers.values()] == [0], peers
+        assert "Forbidden" not in operator.log(), operator.log()[-5000:]
+        world.admin.delete_provider(HA_TEAM, "peered")
+        wait_until(lambda: world.admin.provider(HA_TEAM, "peered") is None, what="the deletion")
     finally:
         operator.stop()
