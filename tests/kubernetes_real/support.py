@@ -62,6 +62,7 @@ def call(
     *,
     token: str | None = None,
     content_type: str = "application/json",
+    accept: str = "application/json",
 ) -> Response:
     """One API request; the status code and the decoded body, errors included (no exception)."""
     data = json.dumps(body).encode() if body is not None else None
@@ -72,7 +73,7 @@ def call(
         headers={
             "Authorization": f"Bearer {token or control_plane.admin_token}",
             "Content-Type": content_type,
-            "Accept": "application/json",
+            "Accept": accept,
         },
     )
     context = ssl.create_default_context(cafile=str(control_plane.ca_file))

@@ -6,6 +6,8 @@ does -- so that the fast tier stays honest.
 from __future__ import annotations
 
 import copy
+import json
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import yaml
 from awsip.api import constants
 from awsip.sandbox.apiserver import ControlPlane
 from awsip.sandbox.client import SandboxClient
+from awsip.sandbox.kube import KubeEmulator
 from tests.api.schema_tools import apply_defaults, crd_root_schema, server_side_errors
 from tests.api.test_crd import ARN, BAD_SPECS, GOOD_SPECS
 from tests.kubernetes_real.conftest import ensure_namespace
@@ -182,3 +185,66 @@ def test_examples_are_accepted(control_plane: ControlPlane, admin: SandboxClient
         assert server_side_errors(doc) == []
         accepted, message = _verdicts(dry_run_create(control_plane, doc))
         assert accepted, f"{doc['metadata']['name']}: {message}"
+
+
+def test_kmock_serves_the_table_the_api_server_serves(
+    control_plane: ControlPlane, crd_installed: object, namespace: str, admin: SandboxClient
+) -> None:
+    """The sandbox's emulator renders the printer columns itself (awsip.sandbox.table) for
+    ``kubectl get``: for the same objects its Table must hold the API server's cells (Age aside)."""
+    ready = {
+        "observedGeneration": 1,
+        "accountID": "123456789012",
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "Verified",
+                "message": "The role can be assumed.",
+                "lastTransitionTime": "2026-01-10T09:00:00Z",
+            }
+        ],
+        "permissions": {"method": "Local", "requiredActions": 98, "missingActions": 0},
+    }
+    objects = {"printed-ready": ready, "printed-empty": None}
+    emulator = KubeEmulator().start()
+    try:
+        emulated = emulator.client()
+        emulated.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        for name, status in objects.items():
+            for client in (admin, emulated):
+                client.apply(provider(name, {"roleARN": ARN}))
+                if status is not None:
+                    client.patch_provider(namespace, name, {"status": status}, subresource="status")
+        path = PROVIDERS_PATH.format(namespace=namespace)
+        real = _cells(call(control_plane, "GET", path, accept=TABLE).body, objects)
+        fake = _cells(
+            json.loads(
+                urllib.request.urlopen(
+                    urllib.request.Request(emulator.url + path, headers={"Accept": TABLE}), timeout=10
+                ).read()
+            ),
+            objects,
+        )
+        assert fake == real
+    finally:
+        emulator.stop()
+
+
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+def _cells(table: dict[str, Any], names: dict[str, object]) -> dict[str, dict[str, str]]:
+    """{row name: {column: cell as kubectl prints it}} of ``names``' rows, Age left out.
+
+    The API server sends integer cells as numbers and absent values as null, kmock's rendering
+    strings (and "" for absent): kubectl prints both alike, so cells are compared as printed.
+    """
+    columns = [c["name"] for c in table["columnDefinitions"]]
+    rows = {}
+    for row in table["rows"]:
+        cells = dict(zip(columns, row["cells"], strict=True))
+        if cells["Name"] in names:
+            rows[cells["Name"]] = {k: "" if v is None else str(v) for k, v in cells.items() if k != "Age"}
+    assert sorted(rows) == sorted(names)
+    return rows
