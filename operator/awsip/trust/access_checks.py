@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from awsip.api.condition_reasons import FindingCode
 from awsip.policy.model import Statement
 from awsip.policy.quoting import quote_list
-from awsip.trust import codes
 from awsip.trust.clauses import deny_enforces_external_id
 from awsip.trust.context import Context
 from awsip.trust.principal_checks import aws_principals
@@ -91,7 +91,7 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
         ]
         only = f" Only {quote_list(others)} may assume it, and they are not IAM principals." if others else ""
         findings.add(
-            codes.NO_ASSUME_ROLE_STATEMENT,
+            FindingCode.NO_ASSUME_ROLE_STATEMENT,
             "No statement allows an IAM principal to call sts:AssumeRole, so awsip cannot assume the "
             f'role.{only} Add a statement with "Effect": "Allow", "Action": "sts:AssumeRole" '
             f'and "Principal": {{"AWS": "{context.suggestion()}"}}.',
@@ -103,7 +103,7 @@ def check_access(statements: list[Statement], context: Context, findings: Findin
         if excepted:
             described.append(f"everyone except {quote_list(excepted)}")
         findings.add(
-            codes.MANAGEMENT_PRINCIPAL_NOT_TRUSTED,
+            FindingCode.MANAGEMENT_PRINCIPAL_NOT_TRUSTED,
             f"No statement lets {context.who()} call sts:AssumeRole (the role trusts "
             f"{' and '.join(described)}), so awsip's AssumeRole calls are denied. Add "
             f'"{context.suggestion()}" to the AWS principals of the statement that allows '
@@ -123,7 +123,7 @@ def _check_deny(statement: Statement, context: Context, findings: FindingCollect
             verdict = "is exempt" if _excludes(statement, context) else "is not exempt"
             operator_note = f" {who[0].upper()}{who[1:]} {verdict}."
         findings.add(
-            codes.DENY_NOT_PRINCIPAL,
+            FindingCode.DENY_NOT_PRINCIPAL,
             f"Statement {name} denies sts:AssumeRole to every principal except {exempt} (Deny with "
             "NotPrincipal). IAM no longer accepts NotPrincipal in role trust policies and recommends a "
             "Deny with the condition ArnNotEquals aws:PrincipalArn instead; with NotPrincipal, a role "
@@ -137,7 +137,7 @@ def _check_deny(statement: Statement, context: Context, findings: FindingCollect
         access.deny_enforces_external_id = True
     if applies and not statement.conditions:
         findings.add(
-            codes.MANAGEMENT_PRINCIPAL_DENIED,
+            FindingCode.MANAGEMENT_PRINCIPAL_DENIED,
             f"Statement {name} denies sts:AssumeRole to {context.who()} without any condition: an "
             "explicit Deny overrides every Allow, so awsip cannot assume the role. Remove the "
             "operator's principal from the Deny, or add the condition that should exempt it.",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from awsip.api.condition_reasons import FindingCode
 from awsip.policy.parse import ParseProblem, parse_policy_tolerant
 from awsip.textcap import cap
-from awsip.trust import codes
 from awsip.trust.access_checks import check_access
 from awsip.trust.context import Context
 from awsip.trust.external_id_checks import check_external_id
@@ -51,7 +51,7 @@ def analyze_trust_policy(
         for problem in parsed.problems:
             if problem.fatal and problem.statement is None:
                 findings.add(
-                    codes.MALFORMED_TRUST_POLICY,
+                    FindingCode.MALFORMED_TRUST_POLICY,
                     f"The trust policy could not be analysed: {problem.detail}. {_MALFORMED_FIX}",
                 )
         return findings.result(external_id_enforced=False)
@@ -72,7 +72,7 @@ def _report_problems(problems: tuple[ParseProblem, ...], findings: FindingCollec
     for problem in problems:
         if problem.statement is None:
             findings.add(
-                codes.MALFORMED_TRUST_POLICY,
+                FindingCode.MALFORMED_TRUST_POLICY,
                 f"The trust policy is malformed: {problem.detail}. {_MALFORMED_FIX}",
             )
         else:
@@ -84,7 +84,7 @@ def _report_problems(problems: tuple[ParseProblem, ...], findings: FindingCollec
         consequence = f" {_NOT_ANALYSED}" if ordered[0].fatal else ""
         details = "; ".join(dict.fromkeys(p.detail for p in ordered))
         findings.add(
-            codes.MALFORMED_TRUST_POLICY,
+            FindingCode.MALFORMED_TRUST_POLICY,
             f"Statement {label} is malformed: {details}.{consequence} {_MALFORMED_FIX}",
             statement=label,
             index=index,

@@ -17,29 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from awsip.api.condition_reasons import FindingCode, Reason
+from awsip.api.condition_reasons import FindingCode
 from awsip.api.types import Severity
-
-# The trust checks name the codes through this module (``codes.WILDCARD_PRINCIPAL``); they are
-# defined once, in awsip.api.condition_reasons, and these names are bound to the same values.
-SECURE: Final = Reason.SECURE
-WILDCARD_PRINCIPAL: Final = FindingCode.WILDCARD_PRINCIPAL
-CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL: Final = FindingCode.CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL
-NOT_PRINCIPAL_ALLOW: Final = FindingCode.NOT_PRINCIPAL_ALLOW
-MALFORMED_TRUST_POLICY: Final = FindingCode.MALFORMED_TRUST_POLICY
-NO_ASSUME_ROLE_STATEMENT: Final = FindingCode.NO_ASSUME_ROLE_STATEMENT
-MANAGEMENT_PRINCIPAL_NOT_TRUSTED: Final = FindingCode.MANAGEMENT_PRINCIPAL_NOT_TRUSTED
-MANAGEMENT_PRINCIPAL_DENIED: Final = FindingCode.MANAGEMENT_PRINCIPAL_DENIED
-EXTERNAL_ID_NOT_ENFORCED: Final = FindingCode.EXTERNAL_ID_NOT_ENFORCED
-EXTERNAL_ID_NOT_EXACT: Final = FindingCode.EXTERNAL_ID_NOT_EXACT
-EXTERNAL_ID_NOT_CONFIGURED: Final = FindingCode.EXTERNAL_ID_NOT_CONFIGURED
-EXTERNAL_ID_RECOMMENDED: Final = FindingCode.EXTERNAL_ID_RECOMMENDED
-PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT: Final = FindingCode.PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT
-FOREIGN_ACCOUNT_PRINCIPAL: Final = FindingCode.FOREIGN_ACCOUNT_PRINCIPAL
-FEDERATED_PRINCIPAL: Final = FindingCode.FEDERATED_PRINCIPAL
-UNRESOLVED_PRINCIPAL: Final = FindingCode.UNRESOLVED_PRINCIPAL
-DENY_NOT_PRINCIPAL: Final = FindingCode.DENY_NOT_PRINCIPAL
-SERVICE_PRINCIPAL: Final = FindingCode.SERVICE_PRINCIPAL
 
 #: Every finding code and its severity. Within a severity, earlier codes are listed (and chosen as
 #: the condition's reason) first: a malformed document before what was analysed of it, exposure

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from awsip.api.condition_reasons import FindingCode
 from awsip.policy.model import Clause, Family, Qualifier
 from awsip.policy.quoting import quote_list
 from awsip.policy.wildcard import has_wildcards
-from awsip.trust import codes
 from awsip.trust.access_checks import Access
 from awsip.trust.clauses import (
     EXTERNAL_ID_KEY,
@@ -37,7 +37,7 @@ def check_external_id(access: Access, context: Context, findings: FindingCollect
             for statement, verdict in verdicts:
                 if verdict.check is ExternalIdCheck.ABSENT:
                     findings.add(
-                        codes.EXTERNAL_ID_NOT_ENFORCED,
+                        FindingCode.EXTERNAL_ID_NOT_ENFORCED,
                         f"The provider sets an External ID, but statement {label(statement)} lets "
                         f"{context.who()} assume the role without checking sts:ExternalId, so the "
                         "External ID protects nothing: whoever can call sts:AssumeRole as that "
@@ -48,7 +48,7 @@ def check_external_id(access: Access, context: Context, findings: FindingCollect
                     )
                 elif verdict.check is not ExternalIdCheck.EXACT:
                     findings.add(
-                        codes.EXTERNAL_ID_NOT_EXACT,
+                        FindingCode.EXTERNAL_ID_NOT_EXACT,
                         _not_exact_message(label(statement), statement.conditions, verdict),
                         statement=label(statement),
                         index=statement.index,
@@ -60,7 +60,7 @@ def check_external_id(access: Access, context: Context, findings: FindingCollect
     )
     if rejects_without:
         findings.add(
-            codes.EXTERNAL_ID_NOT_CONFIGURED,
+            FindingCode.EXTERNAL_ID_NOT_CONFIGURED,
             f"The trust policy requires an External ID (sts:ExternalId) from {context.who()}, but "
             "this provider sets none, so every AssumeRole call of awsip is denied. Set "
             "spec.externalIDSecretRef (or spec.externalID) to the value the trust policy expects.",
@@ -78,7 +78,7 @@ def check_external_id(access: Access, context: Context, findings: FindingCollect
                 else " (if that is the role's own account, this does not apply)"
             )
             findings.add(
-                codes.EXTERNAL_ID_RECOMMENDED,
+                FindingCode.EXTERNAL_ID_RECOMMENDED,
                 f"Statement {label(statements[0])} trusts {subject} without an External ID{where}. awsip "
                 "assumes roles on behalf of every workspace of the management cluster: without an "
                 "External ID, a tenant who learns this role's ARN can register it in their own "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from awsip.api.condition_reasons import FindingCode
 from awsip.policy.model import Statement
 from awsip.policy.quoting import quote_list
-from awsip.trust import codes
 from awsip.trust.clauses import EXTERNAL_ID_KEY, principal_scope, texts
 from awsip.trust.context import Context
 from awsip.trust.principals import AwsPrincipal, Form, classify
@@ -32,7 +32,7 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
     if excepted is not None:
         excluded = quote_list(p.value for p in excepted)
         add(
-            codes.NOT_PRINCIPAL_ALLOW,
+            FindingCode.NOT_PRINCIPAL_ALLOW,
             f"Statement {name} combines Effect Allow with NotPrincipal ({excluded}): it lets every "
             "principal except those listed -- in any AWS account, and anonymous callers -- assume the "
             "role. IAM no longer accepts NotPrincipal in role trust policies, so this document is not "
@@ -47,7 +47,7 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
 
     services = [p.value for p in named_principals(statement) if p.kind == "Service"]
     if services:
-        add(codes.SERVICE_PRINCIPAL, _service_message(name, services))
+        add(FindingCode.SERVICE_PRINCIPAL, _service_message(name, services))
     federated = [p.value for p in named_principals(statement) if p.kind == "Federated"]
     if federated:
         unconditioned = (
@@ -56,7 +56,7 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
             else ""
         )
         add(
-            codes.FEDERATED_PRINCIPAL,
+            FindingCode.FEDERATED_PRINCIPAL,
             f"Statement {name} trusts the identity provider(s) {quote_list(federated)}: users or "
             "workloads that provider vouches for can assume the role with "
             f"sts:AssumeRoleWithWebIdentity or sts:AssumeRoleWithSAML.{unconditioned} awsip does not "
@@ -80,7 +80,7 @@ def check_allow_principals(statement: Statement, context: Context, findings: Fin
                 "never applies to sts:AssumeRole"
             )
         add(
-            codes.UNRESOLVED_PRINCIPAL,
+            FindingCode.UNRESOLVED_PRINCIPAL,
             f"Statement {name} names {'; and '.join(parts)}. Replace it with the ARN of the "
             f"principal that should assume the role ({context.suggestion()}).",
         )
@@ -97,7 +97,7 @@ def _wildcards(statement: Statement, principals: list[AwsPrincipal], context: Co
             f"{clause.operator} {clause.key_name} = {quote_list(texts(clause))}" for clause in scope
         )
         add(
-            codes.CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL,
+            FindingCode.CONDITIONALLY_SCOPED_WILDCARD_PRINCIPAL,
             f"Statement {name} trusts a wildcard principal ({quote_list(wildcards)}), but its "
             f"condition limits callers ({limits}). IAM checks the condition on every call, so only "
             "principals that satisfy it can assume the role -- narrower than the wildcard alone, yet "
@@ -114,7 +114,7 @@ def _wildcards(statement: Statement, principals: list[AwsPrincipal], context: Co
         else ""
     )
     add(
-        codes.WILDCARD_PRINCIPAL,
+        FindingCode.WILDCARD_PRINCIPAL,
         f"Statement {name} lets principals of any AWS account ({quote_list(wildcards)}) assume the "
         "role: anyone who learns the role's ARN can obtain its credentials and use its permissions "
         f"in this account.{external_id} Replace the wildcard with the operator's principal: "
@@ -138,7 +138,7 @@ def _accounts(statement: Statement, principals: list[AwsPrincipal], context: Con
         )
         management = " or ".join(sorted(identity.home_accounts))
         add(
-            codes.FOREIGN_ACCOUNT_PRINCIPAL,
+            FindingCode.FOREIGN_ACCOUNT_PRINCIPAL,
             f"Statement {name} trusts principals of account(s) {', '.join(accounts)} "
             f"({quote_list(p.value for p in foreign)}), not of the management account {management}: "
             f"they can assume the role besides awsip.{whole} Remove them unless another system "
@@ -148,7 +148,7 @@ def _accounts(statement: Statement, principals: list[AwsPrincipal], context: Con
     if broad:
         accounts = sorted({p.account for p in broad if p.account})
         add(
-            codes.PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT,
+            FindingCode.PRINCIPAL_BROADER_THAN_MANAGEMENT_ACCOUNT,
             f"Statement {name} trusts the whole account {', '.join(accounts)} "
             f"({quote_list(p.value for p in broad)}): every user and role in it whose own policies "
             "allow sts:AssumeRole on this role can assume it, not only awsip. Trust only the operator's "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from awsip.api.condition_reasons import Reason
 from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_TRUST_FINDINGS, TrustFinding, TrustPolicyStatus
 from awsip.textcap import cap
 from awsip.trust import codes
@@ -71,7 +72,7 @@ class FindingCollector:
         ordered = [item[-1] for item in sorted(self._items, key=lambda item: item[:4])]
         listed = ordered[:MAX_TRUST_FINDINGS]
         secure = not any(finding.severity in codes.BLOCKING_SEVERITIES for finding in ordered)
-        reason = codes.SECURE if secure else ordered[0].code
+        reason = Reason.SECURE if secure else ordered[0].code
         return TrustAnalysis(
             findings=listed,
             external_id_enforced=external_id_enforced,
