@@ -83,7 +83,7 @@ class FindingCode:
     """Codes of trust-policy findings (``status.trustPolicy.findings[].code``).
 
     Their severities, and the order in which one is chosen as ``TrustPolicySecure``'s reason, are
-    the trust analysis' business (``awsip.trust.codes.SEVERITIES``).
+    the trust analysis' business (``awsip.trust.severities.SEVERITIES``).
     """
 
     WILDCARD_PRINCIPAL: Final = "WildcardPrincipal"

@@ -10,7 +10,7 @@ See docs/trust-findings.md for every finding code.
 """
 
 from awsip.trust.analysis import analyze_trust_policy
-from awsip.trust.codes import SEVERITIES
+from awsip.trust.severities import SEVERITIES
 from awsip.trust.verdict import TrustAnalysis
 
 __all__ = ["SEVERITIES", "TrustAnalysis", "analyze_trust_policy"]

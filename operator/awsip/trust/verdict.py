@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from awsip.api.condition_reasons import Reason
 from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_TRUST_FINDINGS, TrustFinding, TrustPolicyStatus
 from awsip.textcap import cap
-from awsip.trust import codes
+from awsip.trust import severities
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class FindingCollector:
     _seen: set[tuple[str, str | None, str]] = field(default_factory=set)
 
     def add(self, code: str, message: str, *, statement: str | None = None, index: int = -1) -> None:
-        severity = codes.SEVERITIES[code]
+        severity = severities.SEVERITIES[code]
         finding = TrustFinding(
             severity=severity,
             code=code,
@@ -65,13 +65,13 @@ class FindingCollector:
             return
         self._seen.add(key)
         self._items.append(
-            (codes.severity_rank(severity), codes.code_rank(code), index, len(self._items), finding)
+            (severities.severity_rank(severity), severities.code_rank(code), index, len(self._items), finding)
         )
 
     def result(self, *, external_id_enforced: bool) -> TrustAnalysis:
         ordered = [item[-1] for item in sorted(self._items, key=lambda item: item[:4])]
         listed = ordered[:MAX_TRUST_FINDINGS]
-        secure = not any(finding.severity in codes.BLOCKING_SEVERITIES for finding in ordered)
+        secure = not any(finding.severity in severities.BLOCKING_SEVERITIES for finding in ordered)
         reason = Reason.SECURE if secure else ordered[0].code
         return TrustAnalysis(
             findings=listed,
@@ -101,7 +101,7 @@ def _summary(findings: list[TrustFinding], *, secure: bool, external_id_enforced
         counts[finding.code] = counts.get(finding.code, 0) + 1
     if counts:
         listed = ", ".join(
-            f"{code} ({codes.SEVERITIES[code]}{f', x{count}' if count > 1 else ''})"
+            f"{code} ({severities.SEVERITIES[code]}{f', x{count}' if count > 1 else ''})"
             for code, count in counts.items()
         )
         also = f" Also: {listed}; see status.trustPolicy.findings."
