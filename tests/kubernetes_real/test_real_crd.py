@@ -252,3 +252,35 @@ def _cells(table: dict[str, Any], names: dict[str, object]) -> dict[str, dict[st
             rows[cells["Name"]] = {k: "" if v is None else str(v) for k, v in cells.items() if k != "Age"}
     assert sorted(rows) == sorted(names)
     return rows
+
+
+def test_kmock_generation_follows_the_api_server(namespace: str, admin: SandboxClient) -> None:
+    """kmock imitates metadata.generation for custom resources: after each write, the same number
+    as the API server (only a change of the spec makes a new generation)."""
+    steps: list[tuple[str, dict[str, Any], str | None]] = [
+        ("labels", {"metadata": {"labels": {"team": "a"}}}, None),
+        ("spec", {"spec": {"displayName": "first"}}, None),
+        ("same spec", {"spec": {"displayName": "first"}}, None),
+        ("status", {"status": {"observedGeneration": 2}}, "status"),
+        ("annotations", {"metadata": {"annotations": {"note": "x"}}}, None),
+        ("spec again", {"spec": {"verification": {"interval": "2h"}}}, None),
+    ]
+
+    def generations(client: SandboxClient) -> list[int]:
+        found = [client.apply(provider("generations", {"roleARN": ARN}))["metadata"]["generation"]]
+        for _step, patch, subresource in steps:
+            client.patch_provider(namespace, "generations", patch, subresource=subresource)
+            stored = client.provider(namespace, "generations")
+            assert stored is not None
+            found.append(stored["metadata"]["generation"])
+        return found
+
+    real = generations(admin)
+    assert real == [1, 1, 2, 2, 2, 2, 3]
+    emulator = KubeEmulator().start()
+    try:
+        emulated = emulator.client()
+        emulated.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        assert generations(emulated) == real
+    finally:
+        emulator.stop()

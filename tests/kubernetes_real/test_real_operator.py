@@ -1,9 +1,9 @@
 """The operator end to end against the real kube-apiserver (and moto, IAM auth on).
 
-The scenarios of tests/e2e, where kmock stands in for Kubernetes, here with what kmock lacks:
-schema and CEL validation at admission, ``metadata.generation`` (bumped by the API server on every
-spec change, never by a metadata or status write), RBAC, field selectors and watches as a cluster
-serves them. Every status read back is also judged by the real kstatus library (Flux) and by Argo
+The scenarios of tests/e2e, where kmock stands in for Kubernetes, here with what kmock lacks or
+only imitates: schema and CEL validation at admission, ``metadata.generation`` (bumped by the API
+server on every spec change, never by a metadata or status write), RBAC, field selectors and
+watches as a cluster serves them. Every status read back is also judged by the real kstatus library (Flux) and by Argo
 CD's health check under gopher-lua, and ``kubectl wait`` must tell the truth about Ready.
 """
 
