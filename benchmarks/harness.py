@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from awsip.api import constants
+from awsip.api.condition_reasons import ConditionType, find_condition
 from awsip.sandbox.aws_seed import (
     ACCOUNT_ID,
     MotoServer,
@@ -167,8 +168,8 @@ class CountingEmulator(SandboxKubernetesEmulator):
                 trace.patches.append((time.monotonic(), frozenset((patched or {}).keys())))
                 stored = self.objects[(CRD_RESOURCE, request.namespace, request.name)]
                 status = dict(stored.raw).get("status") or {}
-                ready = _condition(status, "Ready")
-                reconciling = _condition(status, "Reconciling")
+                ready = find_condition(status, ConditionType.READY) or {}
+                reconciling = find_condition(status, ConditionType.RECONCILING) or {}
                 if ready.get("status") in ("True", "False") and reconciling.get("status") != "True":
                     trace.verdict = (ready.get("status"), ready.get("reason"))
                     if trace.settled_at is None:
@@ -176,13 +177,6 @@ class CountingEmulator(SandboxKubernetesEmulator):
                         if key in self.expected:
                             self._check_settled()
         return response
-
-
-def _condition(status: Mapping[str, Any], type_: str) -> dict[str, Any]:
-    for item in status.get("conditions") or []:
-        if isinstance(item, dict) and item.get("type") == type_:
-            return item
-    return {}
 
 
 # -- moto, logging every AWS request ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from awsip.api.condition_reasons import ConditionType, find_condition
 from awsip.api.crd_manifest import PRINTER_COLUMNS
 from awsip.status import parse_time
 
@@ -99,18 +100,26 @@ def provider_table(providers: Iterable[Mapping[str, Any]], now: datetime, *, wid
 def failure_details(provider: Mapping[str, Any]) -> list[str]:
     """What is wrong with a provider that is not Ready, and how to fix it (empty if Ready)."""
     status = provider.get("status") or {}
-    conditions = {c.get("type"): c for c in status.get("conditions") or [] if isinstance(c, Mapping)}
-    ready = conditions.get("Ready") or {}
+    ready = find_condition(status, ConditionType.READY) or {}
     if ready.get("status") == "True":
         return []
     meta = provider.get("metadata") or {}
     lines = [
-        f"{meta.get('namespace')}/{meta.get('name')}: Ready={ready.get('status', '?')} ({ready.get('reason', '?')})"
+        f"{meta.get('namespace')}/{meta.get('name')}: {ConditionType.READY}={ready.get('status', '?')} ({ready.get('reason', '?')})"
     ]
     findings = (status.get("trustPolicy") or {}).get("findings") or []
-    for type_ in ("RoleAssumed", "PermissionsVerified", "TrustPolicySecure"):
-        item = conditions.get(type_)
-        if item is None or item.get("status") == "True" or (type_ == "TrustPolicySecure" and findings):
+    checks = (
+        ConditionType.ROLE_ASSUMED,
+        ConditionType.PERMISSIONS_VERIFIED,
+        ConditionType.TRUST_POLICY_SECURE,
+    )
+    for type_ in checks:
+        item = find_condition(status, type_)
+        if (
+            item is None
+            or item.get("status") == "True"
+            or (type_ == ConditionType.TRUST_POLICY_SECURE and findings)
+        ):
             continue  # (the findings below say it better than the condition's summary)
         lines.append(f"  {type_}={item.get('status')} ({item.get('reason')}): {item.get('message', '')}")
     permissions = status.get("permissions") or {}

@@ -9,22 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from awsip.api.condition_reasons import ConditionType, find_condition
+
 
 def condition(provider: Mapping[str, Any] | None, type_: str) -> dict[str, Any]:
     """A condition of a provider object (an empty dict if absent)."""
-    for item in ((provider or {}).get("status") or {}).get("conditions") or []:
-        if isinstance(item, dict) and item.get("type") == type_:
-            return item
-    return {}
+    found = find_condition((provider or {}).get("status"), type_)
+    return dict(found) if found is not None else {}
 
 
 def verdict(provider: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     """(status, reason) of Ready."""
-    ready = condition(provider, "Ready")
+    ready = condition(provider, ConditionType.READY)
     return ready.get("status"), ready.get("reason")
 
 
 def is_settled(provider: Mapping[str, Any]) -> bool:
     """Ready is True or False and no verification of this spec is under way."""
-    reconciling = condition(provider, "Reconciling")
+    reconciling = condition(provider, ConditionType.RECONCILING)
     return verdict(provider)[0] in ("True", "False") and reconciling.get("status") != "True"
