@@ -78,7 +78,7 @@ def test_failures_of_the_operators_own_credential_provider_are_credential_errors
         (ReadTimeoutError(endpoint_url="http://127.0.0.1:1"), ErrorKind.TRANSIENT),
         (ConnectionClosedError(endpoint_url="http://127.0.0.1:1"), ErrorKind.TRANSIENT),
         (ParamValidationError(report="bad"), ErrorKind.INVALID_REQUEST),
-        (ResponseParserError("html from a proxy"), ErrorKind.UNEXPECTED),
+        (ResponseParserError("html from a proxy"), ErrorKind.UNPARSABLE),
     ],
 )
 def test_botocore_errors_are_classified_by_type(error: Exception, kind: ErrorKind) -> None:

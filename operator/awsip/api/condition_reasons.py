@@ -77,6 +77,8 @@ class Reason:
     # any check, while a transient failure is retried
     AWS_UNAVAILABLE: Final = "AWSUnavailable"
     KUBERNETES_UNAVAILABLE: Final = "KubernetesUnavailable"
+    # any check: something other than AWS answered (awsip.aws.errors); asked again next interval
+    AWS_ANSWER_UNPARSABLE: Final = "AWSAnswerUnparsable"
 
 
 class FindingCode:

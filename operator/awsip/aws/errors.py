@@ -2,8 +2,17 @@
 
 Every failure of an AWS call falls in one of a few kinds, and what the operator does about it
 depends only on the kind: a person must change something (access denied, invalid request), the
-operator's own credentials are missing or broken, or the failure is transient and worth a retry
-with backoff (throttling, timeouts, 5xx, connection errors).
+operator's own credentials are missing or broken, the failure is transient and worth a retry
+with backoff (throttling, timeouts, 5xx, connection errors), or the answer was not AWS's.
+
+An unparsable answer (botocore's ``ResponseParserError``) is not an outage and is not retried
+as one. AWS answers in its protocol, errors and throttling included; a body botocore cannot parse
+comes from something else in the path -- a proxy or firewall that intercepts HTTPS and answers
+with its own page, an ``AWS_ENDPOINT_URL`` that is not AWS, an emulator that failed -- and
+waiting does not fix that, while retrying it with backoff showed ``Unknown``/``AWSUnavailable``
+for ever. It is :attr:`ErrorKind.UNPARSABLE`: the provider gets a verdict that says so
+(``AWSAnswerUnparsable``, Stalled) and is verified again at its normal interval or when its
+spec changes; a one-off glitch costs at most one interval.
 """
 
 from __future__ import annotations
@@ -43,6 +52,9 @@ class ErrorKind(enum.Enum):
     """Throttling, timeouts, 5xx, connection errors: retry with backoff."""
     UNEXPECTED = "Unexpected"
     """Anything else; treated like a transient error (retried with backoff)."""
+    UNPARSABLE = "Unparsable"
+    """The answer is not in AWS's format: something else answered (see the module docs). Not
+    transient: reported, and asked again at the next regular verification."""
 
 
 ACCESS_DENIED_CODES = frozenset(
@@ -144,7 +156,9 @@ def classify_error(error: BaseException) -> ClassifiedError | None:
     if isinstance(error, BotoCoreError):
         return _classify_botocore_error(error)
     if isinstance(error, ResponseParserError):
-        return ClassifiedError(ErrorKind.UNEXPECTED, type(error).__name__, "", "unparsable response")
+        # botocore's first line says what it expected; the rest is the body, someone else's page.
+        first_line = str(error).splitlines()[0].removesuffix(":").strip() if str(error) else ""
+        return ClassifiedError(ErrorKind.UNPARSABLE, type(error).__name__, "", first_line[:200])
     return None
 
 

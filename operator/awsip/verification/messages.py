@@ -130,6 +130,15 @@ def aws_unavailable(error: ClassifiedError, *, step: str) -> str:
     )
 
 
+def aws_answer_unparsable(error: ClassifiedError, *, step: str) -> str:
+    return condition_message(
+        f"The answer to {step} is not in AWS's format{_aws_said(error)}: something other than AWS "
+        "answered, such as a proxy or firewall that intercepts HTTPS, or an AWS_ENDPOINT_URL that is "
+        "not AWS. Not retried until the next verification (spec.verification.interval) or a change "
+        "of the spec."
+    )
+
+
 def kubernetes_unavailable(detail: str) -> str:
     return condition_message(f"The Kubernetes API could not be read ({detail}); retrying.")
 

@@ -85,15 +85,7 @@ def verify(
     try:
         result = run.run()
     except AwsError as error:  # a safety net: every step classifies its own errors
-        classified = _classify(error)
-        result = run.result(
-            Check(
-                "Unknown",
-                Reason.AWS_UNAVAILABLE,
-                messages.aws_unavailable(classified, step="the verification"),
-                True,
-            )
-        )
+        result = run.result(_transient("the verification", _classify(error)))
     result = run.redacted(result)
     log.debug(
         "verified %s: RoleAssumed=%s PermissionsVerified=%s TrustPolicySecure=%s transient=%s%s",
@@ -130,6 +122,11 @@ def _classify(error: BaseException) -> ClassifiedError:
 
 
 def _transient(reason_step: str, error: ClassifiedError) -> Check:
+    """The check of a step AWS gave no verdict on: retried with backoff -- unless the answer was not
+    AWS's (:attr:`ErrorKind.UNPARSABLE`), which waits for the next verification instead."""
+    if error.kind is ErrorKind.UNPARSABLE:
+        message = messages.aws_answer_unparsable(error, step=reason_step)
+        return Check("Unknown", Reason.AWS_ANSWER_UNPARSABLE, message)
     return Check(
         "Unknown", Reason.AWS_UNAVAILABLE, messages.aws_unavailable(error, step=reason_step), transient=True
     )
@@ -428,7 +425,7 @@ class _Verification:
             classified = _classify(error)
             if classified.kind is ErrorKind.CREDENTIALS:
                 raise self.without_credentials(classified, "sts:AssumeRole") from None
-            if classified.transient:
+            if classified.transient or classified.kind is ErrorKind.UNPARSABLE:
                 raise _Stop(self.result(_transient("sts:AssumeRole", classified))) from None
             if classified.kind is ErrorKind.INVALID_REQUEST:
                 message = messages.assume_role_rejected(role_arn=self.spec.role_arn, error=classified)
@@ -542,7 +539,7 @@ class _Verification:
                 simulate_error = _classify(error)
                 if method == "Auto":
                     notes.append(f"SimulatePrincipalPolicy skipped: {simulate_error.code}")
-                if simulate_error.transient:
+                if simulate_error.transient or simulate_error.kind is ErrorKind.UNPARSABLE:
                     problems.append(_transient("iam:SimulatePrincipalPolicy", simulate_error))
                 elif method == "Simulate":
                     problems.append(
