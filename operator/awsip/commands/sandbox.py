@@ -192,6 +192,7 @@ def _run(
         out.write(
             f"AWS:        moto on {sandbox.moto.endpoint} (IAM auth on), {len(arns)} provider roles seeded\n"
             f"Kubernetes: {kube} on {sandbox.kube.url}\n"
+            f"Emulators' own logs: {sandbox.emulator_logs.path}\n"
         )
         sandbox.start_operator()
         client = sandbox.client

@@ -17,6 +17,16 @@ action (resources only where moto resolves them, e.g. roles); ``sts:AssumeRole``
 role's trust policy to name the caller's ARN exactly (no account-root matching), and a
 ``StringEquals sts:ExternalId`` condition rejects a wrong External ID (but accepts a missing one).
 So trust policies seeded here name the operator user's exact ARN.
+
+Where moto answers otherwise than AWS, :func:`answer_like_aws_for_missing_roles` (installed by
+:class:`MotoServer`) corrects it here, in the emulated world, never in the product:
+
+* moto lets ``sts:AssumeRole`` succeed for a role that does not exist ("the role does not need to
+  exist", its docstring says) and skips the trust check; the session's IAM calls then fail inside
+  moto with a 500 and a traceback, which botocore cannot parse. AWS answers AccessDenied to the
+  AssumeRole itself (and NoSuchEntity to reads of the role, which moto already does).
+* a session of a role deleted since is answered with the same 500 on every call; AWS denies it
+  (the role's policies are gone with it).
 """
 
 from __future__ import annotations
@@ -87,12 +97,58 @@ class OperatorUser:
         }
 
 
+def answer_like_aws_for_missing_roles() -> None:
+    """Patch moto (process-wide, once): AssumeRole of a role that does not exist is AccessDenied,
+    and a deleted role's session is denied everything instead of failing with a 500.
+
+    Only requests checked by moto's IAM auth mode are concerned, as in AWS, where every request is.
+    The role is looked up in the account its ARN names (moto keeps one IAM per account).
+    """
+    from moto.iam import access_control
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+
+    base = access_control.IAMRequestBase
+    if getattr(base, "_awsip_answers_like_aws", False):
+        return
+    check_action_permitted = base.check_action_permitted
+    collect_policies = access_control.AssumedRoleAccessKey.collect_policies
+
+    def role_exists(role_arn: str) -> bool:
+        parts = role_arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+            return False
+        try:
+            iam_backends[parts[4]][parts[1]].get_role_by_arn(role_arn)
+        except NotFoundException:
+            return False
+        return True
+
+    def checked(self: Any, resource: str) -> None:
+        if self._action == "sts:AssumeRole" and not role_exists(resource):
+            self._raise_access_denied()
+        check_action_permitted(self, resource)
+
+    def policies_of_a_role_that_may_be_gone(self: Any) -> list[str]:
+        try:
+            policies: list[str] = collect_policies(self)
+        except NotFoundException:
+            return []  # no policy allows anything: every action is denied
+        return policies
+
+    base.check_action_permitted = checked  # type: ignore[method-assign]
+    access_control.AssumedRoleAccessKey.collect_policies = policies_of_a_role_that_may_be_gone  # type: ignore[method-assign]
+    base._awsip_answers_like_aws = True  # type: ignore[attr-defined]
+
+
 class MotoServer:
-    """A moto server in a thread on 127.0.0.1 (a free port unless one is given)."""
+    """A moto server in a thread on 127.0.0.1 (a free port unless one is given), answering like AWS
+    where moto does not (:func:`answer_like_aws_for_missing_roles`)."""
 
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer
 
+        answer_like_aws_for_missing_roles()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint = ""
 

@@ -35,6 +35,8 @@ from awsip.controller.config import OperatorConfig
 from awsip.observability.logs import configure_logging
 from awsip.sandbox.aws_seed import MotoServer, OperatorUser, create_operator_user
 from awsip.sandbox.client import SandboxClient
+from awsip.sandbox.emulator_logs import EMULATOR_LOGGERS as EMULATOR_LOGGERS
+from awsip.sandbox.emulator_logs import EmulatorLogs
 from awsip.sandbox.kube import KubeEmulator
 from awsip.sandbox.operator import OperatorRunner
 from awsip.sandbox.proxy import TcpProxy
@@ -48,9 +50,6 @@ logger = logging.getLogger("awsip.sandbox")
 SANDBOX_OPERATOR_CONFIG = OperatorConfig(
     workers=4, aws_calls_per_second=50, retry_base_seconds=1.0, retry_max_seconds=5.0
 )
-
-
-EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.server", "aiohttp.access", "aiohttp.web")
 
 
 def quiet_logging(verbose: bool) -> None:
@@ -102,21 +101,17 @@ class Sandbox:
         self.operator_user: OperatorUser | None = None
         self.kubeconfig = workdir / "kubeconfig"
         self._saved_environment: dict[str, str | None] = {}
-        self._saved_levels: dict[str, int] = {}
+        self.emulator_logs = EmulatorLogs(workdir / "emulators.log")
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> Sandbox:
-        # The emulators run in this process and log into the same root logger as the operator;
-        # moto's debug lines dump whole AWS requests (External IDs included). They are not the
-        # operator's output: keep them to warnings.
         if Sandbox._active is not None:
             raise RuntimeError("another Sandbox is running in this process (moto's state is process-wide)")
         Sandbox._active = self
-        for name in EMULATOR_LOGGERS:
-            self._saved_levels[name] = logging.getLogger(name).level
-            logging.getLogger(name).setLevel(logging.WARNING)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # The emulators log into this process too; their lines (moto's tracebacks) go to a file.
+        self.emulator_logs.start()
         self.moto.start()
         self.moto.reset()  # a sandbox before this one (in this process) may have left roles, and auth on
         host, port = self.moto.endpoint.removeprefix("http://").rsplit(":", 1)
@@ -157,9 +152,7 @@ class Sandbox:
                 else:
                     os.environ[key] = value
             self._saved_environment.clear()
-            for name, level in self._saved_levels.items():
-                logging.getLogger(name).setLevel(level)
-            self._saved_levels.clear()
+            self.emulator_logs.stop()
             Sandbox._active = None
 
     def __enter__(self) -> Sandbox:
