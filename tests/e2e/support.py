@@ -11,7 +11,7 @@ from awsip.api import constants
 from awsip.controller import handlers
 from awsip.controller.runtime import Runtime
 from awsip.sandbox.harness import Sandbox, condition, is_settled, verdict
-from awsip.sandbox.operator import OperatorRunner
+from awsip.sandbox.operator_runner import OperatorRunner
 
 __all__ = ["condition", "is_settled", "verdict"]
 

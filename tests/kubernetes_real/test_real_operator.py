@@ -23,7 +23,7 @@ from awsip.sandbox import scenarios
 from awsip.sandbox.apiserver import ControlPlane
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.harness import Sandbox
-from awsip.sandbox.operator import OperatorRunner
+from awsip.sandbox.operator_runner import OperatorRunner
 from tests.e2e.support import condition, events_of, has_verdict, is_settled, provider, secret, verdict
 from tests.kubernetes_real.conftest import ensure_namespace
 from tests.kubernetes_real.support import (

@@ -38,7 +38,7 @@ from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.emulator_logs import EMULATOR_LOGGERS as EMULATOR_LOGGERS
 from awsip.sandbox.emulator_logs import EmulatorLogs
 from awsip.sandbox.kube import KubeEmulator
-from awsip.sandbox.operator import OperatorRunner
+from awsip.sandbox.operator_runner import OperatorRunner
 from awsip.sandbox.proxy import TcpProxy
 from awsip.sandbox.verdicts import condition as condition
 from awsip.sandbox.verdicts import is_settled as is_settled
