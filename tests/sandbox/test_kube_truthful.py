@@ -20,7 +20,7 @@ import pytest
 from awsip.api import constants
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.kube import KubeEmulator
-from awsip.sandbox.selectors import SelectorError, parse_field_selector, parse_label_selector
+from awsip.sandbox.request_selectors import SelectorError, parse_field_selector, parse_label_selector
 
 KUBECTL = Path(__file__).resolve().parents[2] / ".tools" / "kubectl"
 NS = "truth"

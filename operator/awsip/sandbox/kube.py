@@ -23,7 +23,7 @@ and to the tests -- in the harness, never in the product:
 * ``fieldSelector`` and ``labelSelector`` are ignored: every list and watch returns every object,
   so ``kubectl wait awsip/NAME`` reported another provider's condition and ``kubectl describe``
   listed other objects' events. Lists and watches are filtered here
-  (:mod:`awsip.sandbox.selectors`), and a field the API server does not index is refused with 400.
+  (:mod:`awsip.sandbox.request_selectors`), and a field the API server does not index is refused with 400.
 * Resources are only discoverable when declared: :func:`declare_resources` declares the core
   kinds the operator and kubectl touch (namespaces, events, secrets, configmaps) and the CRD.
 
@@ -55,7 +55,7 @@ import yaml
 from awsip.api import constants
 from awsip.sandbox import table
 from awsip.sandbox.client import SandboxClient
-from awsip.sandbox.selectors import Selector, SelectorError, selector_for
+from awsip.sandbox.request_selectors import Selector, SelectorError, selector_for
 
 T = TypeVar("T")
 
