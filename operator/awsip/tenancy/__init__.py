@@ -9,10 +9,10 @@ decision.allowed, decision.rule, decision.message
 See docs/tenancy.md.
 """
 
+from awsip.tenancy.label_selectors import LabelSelector, LabelSelectorRequirement
 from awsip.tenancy.loading import TenancyConfigError, parse_tenancy_rules
 from awsip.tenancy.rules import TenancyDecision, TenancyRules
 from awsip.tenancy.schema import TenancyRule
-from awsip.tenancy.selectors import LabelSelector, LabelSelectorRequirement
 
 __all__ = [
     "LabelSelector",

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from awsip.policy.wildcard import matches
-from awsip.tenancy.selectors import LabelSelector
+from awsip.tenancy.label_selectors import LabelSelector
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _NAMESPACE_GLOB = re.compile(r"[-a-z0-9*?]{1,253}")
