@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from awsip.api.condition_reasons import ConditionType, FindingCode, Reason, find_condition
-from awsip.api.types import CONDITION_REASON_PATTERN
+from awsip.api.v1alpha1 import CONDITION_REASON_PATTERN
 from awsip.trust import SEVERITIES
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from awsip.api import constants
 from awsip.api.condition_reasons import ConditionType
 from awsip.api.crd_manifest import custom_resource_definition, render_crd_yaml
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from tests.api.schema_tools import apply_defaults, cel_errors, crd_root_schema, server_side_errors
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def provider(**spec: Any) -> dict[str, Any]:
 
 def test_committed_crd_equals_generator_output() -> None:
     assert CRD_FILE.read_text() == render_crd_yaml(), (
-        "crds/ is out of date with operator/awsip/api/types.py: run `make crd`"
+        "crds/ is out of date with operator/awsip/api/v1alpha1.py: run `make crd`"
     )
 
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws import AwsServices
 from awsip.aws.ratelimit import BucketKey, RateLimits, RateLimitSettings
 from awsip.aws.sts import assume_role

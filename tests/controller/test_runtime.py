@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from awsip import status
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Backend
 from awsip.controller.backoff import retry_delay
 from awsip.controller.config import OperatorConfig

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from awsip import profiles
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.sandbox import scenarios
 from awsip.status import build_status
 from awsip.trust import SEVERITIES, analyze_trust_policy

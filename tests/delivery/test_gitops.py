@@ -21,7 +21,7 @@ from celpy.adapter import json_to_cel
 from celpy.evaluation import CELEvalError
 
 from awsip.api.condition_reasons import ConditionType
-from awsip.api.types import AWSInfrastructureProvider, AWSInfrastructureProviderStatus
+from awsip.api.v1alpha1 import AWSInfrastructureProvider, AWSInfrastructureProviderStatus
 from tests.delivery.support import DEPLOY, GITOPS, Doc, load_yaml, tool
 
 HEALTH_DIR = GITOPS / "argocd" / "infrastructure.awsip.io" / "AWSInfrastructureProvider"

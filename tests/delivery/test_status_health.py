@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from awsip.api.types import PermissionsStatus, TrustPolicyStatus
+from awsip.api.v1alpha1 import PermissionsStatus, TrustPolicyStatus
 from awsip.status import build_status, reconciling_status
 from awsip.verification.inputs import ProviderRef
 from awsip.verification.outcome import Check, VerificationResult

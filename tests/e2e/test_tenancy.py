@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from awsip import verification
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.controller.backend import default_backend
 from awsip.observability.logs import provider_of
 from awsip.sandbox import scenarios

@@ -346,10 +346,10 @@ def test_the_checks_use_the_api_types_patterns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The print command reads its rules from the API types (not copies): change them, it follows."""
-    from awsip.api import types
+    from awsip.api import v1alpha1
 
-    monkeypatch.setattr(types, "PARTITIONS", ("aws", "aws-mars"))
-    monkeypatch.setattr(types, "ACCOUNT_ID_PATTERN", r"^[0-9]{5}$")
+    monkeypatch.setattr(v1alpha1, "PARTITIONS", ("aws", "aws-mars"))
+    monkeypatch.setattr(v1alpha1, "ACCOUNT_ID_PATTERN", r"^[0-9]{5}$")
     code, out, _ = run(["policy", "print", "--partition", "aws-mars"], capsys)
     assert code == 0 and "arn:aws-mars:" in out
     code, _, err = run([*SEED_TRUST, "--external-id"], capsys)

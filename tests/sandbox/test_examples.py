@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from awsip.api import constants
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.commands.sandbox import DEFAULT_EXAMPLES, expectations, load_examples
 from awsip.sandbox import scenarios
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import (
+from awsip.api.v1alpha1 import (
     CONDITION_REASON_PATTERN,
     MAX_MESSAGE_LENGTH,
     AWSInfrastructureProviderStatus,

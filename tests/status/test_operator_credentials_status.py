@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import PermissionsStatus, TrustPolicyStatus
+from awsip.api.v1alpha1 import PermissionsStatus, TrustPolicyStatus
 from awsip.status import build_status
 from awsip.status.builder import CREDENTIALS_GRACE
 from awsip.verification import Check, ProviderRef, VerificationResult

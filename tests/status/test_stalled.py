@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.status import invalid_spec_status, is_not_permitted, not_permitted_status
 
 NOW = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from awsip.api.condition_reasons import ConditionType
-from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.aws.errors import ClassifiedError, ErrorKind
 from awsip.aws.sts import CallerIdentity
 from awsip.status import MAX_STATUS_BYTES, build_status, not_permitted_status, status_changed

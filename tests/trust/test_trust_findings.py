@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from awsip import profiles
-from awsip.api.types import MAX_MESSAGE_LENGTH, TrustPolicyStatus
+from awsip.api.v1alpha1 import MAX_MESSAGE_LENGTH, TrustPolicyStatus
 from awsip.trust import SEVERITIES, analyze_trust_policy
 from awsip.trust.verdict import FindingCollector
 

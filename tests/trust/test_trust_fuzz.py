@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from awsip.api.types import (
+from awsip.api.v1alpha1 import (
     CONDITION_REASON_PATTERN,
     MAX_MESSAGE_LENGTH,
     MAX_TRUST_FINDINGS,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.verification import InputNotFoundError, ProviderRef
 from awsip.verification.inputs import InvalidInputError, resolve_external_id
 from tests.verification.fakes import FakeInputs

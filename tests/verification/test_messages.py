@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import re
 
-from awsip.api.types import MAX_MESSAGE_LENGTH
+from awsip.api.v1alpha1 import MAX_MESSAGE_LENGTH
 from awsip.aws.errors import ClassifiedError, ErrorKind
 from awsip.aws.sts import CallerIdentity
 from awsip.profiles import EXTERNAL_ID_PLACEHOLDER

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from awsip.api.types import MAX_MISSING_LISTED
+from awsip.api.v1alpha1 import MAX_MISSING_LISTED
 from awsip.aws.policy_simulator import SimulationRequest, SimulationResult
 from awsip.policy import check_coverage, parse_policy
 from awsip.verification.permission_verdicts import (

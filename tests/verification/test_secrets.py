@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws.policy_simulator import SimulationResult
 from awsip.profiles import load_profile
 from awsip.sandbox.aws_seed import create_managed_policy, create_provider_role, without_actions

@@ -13,7 +13,7 @@ import pytest
 from botocore.parsers import ResponseParserError
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws.errors import ErrorKind, classify_error
 from awsip.sandbox.aws_seed import create_provider_role
 from awsip.status import build_status

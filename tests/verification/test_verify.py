@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws.cache import TtlCache
 from awsip.profiles import EXTERNAL_ID_PLACEHOLDER, load_profile
 from awsip.sandbox.aws_seed import (

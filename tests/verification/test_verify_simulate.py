@@ -11,7 +11,7 @@ import boto3
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws import IamPolicySimulator
 from awsip.aws.policy_simulator import ContextEntry, SimulationRequest, SimulationResult
 from awsip.sandbox.aws_seed import create_operator_user, create_provider_role

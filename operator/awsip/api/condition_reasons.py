@@ -6,7 +6,7 @@ builders the reasons of ``Ready``, ``Reconciling`` and ``Stalled``, the controll
 provider it does not verify. Whoever reads or writes a status -- the scheduler, the sandbox's table,
 a test -- finds the vocabulary in this file, and :func:`find_condition` to look one condition up.
 
-Every reason matches the CRD's reason pattern (``awsip.api.types.CONDITION_REASON_PATTERN``); a test
+Every reason matches the CRD's reason pattern (``awsip.api.v1alpha1.CONDITION_REASON_PATTERN``); a test
 checks it. What each reason means for the user: README.md ("Reading the status") and
 docs/trust-findings.md (the finding codes).
 """

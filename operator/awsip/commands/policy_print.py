@@ -6,7 +6,7 @@ forms (:data:`awsip.profiles.TRUST_FORMS`): ``operator-role``, the default and t
 recommends, trusts only the operator's role (``--principal-arn``); ``seed`` is the seed's, which
 trusts the whole management account and the EC2 service (awsip's trust analysis reports both).
 
-Every value is checked with the patterns of the API types (:mod:`awsip.api.types`, imported when
+Every value is checked with the patterns of the API types (:mod:`awsip.api.v1alpha1`, imported when
 the command runs: pydantic is slow to import), so that nothing is printed that the CRD or IAM would
 reject: a document with an account ID of 5 digits or an empty External ID -- what
 ``--external-id "$EXTERNAL_ID"`` gives when the variable is unset -- would fail later and further
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _partition(partition: str | None) -> str:
-    from awsip.api.types import PARTITIONS
+    from awsip.api.v1alpha1 import PARTITIONS
 
     if partition is None:
         return DEFAULT_PARTITION
@@ -146,7 +146,7 @@ def _partition(partition: str | None) -> str:
 
 
 def _account(account: str) -> str:
-    from awsip.api.types import ACCOUNT_ID_PATTERN
+    from awsip.api.v1alpha1 import ACCOUNT_ID_PATTERN
 
     if not re.fullmatch(ACCOUNT_ID_PATTERN, account):
         raise BadPrintOption(f"--account {account!r}: an AWS account ID is 12 digits")
@@ -154,7 +154,7 @@ def _account(account: str) -> str:
 
 
 def _role_arn(arn: str) -> str:
-    from awsip.api.types import ROLE_ARN_PATTERN
+    from awsip.api.v1alpha1 import ROLE_ARN_PATTERN
 
     if not re.fullmatch(ROLE_ARN_PATTERN, arn):
         raise BadPrintOption(
@@ -167,7 +167,7 @@ def _role_arn(arn: str) -> str:
 
 def _role_name(name: str, account: str, partition: str) -> str:
     """A role name (optionally with its path): the ARN it makes must be one the CRD accepts."""
-    from awsip.api.types import ROLE_ARN_PATTERN
+    from awsip.api.v1alpha1 import ROLE_ARN_PATTERN
 
     if not re.fullmatch(ROLE_ARN_PATTERN, f"arn:{partition}:iam::{account}:role/{name}"):
         raise BadPrintOption(
@@ -188,7 +188,7 @@ def _external_id(external_id: str | None) -> str | None:
         )
     from pydantic import TypeAdapter, ValidationError
 
-    from awsip.api.types import AWSInfrastructureProviderSpec
+    from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 
     rules: Any = AWSInfrastructureProviderSpec.model_fields["external_id"].annotation
     try:

@@ -2,7 +2,7 @@
 
 The API server validates specs against the CRD's schema, but not every API does (kmock does not,
 and a CRD installed by hand may be older), so the operator validates them itself, with the same
-pydantic types (:class:`awsip.api.types.AWSInfrastructureProviderSpec`). Everything the controller
+pydantic types (:class:`awsip.api.v1alpha1.AWSInfrastructureProviderSpec`). Everything the controller
 decides about a spec -- whether to verify it, with which role, on which interval, whether it has
 been handled already (its fingerprint) -- is read from the :class:`ValidSpec` or
 :class:`InvalidSpec` made here, once per change of the spec, never from the raw object again.
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from awsip.api import constants
 from awsip.api.durations import parse_duration
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 
 #: The interval of a spec that gives none (the API's default), and of an invalid spec: it is only
 #: verified again when it changes, so its interval serves as nothing but the cap of its backoff.

@@ -61,7 +61,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from awsip.api.condition_reasons import ConditionType, Reason
-from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.status.size import fit_status
 from awsip.status.transitions import conditions_by_type, format_time, make_condition, parse_time
 from awsip.verification.outcome import Check, VerificationResult

@@ -22,7 +22,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_MISSING_LISTED, MAX_TRUST_FINDINGS
+from awsip.api.v1alpha1 import MAX_MESSAGE_LENGTH, MAX_MISSING_LISTED, MAX_TRUST_FINDINGS
 from awsip.status.transitions import safe_reason
 from awsip.textcap import cap
 

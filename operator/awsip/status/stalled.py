@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
-from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.status.size import fit_status
 from awsip.status.transitions import conditions_by_type, format_time, make_condition
 

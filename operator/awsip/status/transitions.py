@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from awsip.api.types import CONDITION_REASON_PATTERN, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, Condition
+from awsip.api.v1alpha1 import CONDITION_REASON_PATTERN, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, Condition
 from awsip.textcap import cap
 
 _REASON = re.compile(CONDITION_REASON_PATTERN)

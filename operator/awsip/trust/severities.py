@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Final
 
 from awsip.api.condition_reasons import FindingCode
-from awsip.api.types import Severity
+from awsip.api.v1alpha1 import Severity
 
 #: Every finding code and its severity. Within a severity, earlier codes are listed (and chosen as
 #: the condition's reason) first: a malformed document before what was analysed of it, exposure

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import MAX_MESSAGE_LENGTH, MAX_TRUST_FINDINGS, TrustFinding, TrustPolicyStatus
+from awsip.api.v1alpha1 import MAX_MESSAGE_LENGTH, MAX_TRUST_FINDINGS, TrustFinding, TrustPolicyStatus
 from awsip.textcap import cap
 from awsip.trust import severities
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from awsip.api.types import EXTERNAL_ID_PATTERN, AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import EXTERNAL_ID_PATTERN, AWSInfrastructureProviderSpec
 
 
 @dataclass(frozen=True)

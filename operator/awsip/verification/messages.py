@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from awsip.api.types import MAX_MESSAGE_LENGTH
+from awsip.api.v1alpha1 import MAX_MESSAGE_LENGTH
 from awsip.aws.errors import ClassifiedError
 from awsip.aws.sts import CallerIdentity
 from awsip.profiles import EXTERNAL_ID_PLACEHOLDER, management_policy, operator_trust_policy

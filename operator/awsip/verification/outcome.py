@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from awsip.api.types import ConditionStatus, PermissionsStatus, TrustPolicyStatus
+from awsip.api.v1alpha1 import ConditionStatus, PermissionsStatus, TrustPolicyStatus
 from awsip.verification.inputs import ProviderRef
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import (
+from awsip.api.v1alpha1 import (
     MAX_MISSING_LISTED,
     MAX_REASON_LENGTH,
     MissingPermission,

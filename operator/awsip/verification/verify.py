@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import (
+from awsip.api.v1alpha1 import (
     MAX_TRUST_FINDINGS,
     AWSInfrastructureProviderSpec,
     PermissionsMethod,
