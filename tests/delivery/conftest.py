@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.delivery.support import CRD_FILE, render
+from tests.delivery.delivery_helpers import CRD_FILE, render
 
 
 @pytest.fixture(scope="session")

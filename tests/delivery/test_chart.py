@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.delivery.support import (
+from tests.delivery.delivery_helpers import (
     CHART,
     CHART_CRD_FILE,
     CRD_FILE,

@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.delivery.support import (
+from tests.delivery.delivery_helpers import (
     CRD_FILE,
     DEPLOY,
     KUBERNETES_VERSION,

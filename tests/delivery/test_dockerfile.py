@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from tests.delivery.support import CHART, ROOT
+from tests.delivery.delivery_helpers import CHART, ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
 PINNED_PYTHON = re.compile(

@@ -22,7 +22,7 @@ from celpy.evaluation import CELEvalError
 
 from awsip.api.condition_reasons import ConditionType
 from awsip.api.v1alpha1 import AWSInfrastructureProvider, AWSInfrastructureProviderStatus
-from tests.delivery.support import DEPLOY, GITOPS, Doc, load_yaml, tool
+from tests.delivery.delivery_helpers import DEPLOY, GITOPS, Doc, load_yaml, tool
 
 HEALTH_DIR = GITOPS / "argocd" / "infrastructure.awsip.io" / "AWSInfrastructureProvider"
 HEALTH_LUA = HEALTH_DIR / "health.lua"

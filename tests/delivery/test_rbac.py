@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.delivery.support import NAMESPACE, Doc, Grant, allowed, by_kind, grants, render
+from tests.delivery.delivery_helpers import NAMESPACE, Doc, Grant, allowed, by_kind, grants, render
 
 SA = "awsip"
 PROVIDERS = ("infrastructure.awsip.io", "awsinfrastructureproviders")

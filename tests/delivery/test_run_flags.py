@@ -8,7 +8,7 @@ import re
 import pytest
 
 from awsip.cli import build_parser
-from tests.delivery.support import ROOT, operator_container, render
+from tests.delivery.delivery_helpers import ROOT, operator_container, render
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "defaults": (),

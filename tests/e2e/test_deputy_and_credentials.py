@@ -17,7 +17,7 @@ import pytest
 
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox
-from tests.e2e.support import age_last_verification, condition, has_verdict, is_settled, provider, verdict
+from tests.e2e.e2e_helpers import age_last_verification, condition, has_verdict, is_settled, provider, verdict
 from tests.support.fault_proxy import FaultProxy, SeenRequest, aws_error, operation
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ import pytest
 from awsip.controller import handlers
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox
-from tests.e2e.support import (
+from tests.e2e.e2e_helpers import (
     age_last_verification,
     condition,
     events_of,

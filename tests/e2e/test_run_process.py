@@ -14,7 +14,7 @@ import pytest
 
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox
-from tests.e2e.support import has_verdict, provider
+from tests.e2e.e2e_helpers import has_verdict, provider
 from tests.support.metrics_scrape import sample_key, scrape
 
 pytestmark = pytest.mark.e2e

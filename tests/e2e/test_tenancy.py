@@ -29,7 +29,7 @@ from awsip.sandbox import scenarios
 from awsip.sandbox.aws_seed import create_provider_role, provider_trust_policy
 from awsip.sandbox.harness import Sandbox
 from awsip.sandbox.operator_runner import OperatorRunner
-from tests.e2e.support import condition, has_verdict, operator_caught_up, provider, verdict
+from tests.e2e.e2e_helpers import condition, has_verdict, operator_caught_up, provider, verdict
 
 pytestmark = pytest.mark.e2e
 

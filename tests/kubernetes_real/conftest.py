@@ -15,7 +15,7 @@ import pytest
 from awsip.api import constants
 from awsip.sandbox.apiserver import ControlPlane, ControlPlaneError
 from awsip.sandbox.client import SandboxClient
-from tests.kubernetes_real.support import CRD_FILE, kubectl, wait_until
+from tests.kubernetes_real.real_kube_helpers import CRD_FILE, kubectl, wait_until
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from awsip.sandbox.kube import KubeEmulator
 from tests.api.schema_tools import apply_defaults, crd_root_schema, server_side_errors
 from tests.api.test_crd import ARN, BAD_SPECS, GOOD_SPECS
 from tests.kubernetes_real.conftest import ensure_namespace
-from tests.kubernetes_real.support import PROVIDERS_PATH, ROOT, Response, call, kubectl, wait_until
+from tests.kubernetes_real.real_kube_helpers import PROVIDERS_PATH, ROOT, Response, call, kubectl, wait_until
 
 pytestmark = pytest.mark.kubernetes_real
 

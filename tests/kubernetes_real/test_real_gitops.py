@@ -17,7 +17,7 @@ import yaml
 
 from tests.delivery.test_gitops import HEALTH_CASES, HEALTH_DIR, all_samples, sample
 from tests.delivery.test_gitops import kstatus as emulated_kstatus
-from tests.kubernetes_real.support import argocd_health, kstatus
+from tests.kubernetes_real.real_kube_helpers import argocd_health, kstatus
 
 pytestmark = pytest.mark.kubernetes_real
 

@@ -27,9 +27,9 @@ from awsip.sandbox import scenarios
 from awsip.sandbox.apiserver import ControlPlane, _free_port
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.harness import Sandbox
-from tests.e2e.support import condition, events_of, has_verdict, is_settled, provider, secret, verdict
+from tests.e2e.e2e_helpers import condition, events_of, has_verdict, is_settled, provider, secret, verdict
 from tests.kubernetes_real.conftest import ensure_namespace
-from tests.kubernetes_real.support import ROOT, helm, kubectl, wait_until
+from tests.kubernetes_real.real_kube_helpers import ROOT, helm, kubectl, wait_until
 from tests.kubernetes_real.test_real_operator import BorrowedControlPlane
 
 pytestmark = pytest.mark.kubernetes_real

@@ -24,9 +24,9 @@ from awsip.sandbox.apiserver import ControlPlane
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.harness import Sandbox
 from awsip.sandbox.operator_runner import OperatorRunner
-from tests.e2e.support import condition, events_of, has_verdict, is_settled, provider, secret, verdict
+from tests.e2e.e2e_helpers import condition, events_of, has_verdict, is_settled, provider, secret, verdict
 from tests.kubernetes_real.conftest import ensure_namespace
-from tests.kubernetes_real.support import (
+from tests.kubernetes_real.real_kube_helpers import (
     PROVIDERS_PATH,
     Recorder,
     argocd_health,

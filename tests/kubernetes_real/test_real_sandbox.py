@@ -12,7 +12,7 @@ import pytest
 
 from awsip.sandbox import scenarios
 from awsip.sandbox.apiserver import ControlPlane, ControlPlaneError
-from tests.kubernetes_real.support import kubectl
+from tests.kubernetes_real.real_kube_helpers import kubectl
 
 pytestmark = pytest.mark.kubernetes_real
 
