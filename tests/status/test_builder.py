@@ -92,6 +92,8 @@ def test_a_verified_provider_is_ready_and_current() -> None:
         "unknownActions": 0,
         "missing": [],
         "truncated": False,
+        "findings": [],
+        "findingCount": 0,
     }
     assert status["trustPolicy"] == {"externalIDEnforced": True, "findings": [], "truncated": False}
     AWSInfrastructureProviderStatus.model_validate(status)

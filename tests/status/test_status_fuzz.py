@@ -21,6 +21,7 @@ from awsip.api.condition_reasons import ConditionType
 from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.aws.errors import ClassifiedError, ErrorKind
 from awsip.aws.sts import CallerIdentity
+from awsip.policy.findings import PolicyFinding
 from awsip.status import MAX_STATUS_BYTES, build_status, not_permitted_status, status_changed
 from awsip.textcap import cap
 from awsip.trust import analyze_trust_policy
@@ -246,8 +247,9 @@ def test_the_largest_status_the_builder_can_make_fits() -> None:
     """Every field at its own cap, in the costliest characters, before fit_status shrinks it."""
     emoji = "😀" * 10_000
     verdicts = [Verdict(emoji, emoji, "NotCovered", emoji) for _ in range(500)]
+    findings = [PolicyFinding("UnknownAction", emoji, emoji, emoji, emoji, emoji) for _ in range(100)]
     permissions, permissions_status = permissions_check(
-        verdicts, method="Local", profile=None, config_map=emoji
+        verdicts, method="Local", profile=None, config_map=emoji, findings=findings
     )
     document = {
         "Statement": [
@@ -291,6 +293,7 @@ def test_the_largest_status_the_builder_can_make_fits() -> None:
     check_status(status)
     assert len(json.dumps(status, separators=(",", ":"))) <= MAX_STATUS_BYTES  # the last step always fits
     assert status["permissions"]["missingActions"] == 500  # the counts stay exact
+    assert status["permissions"]["findingCount"] == 100
     assert status["permissions"]["truncated"] is True
 
 

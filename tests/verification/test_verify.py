@@ -169,6 +169,32 @@ def test_inline_policies_count(sandbox: Sandbox) -> None:
     assert conditions(result)["PermissionsVerified"] == ("True", "AllPermissionsGranted")
 
 
+def test_findings_about_the_role_policies_are_listed_without_changing_ready(sandbox: Sandbox) -> None:
+    # capa-minimal itself lists eks:ListClusters/CreateCluster with cluster ARNs (the reference
+    # authorizes them against *), and the inline policy has a typo.
+    typo = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:RunInstancez", "Resource": "*"}],
+    }
+    role = compliant_role(sandbox, inline_policies={"typo": typo})
+    sandbox.auth()
+    result = verify(REF, spec(role, externalID=EXTERNAL_ID), aws=sandbox.services(), inputs=FakeInputs())
+    assert conditions(result)["Ready"] == ("True", "Verified")
+    details = result.permissions_status
+    assert details is not None
+    found = [(f.code, f.action, f.policy) for f in details.findings]
+    assert found == [
+        ("ResourceTypeMismatch", "eks:ListClusters", sandbox.capa_policy_arn),
+        ("ResourceTypeMismatch", "eks:CreateCluster", sandbox.capa_policy_arn),
+        ("UnknownAction", "ec2:RunInstancez", "capa/typo"),  # inline policies are named role/policy
+    ]
+    assert details.finding_count == 3
+    assert "did you mean ec2:RunInstances?" in details.findings[2].message
+    status = build_status(result, None, generation=1, now=datetime.now(UTC))
+    assert status["permissions"]["findingCount"] == 3
+    assert status["permissions"]["findings"][2]["code"] == "UnknownAction"
+
+
 def test_the_permissions_boundary_is_applied(sandbox: Sandbox) -> None:
     # The boundary allows everything but ec2:CreateVpc, which capa-minimal grants.
     everything_but = {

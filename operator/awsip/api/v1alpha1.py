@@ -39,6 +39,7 @@ ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 
 MAX_MISSING_LISTED = 50
 MAX_TRUST_FINDINGS = 20
+MAX_POLICY_FINDINGS = 20
 MAX_MESSAGE_LENGTH = 4096
 MAX_REASON_LENGTH = 1024
 
@@ -319,6 +320,26 @@ class MissingPermission(_StatusModel):
     )
 
 
+class PermissionFinding(_StatusModel):
+    """A finding about the role's own policies, measured against AWS's authorization reference.
+
+    Info-level: it never changes Ready (the permissions verdict already accounts for it).
+    """
+
+    code: Annotated[str, Field(max_length=128, pattern=CONDITION_REASON_PATTERN)] = Field(
+        description="UnknownAction, ResourceTypeMismatch or UnsupportedConditionKey."
+    )
+    action: Annotated[str, Field(max_length=1024)] = Field(description="The action(s) or pattern concerned.")
+    resource: Annotated[str, Field(max_length=2048)] = Field(description="The statement's resource patterns.")
+    policy: Annotated[str, Field(max_length=2048)] = Field(
+        description="The policy (ARN, or inline policy name)."
+    )
+    statement: Annotated[str, Field(max_length=256)] = Field(description="The statement (Sid or index).")
+    message: Annotated[str, Field(max_length=MAX_MESSAGE_LENGTH)] = Field(
+        description="What is wrong, e.g. a typo with the closest known action."
+    )
+
+
 class PermissionsStatus(_StatusModel):
     method: PermissionsMethod | None = Field(default=None, description="Which verification ran.")
     required_actions: Annotated[int, Field(ge=0)] = Field(
@@ -334,6 +355,15 @@ class PermissionsStatus(_StatusModel):
         default_factory=list, description=f"The first {MAX_MISSING_LISTED} missing permissions."
     )
     truncated: bool = Field(default=False, description="True when more are missing than are listed.")
+    findings: Annotated[list[PermissionFinding], Field(max_length=MAX_POLICY_FINDINGS)] = Field(
+        default_factory=list,
+        description=f"The first {MAX_POLICY_FINDINGS} info-level findings about the role's own policies "
+        "(typos in actions, resources no request for the action can name, condition keys its requests "
+        "never carry). They do not change Ready.",
+    )
+    finding_count: Annotated[int, Field(ge=0)] = Field(
+        default=0, alias="findingCount", description="Number of findings (all of them, listed or not)."
+    )
 
 
 class TrustFinding(_StatusModel):

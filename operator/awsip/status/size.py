@@ -1,14 +1,15 @@
 """Keeping a provider's status small, whatever AWS or a policy document put into it (pure).
 
 Every field of the status already has its own cap (messages 4096 characters, 50 missing
-permissions, 20 trust findings, ...), but together, and with characters that take several bytes,
-they could still add up to hundreds of KiB -- and every status patch, watch event and ``kubectl
-get`` carries the whole object. :func:`fit_status` therefore bounds the status as a whole: when
-its JSON exceeds :data:`MAX_STATUS_BYTES`, lists are shortened (``truncated`` is set; the counts
-``missingActions``/``unknownActions`` stay exact) and long texts are cut (ending in "..."), in
-steps, until it fits. The last step leaves at most 128 characters per message and reason and no
-list entries, which fits whatever AWS answered; only conditions of other controllers (kept from
-the status before, at most 16 conditions in all) could still make a status larger.
+permissions, 20 trust findings, 20 policy findings, ...), but together, and with characters that
+take several bytes, they could still add up to hundreds of KiB -- and every status patch, watch
+event and ``kubectl get`` carries the whole object. :func:`fit_status` therefore bounds the status
+as a whole: when its JSON exceeds :data:`MAX_STATUS_BYTES`, lists are shortened (``truncated`` is
+set; the counts ``missingActions``/``unknownActions``/``findingCount`` stay exact) and long texts
+are cut (ending in "..."), in steps, until it fits. The last step leaves at most 128 characters per
+message and reason and no list entries, which fits whatever AWS answered; only conditions of other
+controllers (kept from the status before, at most 16 conditions in all) could still make a status
+larger.
 
 The size is measured as ``json.dumps`` writes it by default, with every non-ASCII character as a
 ``\\uXXXX`` escape: never less than its UTF-8 size, so the bound holds for either encoding.
@@ -120,6 +121,12 @@ def _shortened(status: Mapping[str, Any], step: _Step) -> dict[str, Any]:
         if len(missing) > step.missing:
             permissions["truncated"] = True
         permissions["missing"] = [_capped(item, step.text) for item in missing[: step.missing]]
+    if isinstance(permissions, dict) and isinstance(permissions.get("findings"), list):
+        # Policy findings are listed like trust findings; ``findingCount`` stays exact.
+        permissions["findings"] = [
+            _capped(item, step.text, message_chars=step.message)
+            for item in permissions["findings"][: step.findings]
+        ]
     trust = out.get("trustPolicy")
     if isinstance(trust, dict) and isinstance(trust.get("findings"), list):
         findings = trust["findings"]

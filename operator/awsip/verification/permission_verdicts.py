@@ -17,14 +17,18 @@ from dataclasses import dataclass
 
 from awsip.api.condition_reasons import Reason
 from awsip.api.v1alpha1 import (
+    MAX_MESSAGE_LENGTH,
     MAX_MISSING_LISTED,
+    MAX_POLICY_FINDINGS,
     MAX_REASON_LENGTH,
     MissingPermission,
+    PermissionFinding,
     PermissionsMethod,
     PermissionsStatus,
 )
 from awsip.aws.policy_simulator import SimulationResult
 from awsip.policy import ActionResult
+from awsip.policy.findings import PolicyFinding
 from awsip.policy.report import Status
 from awsip.textcap import cap
 from awsip.verification import messages
@@ -111,7 +115,10 @@ def permissions_check(
     method: PermissionsMethod,
     profile: str | None,
     config_map: str | None,
+    findings: Sequence[PolicyFinding] = (),
 ) -> tuple[Check, PermissionsStatus]:
+    """The PermissionsVerified check and ``status.permissions``. ``findings`` (about the role's own
+    policies) are listed, bounded, and never change the check."""
     missing = [v for v in verdicts if v.status == "NotCovered"]
     unknown = [v for v in verdicts if v.status == "Unknown"]
     listed = missing[:MAX_MISSING_LISTED]
@@ -129,6 +136,18 @@ def permissions_check(
             for v in listed
         ],
         truncated=len(missing) > len(listed),
+        findings=[
+            PermissionFinding(
+                code=f.code,
+                action=cap(f.action, 1024),
+                resource=cap(f.resource, 2048),
+                policy=cap(f.policy, 2048),
+                statement=cap(f.statement, 256),
+                message=cap(f.message, MAX_MESSAGE_LENGTH),
+            )
+            for f in findings[:MAX_POLICY_FINDINGS]
+        ],
+        findingCount=len(findings),
     )
     if missing:
         check = Check(

@@ -45,8 +45,9 @@ from awsip.aws import iam
 from awsip.aws.errors import AWS_ERRORS, ClassifiedError, ErrorKind, classify_error
 from awsip.aws.services import SESSION_CREDENTIALS, AwsServices
 from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_identity
-from awsip.catalog import optional_catalog
+from awsip.catalog import CatalogUnavailable, optional_catalog
 from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, decode_document, parse_policy
+from awsip.policy.findings import PolicyFinding, findings_for
 from awsip.profiles import load_profile
 from awsip.redaction import redact_values, remember_secret
 from awsip.trust import analyze_trust_policy
@@ -516,9 +517,10 @@ class _Verification:
         denied: list[str] = []
         simulate_error: ClassifiedError | None = None
 
+        findings: list[PolicyFinding] = []
         if method in ("Local", "Auto"):
             try:
-                local = self._local(reader, role, required)
+                local, findings = self._local(reader, role, required, notes)
             except ReadsDenied as error:
                 denied = error.operations
             except UnsupportedPolicyError as error:
@@ -580,17 +582,22 @@ class _Verification:
                 None,
             )
         return permissions_check(
-            combine(local, simulated), method=ran, profile=required.profile, config_map=required.config_map
+            combine(local, simulated),
+            method=ran,
+            profile=required.profile,
+            config_map=required.config_map,
+            findings=findings,
         )
 
     def _local(
-        self, reader: FallbackReader, role: iam.RoleInfo | None, required: _RequiredPolicy
-    ) -> list[Verdict]:
+        self, reader: FallbackReader, role: iam.RoleInfo | None, required: _RequiredPolicy, notes: list[str]
+    ) -> tuple[list[Verdict], list[PolicyFinding]]:
         if role is None:
             raise ReadsDenied(["iam:GetRole"])
         policies = read_role_policies(reader, role, self.aws.policy_cache, self.aws.policy_versions)
         report = check_coverage(required.parsed, policies.policies, boundary=policies.boundary)
-        return local_verdicts(report.results)
+        documents = [*policies.policies, *([policies.boundary] if policies.boundary is not None else [])]
+        return local_verdicts(report.results), _policy_findings(documents, notes)
 
     def _simulate(self, reader: FallbackReader, required: _RequiredPolicy) -> list[Verdict]:
         samples = simulation_requests(
@@ -611,3 +618,18 @@ class _Verification:
             for action in samples.not_simulated
         ]
         return verdicts
+
+
+def _policy_findings(documents: list[PolicyDocument], notes: list[str]) -> list[PolicyFinding]:
+    """Info-level findings about the role's policies; none (with a note) without the catalog."""
+    catalog = optional_catalog()
+    if catalog is None:
+        notes.append("the authorization catalog cannot be read: no findings about the role's policies")
+        return []
+    try:
+        return findings_for(documents, catalog)
+    except CatalogUnavailable as error:
+        notes.append(
+            f"the authorization catalog cannot be read ({error}): no findings about the role's policies"
+        )
+        return []
