@@ -221,6 +221,9 @@ def decide(
     def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
         return _as_list(document["Statement"])
 
+    if action.lower() == "sts:getcalleridentity":
+        return "Allowed"  # STS API reference: no permission needed, an explicit Deny does not stop it
+
     identity = [s for d in policies for s in statements(d) if statement_applies(s, action, resource, context)]
     bound = (
         []
@@ -232,3 +235,75 @@ def decide(
     identity_ok = any(s["Effect"] == "Allow" for s in identity)
     boundary_ok = boundary is None or any(s["Effect"] == "Allow" for s in bound)
     return "Allowed" if identity_ok and boundary_ok else "ImplicitDeny"
+
+
+# -- requests AWS can make (the authorization catalog), written from the reference's ARN format text --
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def format_regex(
+    arn_format: str, partitions: list[str], names_without_colon: bool = False
+) -> re.Pattern[str]:
+    """The ARNs of a Service Authorization Reference ARN format, from its text alone.
+
+    ``${Partition}`` is one of ``partitions``; in the first five ':'-separated components a
+    placeholder has no ':' (the account may be empty, the others not); in the resource part a
+    placeholder is non-empty text (without ':' when ``names_without_colon``; an account there may
+    be empty); a ``*`` written in the format is any text (without ':' in the first five components).
+    """
+    out = []
+    position = 0
+    colons = 0
+
+    def literal(chunk: str) -> None:
+        nonlocal colons
+        for char in chunk:
+            if char == "*":
+                out.append("[^:]*" if colons < 5 else ".*")
+            else:
+                out.append(re.escape(char))
+                colons += char == ":"
+
+    for found in _PLACEHOLDER.finditer(arn_format):
+        literal(arn_format[position : found.start()])
+        position = found.end()
+        name = found.group(1).lower()
+        if name == "partition":
+            out.append("(" + "|".join(re.escape(p) for p in partitions) + ")")
+        elif colons < 5:
+            out.append("[^:]*" if colons == 4 or "account" in name else "[^:]+")
+        elif "account" in name:
+            out.append(".*")
+        else:
+            out.append("[^:]+" if names_without_colon else ".+")
+    literal(arn_format[position:])
+    return re.compile("".join(out), re.DOTALL)
+
+
+def random_arn(arn_format: str, partitions: list[str], rng: Any, alphabet: str) -> str:
+    """A random ARN of a format: placeholders filled with short strings of ``alphabet``."""
+
+    def text(minimum: int, colon: bool) -> str:
+        chars = alphabet if colon else alphabet.replace(":", "")
+        return "".join(rng.choice(chars) for _ in range(rng.randint(minimum, 3)))
+
+    out = []
+    position = 0
+    colons = 0
+    for found in _PLACEHOLDER.finditer(arn_format):
+        chunk = arn_format[position : found.start()]
+        colons += chunk.count(":")
+        out.append(chunk.replace("*", text(0, colons >= 5)))
+        position = found.end()
+        name = found.group(1).lower()
+        if name == "partition":
+            out.append(rng.choice(partitions))
+        elif colons < 5:
+            out.append(
+                rng.choice(["123456789012", "", "aws"]) if colons == 4 else rng.choice(["us-east-1", "a"])
+            )
+        else:
+            out.append(text(1, True))
+    out.append(arn_format[position:].replace("*", text(0, True)))
+    return "".join(out)

@@ -71,7 +71,21 @@ def test_check_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["required"] == "capa-minimal"
     assert data["missing_actions"] == 4 and data["unknown"] == []
     first = data["missing"][0]
-    assert set(first) == {"action", "resource", "statement", "status", "reason", "witness"}
+    assert set(first) == {
+        "action",
+        "resource",
+        "statement",
+        "status",
+        "reason",
+        "witness",
+        "requests",
+        "note",
+    }
+    assert set(data["catalog"]) == {"source", "version", "updated"}
+    assert [(f["code"], f["action"]) for f in data["findings"]] == [
+        ("ResourceTypeMismatch", "eks:ListClusters"),
+        ("ResourceTypeMismatch", "eks:CreateCluster"),
+    ]
     assert set(first["witness"]) == {"action", "resource", "context"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from awsip.catalog import default_catalog
 from awsip.policy import ActionResult, CoverageReport, PolicyDocument, Request, check_coverage, simulate
 
 from .helpers import allow, deny, doc, fixture, managed, seed
@@ -397,6 +398,7 @@ def test_report_json_is_stable() -> None:
         "required": "req",
         "policies": ["ec2"],
         "boundary": None,
+        "catalog": default_catalog().source.to_json(),
         "required_actions": 2,
         "missing_actions": 1,
         "unknown_actions": 0,
@@ -412,11 +414,15 @@ def test_report_json_is_stable() -> None:
                     "resource": data["missing"][0]["witness"]["resource"],
                     "context": {},
                 },
+                "requests": "catalog",
+                "note": None,
             }
         ],
         "unknown": [],
     }
-    assert isinstance(data["missing"][0]["witness"]["resource"], str)
+    # The witness is a request AWS could make: an ARN of one of s3:GetObject's resource types.
+    get_object = default_catalog().action("s3:GetObject")
+    assert get_object is not None and get_object.matches_resource(data["missing"][0]["witness"]["resource"])
     text = report.to_text()
     assert "s3:GetObject" in text and "NotCovered" in text and "e.g. s3:GetObject on" in text
 

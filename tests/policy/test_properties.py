@@ -19,11 +19,20 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from awsip.catalog import default_catalog
+from awsip.catalog.arn_formats import COLON_FREE_NAMES
 from awsip.policy import Request, check_coverage, parse_policy, simulate
 
 from . import reference
 
-ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:getobject", "ec2:RunInstances", "ec2:DescribeVpcs"]
+ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:getobject",
+    "ec2:RunInstances",
+    "ec2:DescribeVpcs",
+    "sts:GetCallerIdentity",
+]
 ACTION_PATTERNS = [
     "*",
     "s3:*",
@@ -35,6 +44,9 @@ ACTION_PATTERNS = [
     "ec2:Run?nstances",
 ]
 RESOURCE_PIECES = ["a", "b", ":", "/", "*", "?", "ab", "arn:"]
+#: ARN-shaped pieces, so that required statements name resources of the actions' types (then the
+#: catalog shapes the requests) as often as they name none (then the formal check applies).
+ARN_PIECES = ["arn:aws:s3:::", "arn:*:ec2:*:*:", "instance/", "vpc/", "arn:aws-cn:", "*:"]
 FILL = "ab:/x"
 
 STRING_VALUES = ["a", "b", "A", "a*", "*b", "?", "ab"]
@@ -79,6 +91,8 @@ CONTEXT_VALUES: dict[str, list[Any]] = {
 @st.composite
 def resource_patterns(draw: st.DrawFn, variables: bool) -> str:
     pieces = list(RESOURCE_PIECES) + (["${test:v}", "${*}"] if variables else [])
+    if draw(st.booleans()):
+        pieces += ARN_PIECES
     return "".join(draw(st.lists(st.sampled_from(pieces), min_size=1, max_size=5)))
 
 
@@ -225,12 +239,18 @@ def check_sound(
     parsed_boundary = None if boundary is None else parse_policy(boundary, name="boundary")
     report = check_coverage(parsed_required, parsed, boundary=parsed_boundary)
     for result in report.results:
-        event(result.status)
+        event(f"{result.status} ({result.requests})")
         statement = _required_statement(required, result.statement)
+        shapes = _catalog_shapes(result)
         if result.status == "NotCovered":
             witness = result.witness
             assert witness is not None
             context = dict(witness.context)
+            if shapes is not None:  # a request AWS could make: an ARN of the action's types, or '*'
+                regexes, star = shapes
+                assert (star and witness.resource == "*") or any(
+                    r.fullmatch(witness.resource) for r in regexes
+                )
             # The witness lies inside the required statement...
             assert reference.statement_applies(statement, witness.action, witness.resource, context), result
             assert reference.match(
@@ -249,13 +269,39 @@ def check_sound(
                 if not re.fullmatch(r"[^:]+:.+", action, re.DOTALL):
                     continue  # not "service:name": coverage is about well-formed actions
                 resource = fill(rng.choice(resources), rng) if "Resource" in statement else fill("*", rng)
+                if shapes is not None:
+                    # Covered about the requests AWS can make: sample those (the formats, or '*').
+                    resource = _catalog_resource(result.action, rng)
                 context = random_context(rng)
                 if not reference.statement_applies(statement, action, resource, context):
                     continue
                 checked += 1
                 decision = reference.decide(policies, action, resource, context, boundary)
                 assert decision == "Allowed", (result, action, resource, context)
-            assert checked or statement.get("Condition") or "NotResource" in statement
+            # A catalog-shaped result may concern few strings of a narrow required pattern.
+            assert checked or statement.get("Condition") or "NotResource" in statement or shapes is not None
+
+
+def _catalog_shapes(result: Any) -> tuple[list[re.Pattern[str]], bool] | None:
+    """For a result about the requests AWS can make: the resources they name (the reference's own
+    reading of the action's ARN formats) and whether '*' is one of them."""
+    if result.requests != "catalog":
+        return None
+    catalog = default_catalog()
+    known = catalog.action(result.action)
+    assert known is not None, result
+    partitions = list(catalog.partition_names)
+    colon_free = known.service in COLON_FREE_NAMES
+    return [reference.format_regex(f.text, partitions, colon_free) for f in known.formats], known.star
+
+
+def _catalog_resource(action: str, rng: random.Random) -> str:
+    catalog = default_catalog()
+    known = catalog.action(action)
+    assert known is not None
+    choices = [f.text for f in known.formats] + (["*"] if known.star else [])
+    chosen = rng.choice(choices)
+    return "*" if chosen == "*" else reference.random_arn(chosen, list(catalog.partition_names), rng, FILL)
 
 
 @st.composite

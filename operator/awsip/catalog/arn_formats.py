@@ -11,7 +11,10 @@ no request has (an empty partition, an IAM role ARN standing for an EC2 instance
   placeholder there is non-empty; the account may be empty or ``aws`` (AWS-managed policies are
   ``arn:aws:iam::aws:policy/...``, public SSM parameters have no account), so it is "no ``:``".
 - In the resource part a placeholder is any non-empty text (``/`` and ``:`` included: names with
-  paths, S3 object keys); an account placeholder there may be empty.
+  paths, S3 object keys, Auto Scaling group names); an account placeholder there may be empty.
+  For services whose resource names AWS documents without ``:`` (IAM names are letters, digits
+  and ``+=,.@_-`` with ``/`` paths; EKS names; SSM parameter and Secrets Manager secret names;
+  ...: :data:`COLON_FREE_NAMES`) a name holds no ``:``.
 - A ``*`` written in a format (``arn:${Partition}:dms:${Region}:${Account}:cert:*``) is any text,
   without ``:`` in the first five components.
 """
@@ -36,16 +39,23 @@ class SlotKind(enum.Enum):
     SEGMENT = "segment"  # non-empty, no ':' (region, other placeholders before the resource part)
     ACCOUNT = "account"  # no ':', may be empty
     NAME = "name"  # non-empty, any characters
+    LABEL = "label"  # non-empty, no ':' ('/' allowed): a name of a service whose names have no ':'
     ANY = "any"  # any text, possibly empty
     ANY_SEGMENT = "any-segment"  # any text without ':', possibly empty
 
     @property
     def min_length(self) -> int:
-        return 1 if self in (SlotKind.SEGMENT, SlotKind.NAME, SlotKind.PARTITION) else 0
+        return 1 if self in (SlotKind.SEGMENT, SlotKind.NAME, SlotKind.LABEL, SlotKind.PARTITION) else 0
 
     @property
     def colon_free(self) -> bool:
-        return self in (SlotKind.SEGMENT, SlotKind.ACCOUNT, SlotKind.ANY_SEGMENT, SlotKind.PARTITION)
+        return self in (
+            SlotKind.SEGMENT,
+            SlotKind.ACCOUNT,
+            SlotKind.ANY_SEGMENT,
+            SlotKind.PARTITION,
+            SlotKind.LABEL,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +147,7 @@ class ArnFormat:
 
 _SLOT_REGEX = {
     SlotKind.SEGMENT: "[^:]+",
+    SlotKind.LABEL: "[^:]+",
     SlotKind.ACCOUNT: "[^:]*",
     SlotKind.NAME: ".+",
     SlotKind.ANY: ".*",
@@ -144,9 +155,15 @@ _SLOT_REGEX = {
 }
 
 
-def parse_arn_format(text: str, partitions: Sequence[str]) -> ArnFormat:
+#: Services whose resource names (the placeholders of the resource part) never contain ':', as
+#: their API references document the names' characters. Other services' names may (S3 object keys,
+#: Auto Scaling group names), so there a name is any text.
+COLON_FREE_NAMES: frozenset[str] = frozenset({"iam", "sts", "eks", "ssm", "secretsmanager", "kms", "ecr"})
+
+
+def parse_arn_format(text: str, partitions: Sequence[str], *, colon_free_names: bool = False) -> ArnFormat:
     """Split a format into literal text and slots; the component (before or after the fifth ':')
-    decides each slot's language."""
+    decides each slot's language. ``colon_free_names``: the service's names never contain ':'."""
     tokens: list[ArnToken] = []
     colons = 0
     position = 0
@@ -168,7 +185,10 @@ def parse_arn_format(text: str, partitions: Sequence[str]) -> ArnFormat:
         literal(text[position : match.start()])
         position = match.end()
         name = match.group(1).strip()
-        tokens.append(Slot(_kind(name, colons), name))
+        kind = _kind(name, colons)
+        if kind is SlotKind.NAME and colon_free_names:
+            kind = SlotKind.LABEL
+        tokens.append(Slot(kind, name))
     literal(text[position:])
     return ArnFormat(text=text, tokens=tuple(tokens), partitions=tuple(partitions))
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from awsip.catalog.arn_formats import ArnFormat, parse_arn_format
+from awsip.catalog.arn_formats import COLON_FREE_NAMES, ArnFormat, parse_arn_format
 from awsip.catalog.global_keys import GLOBAL_CONDITION_KEYS
 from awsip.catalog.partitions import Partition
 from awsip.catalog.source import CatalogSource, CatalogUnavailable, DataFiles
@@ -184,7 +184,9 @@ class Service:
             name = str(item.get("key", ""))
             types[name.lower()] = ResourceType(
                 name,
-                parse_arn_format(item["arn"], self._partitions),
+                parse_arn_format(
+                    item["arn"], self._partitions, colon_free_names=self.prefix in COLON_FREE_NAMES
+                ),
                 _resolve_keys(item.get("conditionKeys"), self._keys_by_name),
             )
         return types

@@ -5,6 +5,8 @@
 - ``awsip policy simulate``: the decision for one request. Exit 0 when allowed, 1 when denied.
 - ``awsip policy print``: the documents a provider role needs, with the placeholders filled in
   (like ``clusterawsadm bootstrap iam print-policy``; :mod:`awsip.commands.policy_print`).
+- ``awsip policy catalog ACTION``: what the authorization catalog knows about an action (resource
+  types, ARN formats, condition keys), so a user can see why a verdict came out as it did.
 
 The policy engine is imported when ``check`` or ``simulate`` runs, not when the parser is built.
 """
@@ -22,6 +24,7 @@ from awsip.profiles import PROFILES, UnknownProfileError, load_profile
 
 if TYPE_CHECKING:
     from awsip.policy import PolicyDocument
+    from awsip.policy.findings import PolicyFinding
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -78,6 +81,20 @@ def add_parser(subparsers: Any) -> None:
 
     policy_print.add_parser(commands).set_defaults(func=run_print)
 
+    catalog = commands.add_parser(
+        "catalog",
+        help="what the authorization catalog knows about an action",
+        description="Print what awsip's authorization catalog (AWS's Service Authorization Reference) "
+        "says about an action or action pattern: resource types with their ARN formats (or *), "
+        "condition keys and their types. Exit 0 when known, 1 when no service defines it (with the "
+        "closest known action), 2 when the catalog cannot be read.",
+    )
+    catalog.add_argument(
+        "action", metavar="ACTION", help="e.g. eks:DescribeCluster, or a pattern: eks:Describe*"
+    )
+    catalog.add_argument("--output", choices=("text", "json"), default="text")
+    catalog.set_defaults(func=run_catalog)
+
 
 def _policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -100,10 +117,14 @@ def _read(path: str) -> PolicyDocument:
         raise _BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise _BadInput(f"cannot read {path}: not UTF-8 text") from None
+    from awsip.policy.findings import check_action_syntax
+
     try:
-        return parse_policy(text, name="<stdin>" if path == "-" else path)
+        document = parse_policy(text, name="<stdin>" if path == "-" else path)
+        check_action_syntax(document)  # "ec2:", ":RunInstances", spaces: not actions
     except PolicyParseError as exc:
         raise _BadInput(str(exc)) from None
+    return document
 
 
 def _load(args: argparse.Namespace) -> tuple[list[PolicyDocument], PolicyDocument | None]:
@@ -133,11 +154,55 @@ def _check(args: argparse.Namespace) -> int:
     else:
         required = parse_policy(load_profile(args.profile), name=args.profile)
     report = check_coverage(required, policies, boundary=boundary)
+    findings = _findings([required, *policies, *([boundary] if boundary is not None else [])])
     if args.output == "json":
-        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+        data = report.to_json()
+        data["findings"] = [f.to_json() for f in findings]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(report.to_text())
+        sys.stdout.write(_findings_text(findings))
     return EXIT_OK if report.covered else EXIT_FAILED
+
+
+def _findings(documents: list[PolicyDocument]) -> list[PolicyFinding]:
+    """Findings about the documents (none when the catalog cannot be read: the report says so)."""
+    from awsip.catalog import CatalogUnavailable, optional_catalog
+    from awsip.policy.findings import findings_for
+
+    catalog = optional_catalog()
+    if catalog is None:
+        return []
+    try:
+        return findings_for(documents, catalog)
+    except CatalogUnavailable:
+        return []
+
+
+def _findings_text(findings: list[PolicyFinding]) -> str:
+    if not findings:
+        return ""
+    lines = [f"findings ({len(findings)}; info only, the verdict above already accounts for them):"]
+    for finding in findings:
+        lines.append(f"  {finding.code}: {finding.policy}, {finding.statement}: {finding.message}")
+    return "\n".join(lines) + "\n"
+
+
+def run_catalog(args: argparse.Namespace) -> int:
+    from awsip.catalog import CatalogUnavailable, default_catalog
+    from awsip.catalog.describe import describe
+
+    try:
+        catalog = default_catalog()
+        found = describe(catalog, args.action)
+    except CatalogUnavailable as exc:
+        print(f"awsip policy: the authorization catalog cannot be read: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.output == "json":
+        sys.stdout.write(json.dumps(found.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(found.to_text())
+    return EXIT_OK if found.found else EXIT_FAILED
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -162,7 +227,13 @@ def _context(pairs: list[str]) -> dict[str, str | list[str]]:
 
 def _simulate(args: argparse.Namespace) -> int:
     from awsip.policy import Request, simulate
+    from awsip.policy.findings import malformed_action
 
+    problem = "" if args.action == "*" else malformed_action(args.action)
+    if problem or "*" in args.action or "?" in args.action:
+        raise _BadInput(
+            f"--action {args.action!r} is not an action: {problem or 'a request names one action'}"
+        )
     policies, boundary = _load(args)
     request = Request(args.action, args.resource, _context(args.context))
     decision = simulate(policies, request, boundary=boundary)

@@ -18,6 +18,14 @@ conditions. The answer for one (statement, action):
    which none of them applies.
 4. Every NotCovered answer comes with a witness request inside R that :func:`simulate` denies
    (checked by running it). When neither a proof nor a witness is found: Unknown, never Covered.
+
+With the authorization catalog (:mod:`awsip.catalog`), a required concrete action stands for the
+requests AWS can make for it: R's resources intersected with the ARNs of the action's resource
+types (or ``*`` when it has none). Coverage and witnesses use those requests only. Where the
+catalog cannot say (no catalog, an action or service it does not know, resource types without an
+ARN format, action patterns and ``NotAction``) or R's resources name none of the action's
+resource types, the pair gets the *formal* check above, over every string, and the result says so
+(:attr:`ActionResult.requests` and ``note``): a gap is never turned into Covered for want of data.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from awsip.catalog import Action as CatalogAction
+from awsip.catalog import Catalog, CatalogUnavailable
+from awsip.catalog.arn_samples import resource_sample
 from awsip.policy.caches import Lru, Patterns
 from awsip.policy.match import (
     CompiledPolicy,
@@ -38,7 +49,8 @@ from awsip.policy.match import (
 from awsip.policy.model import Clause, Pattern, PolicyDocument, Request
 from awsip.policy.operators import MULTIVALUED_KEYS
 from awsip.policy.patterns import resolve
-from awsip.policy.report import ActionResult, CoverageReport, Status
+from awsip.policy.report import ActionResult, CoverageReport, RequestScope, Status
+from awsip.policy.resource_types import action_resources
 from awsip.policy.samples import resource_samples
 from awsip.policy.simulate import decide
 from awsip.policy.solver import Lit, Solver, Undecidable, null_clause
@@ -65,12 +77,14 @@ def analyze(
     *,
     solver: Solver,
     outcomes: Outcomes,
+    catalog: Catalog | None = None,
 ) -> CoverageReport:
     """Coverage of every required (statement, action) by the compiled identity policies and boundary.
 
-    ``solver`` and ``outcomes`` are the engine's (:meth:`awsip.policy.engine.PolicyEngine.check_coverage`).
+    ``solver`` and ``outcomes`` are the engine's (:meth:`awsip.policy.engine.PolicyEngine.check_coverage`);
+    ``catalog`` shapes the requests (None: the formal check everywhere).
     """
-    return _Checker(required, list(identity), boundary, solver, outcomes).run()
+    return _Checker(required, list(identity), boundary, solver, outcomes, catalog).run()
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,30 @@ class _Outcome:
     status: Status
     reason: str
     witness: Request | None = None
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which requests a required (statement, action) stands for.
+
+    ``language`` (the resources a request for the action can name) is None for the formal check;
+    ``note`` says why the formal check applies, or how the catalog approximates.
+    """
+
+    requests: RequestScope
+    note: str = ""
+    language: Language | None = None
+    known: CatalogAction | None = None
+
+    @property
+    def key(self) -> Hashable:
+        if self.known is None:
+            return None
+        # Actions with the same resource types share outcomes (the witness's action is replaced).
+        return (tuple(f.text for f in self.known.formats), self.known.star, self.known.note)
+
+
+_GET_CALLER_IDENTITY = "sts:getcalleridentity"
 
 
 def _multivalued(documents: Sequence[PolicyDocument]) -> frozenset[str]:
@@ -128,7 +166,9 @@ class _Checker:
         bound: CompiledPolicy | None,
         solver: Solver,
         outcomes: Outcomes,
+        catalog: Catalog | None = None,
     ) -> None:
+        self.catalog = catalog
         self.required = required
         self.identity = identity
         self.bound = bound
@@ -146,6 +186,7 @@ class _Checker:
             required=self.required.document.name,
             policies=tuple(p.document.name for p in self.identity),
             boundary=None if self.bound is None else self.bound.document.name,
+            catalog=None if self.catalog is None else self.catalog.source,
         )
         for rst in self.required.statements:
             if rst.deny:
@@ -159,7 +200,8 @@ class _Checker:
             else:
                 items = [(p.text, p) for p in rst.statement.actions.patterns]
             for label, pattern in items:
-                outcome = self._action(rst, pattern)
+                scope = self._scope(rst, pattern)
+                outcome = self._action(rst, pattern, scope)
                 report.results.append(
                     ActionResult(
                         action=label,
@@ -168,19 +210,83 @@ class _Checker:
                         reason=outcome.reason,
                         witness=outcome.witness,
                         statement=rst.ref.label,
+                        requests=scope.requests,
+                        note=scope.note,
                     )
                 )
         return report
 
+    # -- which requests ---------------------------------------------------------------------------
+
+    def _scope(self, rst: CompiledStatement, pattern: Pattern | None) -> _Scope:
+        """The requests a required (statement, action) stands for (remembered by the engine)."""
+        if self.catalog is None:
+            return _Scope("formal", "no authorization catalog: every string is a possible resource")
+        if pattern is None or pattern.has_wildcards:
+            return _Scope("formal", "an action pattern is checked over every action name and resource")
+        key = ("scope", rst.key, pattern.text.lower(), id(self.catalog))
+        found: _Scope | None = self.outcomes.get(key)  # type: ignore[assignment]
+        if found is None:
+            found = self._find_scope(rst, pattern.text)
+            self.outcomes.put(key, found)  # type: ignore[arg-type]
+        return found
+
+    def _find_scope(self, rst: CompiledStatement, action: str) -> _Scope:
+        assert self.catalog is not None
+        try:
+            known = self.catalog.action(action)
+            service_known = known is not None or self.catalog.service(action.partition(":")[0]) is not None
+        except CatalogUnavailable as exc:
+            return _Scope("formal", f"the authorization catalog cannot be read ({exc})")
+        if known is None:
+            what = f"the action {action}" if service_known else f"the service of {action}"
+            return _Scope("formal", f"the catalog ({self.catalog.source}) does not know {what}: formal check")
+        if known.formal:
+            return _Scope("formal", known.note)
+        language = action_resources(known)
+        if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
+            return _Scope("catalog", known.note, language, known)  # Unknown anyway
+        required = Language(rst.static_globs, not rst.resources_negated)
+        names = self._names_a_resource(rst, known, required, language)
+        if names is None:
+            return _Scope(
+                "formal", f"cannot compare the required resources with {known.full_name}'s resource types"
+            )
+        if not names:
+            kinds = ", ".join(r.resource_type.name for r in known.resource_types[:3]) or "* only"
+            return _Scope(
+                "formal",
+                f"the required resources name none of {known.full_name}'s resource types ({kinds}): formal check",
+            )
+        return _Scope("catalog", known.note, language, known)
+
+    def _names_a_resource(
+        self, rst: CompiledStatement, known: CatalogAction, required: Language, language: Language
+    ) -> bool | None:
+        if required.positive:
+            for glob in required.globs:
+                sample = resource_sample(known, glob.text)
+                if sample is not None and required.contains(sample):
+                    return True
+        try:
+            found = find_string(
+                [required, language], budget=_CELL_BUDGET, automata_of=self.patterns.automaton
+            )
+        except Undecided:
+            return None
+        return found is not None
+
     # -- actions ---------------------------------------------------------------------------------
 
-    def _action(self, rst: CompiledStatement, pattern: Pattern | None) -> _Outcome:
+    def _action(self, rst: CompiledStatement, pattern: Pattern | None, scope: _Scope) -> _Outcome:
         if pattern is not None and not pattern.has_wildcards:
             action = pattern.text
+            if action.lower() == _GET_CALLER_IDENTITY:
+                return _Outcome("Covered", GET_CALLER_IDENTITY_REASON)
             identity = [st for p in self.identity for st in p.matching_action(action)]
             bound = [] if self.bound is None else list(self.bound.matching_action(action))
             denies = [d for d in self.required_denies if d.matches_action(action)]
-            return self._cell(rst, action, identity, bound, denies)
+            return self._cell(rst, action, identity, bound, denies, scope)
         service = service_of(pattern.text) if pattern is not None else None
         if service is not None and ("*" in service or "?" in service):
             service = None
@@ -216,7 +322,7 @@ class _Checker:
                 identity = [st for role, st in matched if role == "identity"]
                 bound = [st for role, st in matched if role == "boundary"]
                 denies = [st for role, st in matched if role == "required"]
-                outcome = self._cell(rst, action, identity, bound, denies)
+                outcome = self._cell(rst, action, identity, bound, denies, scope)
                 if outcome.status == "NotCovered":
                     return outcome
                 if outcome.status == "Unknown":
@@ -287,6 +393,7 @@ class _Checker:
         identity: list[CompiledStatement],
         bound: list[CompiledStatement],
         denies: list[CompiledStatement],
+        scope: _Scope,
     ) -> _Outcome:
         key = (
             rst.key,
@@ -296,10 +403,13 @@ class _Checker:
             self.bound is not None,
             tuple(st.key for st in denies),
             self.multivalued,
+            scope.key,
         )
         outcome = self.outcomes.get(key)
         if outcome is None:
-            outcome = _Cell(self, rst, action, identity, bound, denies).analyze()
+            outcome = _Cell(self, rst, action, identity, bound, denies, scope).analyze()
+            if outcome.status == "Unknown" and scope.known is not None:
+                outcome = self._formal_retry(rst, action, identity, bound, denies, scope, outcome)
             self.outcomes.put(key, outcome)
         if outcome.witness is not None and outcome.witness.action != action:
             # Same statements match: the same decision holds for this action.
@@ -307,6 +417,28 @@ class _Checker:
                 outcome, witness=dataclasses.replace(outcome.witness, action=action)
             )
         return outcome
+
+    def _formal_retry(
+        self,
+        rst: CompiledStatement,
+        action: str,
+        identity: list[CompiledStatement],
+        bound: list[CompiledStatement],
+        denies: list[CompiledStatement],
+        scope: _Scope,
+        undecided: _Outcome,
+    ) -> _Outcome:
+        """When the requests AWS can make are too complex to search (many resource types, names
+        with ':'), the formal check over every string may still decide: its Covered holds for the
+        smaller set too, and its witness counts if it is a request AWS could make."""
+        formal = _Cell(self, rst, action, identity, bound, denies, _Scope("formal")).analyze()
+        known = scope.known
+        assert known is not None
+        if formal.status == "Covered":
+            return dataclasses.replace(formal, reason=formal.reason + " (decided over every string)")
+        if formal.witness is not None and known.matches_resource(formal.witness.resource):
+            return formal
+        return undecided
 
 
 class _Cell:
@@ -320,8 +452,10 @@ class _Cell:
         identity: list[CompiledStatement],
         bound: list[CompiledStatement],
         denies: list[CompiledStatement],
+        scope: _Scope,
     ) -> None:
         self.checker = checker
+        self.scope = scope
         self.rst = rst
         self.action = action
         self.identity = identity
@@ -337,6 +471,8 @@ class _Cell:
         if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
             return _Outcome("Unknown", "the required statement uses policy variables")
         self.req = [Language(rst.static_globs, not rst.resources_negated)]
+        if self.scope.language is not None:
+            self.req.append(self.scope.language)  # only the requests AWS can make for the action
         for deny in self.required_denies:
             if deny.clauses or deny.variable_patterns:
                 return _Outcome("Unknown", f"the required policy's {deny.ref.label} is a conditional Deny")
@@ -383,6 +519,16 @@ class _Cell:
         """
         first = languages[0]
         patterns = [g.text for g in first.globs] if first.positive else ["*"]
+        known = self.scope.known
+        if known is not None:
+            catalog = self.checker.catalog
+            partitions = catalog.partitions if catalog is not None else ()
+            for pattern in patterns:
+                for partition in partitions:
+                    for account in _SAMPLE_ACCOUNTS:
+                        candidate = resource_sample(known, pattern, partition=partition, account=account)
+                        if candidate is not None and all(lang.contains(candidate) for lang in languages):
+                            return candidate
         service = service_of(self.action)
         for pattern in patterns:
             for candidate in resource_samples(pattern, service):
@@ -504,6 +650,15 @@ class _Cell:
         else:  # pragma: no cover - a gap without conditional Allows always has a witness
             self.unknown.append(f"no witness found for a gap in the {side}")
         return None
+
+
+_SAMPLE_ACCOUNTS = ("123456789012", "111122223333")
+
+#: Why a required sts:GetCallerIdentity is always covered.
+GET_CALLER_IDENTITY_REASON = (
+    "allowed whatever the policies say: sts:GetCallerIdentity needs no permission and an explicit "
+    "Deny does not stop it (AWS STS API reference)"
+)
 
 
 def _outside(allows: list[CompiledStatement]) -> list[Language]:

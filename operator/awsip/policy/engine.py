@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable, Sequence
 
+from awsip.catalog import Catalog, optional_catalog
 from awsip.policy.caches import EngineLimits, Lru, PatternCaches
 from awsip.policy.coverage import Outcomes, analyze
 from awsip.policy.match import CompiledPolicy, compile_policy
@@ -111,7 +112,12 @@ class CompiledPolicies:
 class PolicyEngine:
     """Simulate requests and check coverage, remembering what it derives within ``limits``."""
 
-    def __init__(self, limits: EngineLimits | None = None) -> None:
+    def __init__(
+        self, limits: EngineLimits | None = None, *, catalog: Catalog | str | None = "default"
+    ) -> None:
+        """``catalog``: the authorization catalog that shapes coverage's requests; "default" opens
+        the installed one on first use (None where it cannot be read: the formal check)."""
+        self._catalog = catalog
         self.limits = limits or EngineLimits()
         self.patterns = PatternCaches(self.limits)
         self.solver = Solver(self.patterns, self.limits.solver_answers)
@@ -153,9 +159,17 @@ class PolicyEngine:
             None if boundary is None else compiled.get(boundary, True),
             solver=self.solver,
             outcomes=self._outcomes,
+            catalog=self.catalog,
         )
         self._reports.put(key, report)
         return report.copy()
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The authorization catalog (opened on first use), or None: the formal check only."""
+        if isinstance(self._catalog, str):
+            self._catalog = optional_catalog()
+        return self._catalog
 
     def clear(self, *, results_only: bool = False) -> None:
         """Forget what the engine remembers (the benchmark measures cold checks this way).

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from awsip.catalog import CatalogSource
 from awsip.policy.model import Request
 
 Status = Literal["Covered", "NotCovered", "Unknown"]
+#: Which requests a result is about: those AWS can make for the action (the authorization
+#: catalog's resource types), or every string (the formal check, where the catalog cannot say).
+RequestScope = Literal["catalog", "formal"]
 
 #: Identifies the JSON layout below; bump it on an incompatible change.
 JSON_FORMAT = "awsip.policy.coverage/v1"
@@ -28,6 +32,8 @@ class ActionResult:
     reason: str
     witness: Request | None = None
     statement: str = ""
+    requests: RequestScope = "formal"
+    note: str = ""  # why the formal check applies, or how the catalog approximates
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,8 @@ class ActionResult:
             "status": self.status,
             "reason": self.reason,
             "witness": None if self.witness is None else self.witness.to_json(),
+            "requests": self.requests,
+            "note": self.note or None,
         }
 
 
@@ -52,6 +60,7 @@ class CoverageReport:
     policies: tuple[str, ...]
     boundary: str | None
     results: list[ActionResult] = field(default_factory=list)
+    catalog: CatalogSource | None = None  # the data the requests were shaped by (None: formal only)
 
     @property
     def missing(self) -> list[ActionResult]:
@@ -81,7 +90,7 @@ class CoverageReport:
         return len({r.action.lower() for r in self.unknown} - missing)
 
     def copy(self) -> CoverageReport:
-        return CoverageReport(self.required, self.policies, self.boundary, list(self.results))
+        return CoverageReport(self.required, self.policies, self.boundary, list(self.results), self.catalog)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON form (documented in docs/policy-engine.md)."""
@@ -91,6 +100,7 @@ class CoverageReport:
             "required": self.required,
             "policies": list(self.policies),
             "boundary": self.boundary,
+            "catalog": None if self.catalog is None else self.catalog.to_json(),
             "required_actions": self.required_actions,
             "missing_actions": self.missing_actions,
             "unknown_actions": self.unknown_actions,

@@ -22,6 +22,7 @@ _SLOT_ATOMS: dict[SlotKind, tuple[int, ...]] = {
     SlotKind.SEGMENT: (ANY1_NC, STAR_NC),
     SlotKind.ACCOUNT: (STAR_NC,),
     SlotKind.NAME: (ANY1, STAR),
+    SlotKind.LABEL: (ANY1_NC, STAR_NC),
     SlotKind.ANY: (STAR,),
     SlotKind.ANY_SEGMENT: (STAR_NC,),
 }

@@ -3,6 +3,8 @@
 1. An explicit Deny in any identity policy or in the permissions boundary decides: ExplicitDeny.
 2. Otherwise an Allow in the identity policies is needed and, when a permissions boundary is
    attached, an Allow in the boundary too: Allowed. Anything else: ImplicitDeny.
+3. Except ``sts:GetCallerIdentity``: AWS allows it whatever the policies say ("No permissions are
+   required to perform this operation", and an explicit Deny does not stop it: STS API reference).
 
 :func:`decide` works on compiled policies; :meth:`awsip.policy.engine.PolicyEngine.simulate`
 compiles documents (or recalls them compiled) and calls it.
@@ -32,6 +34,26 @@ def decide(
     identity: Sequence[CompiledPolicy], request: Request, *, boundary: CompiledPolicy | None = None
 ) -> Decision:
     """The decision for one request, with the statements that decided it."""
+    decision = _decide(identity, request, boundary)
+    if decision.allowed or request.action.lower() != _GET_CALLER_IDENTITY:
+        return decision
+    return Decision(
+        "Allowed",
+        request,
+        (),
+        decision.identity_allowed,
+        decision.boundary_allowed,
+        "allowed whatever the policies say: sts:GetCallerIdentity needs no permission and an explicit "
+        "Deny does not stop it (AWS STS API reference)",
+    )
+
+
+_GET_CALLER_IDENTITY = "sts:getcalleridentity"
+
+
+def _decide(
+    identity: Sequence[CompiledPolicy], request: Request, boundary: CompiledPolicy | None
+) -> Decision:
     context = request.normalized_context()
     allows, denies = _applying(identity, request.action, request.resource, context)
     boundary_allows: list[CompiledStatement] = []
