@@ -117,9 +117,10 @@ def test_known_entries_make_no_findings(catalog: Catalog) -> None:
         ("eks:ListClusters", "*", "Allow", False),
         ("eks:DescribeCluster", CLUSTERS, "Allow", False),
         ("eks:DescribeCluster", "arn:aws:eks:eu-west-1:123456789012:nodegroup/prod/ng/1", "Allow", True),
-        # A name is any text to the reference (S3 keys hold ':'), and '*' crosses ':': a cluster
-        # named "x:eks:r:a:nodegroup/a/b/c" would match. Sound, so no claim.
-        ("eks:DescribeCluster", "arn:*:eks:*:*:nodegroup/*/*/*", "Allow", False),
+        # EKS names hold no ':', so no cluster ARN matches a nodegroup pattern; S3 object keys may,
+        # so an object ARN can match a pattern written for access points: no claim there.
+        ("eks:DescribeCluster", "arn:*:eks:*:*:nodegroup/*/*/*", "Allow", True),
+        ("s3:GetObject", "arn:aws:s3:::bucket/*:accesspoint/*", "Allow", False),
         ("eks:DescribeNodegroup", "arn:*:eks:*:*:nodegroup/*/*/*", "Allow", False),
         ("iam:PassRole", "arn:aws:ec2:*:*:instance/*", "Allow", True),
         ("iam:PassRole", "arn:aws:iam::123456789012:role/admin*", "Deny", False),
