@@ -144,3 +144,43 @@ def test_get_caller_identity_is_allowed_even_under_an_explicit_deny() -> None:
     required = document({"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}, name="r")
     (result,) = check_coverage(required, [deny_all]).results
     assert result.status == "Covered" and "STS API reference" in result.reason
+
+
+def conditional(action: str, condition: dict[str, Any], name: str) -> Any:
+    return document({"Effect": "Allow", "Action": action, "Resource": "*", "Condition": condition}, name=name)
+
+
+@pytest.mark.parametrize(
+    ("condition", "status"),
+    [
+        # A set operator on a multivalued key: documented, decided.
+        ({"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/capa-*"}}, "Covered"),
+        # A single-valued operator on a multivalued key (the catalog types it ArrayOfString): AWS
+        # requires set operators and does not say what this does: never Covered.
+        ({"StringLike": {"kms:ResourceAliases": "alias/capa-*"}}, "Unknown"),
+        ({"StringEquals": {"aws:TagKeys": "team"}}, "Unknown"),
+        # A single-valued key: decided.
+        ({"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}, "Covered"),
+        # ArnLike compares six components; a value with fewer has none to compare: not decided.
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:*"}}, "Unknown"),
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:iam::*:role/*"}}, "Covered"),
+    ],
+)
+def test_disputed_semantics_never_give_covered(condition: dict[str, Any], status: str) -> None:
+    required = conditional("kms:CreateGrant", condition, "required")
+    (result,) = check_coverage(required, [conditional("kms:CreateGrant", condition, "attached")]).results
+    assert result.status == status, result
+    if status == "Unknown":
+        assert "AWS does not document" in result.reason
+
+
+def test_a_witness_with_one_value_of_a_multivalued_key_stands() -> None:
+    # The attached Allow needs aws:TagKeys = team (single-valued operator); the required statement
+    # has no condition: a request without tags is denied whatever the reading.
+    required = document({"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*"}, name="required")
+    attached = conditional("ec2:CreateTags", {"StringEquals": {"aws:TagKeys": "team"}}, "attached")
+    (result,) = check_coverage(required, [attached]).results
+    assert result.status == "NotCovered"
+    assert result.witness is not None
+    value = result.witness.normalized_context().get("aws:tagkeys")
+    assert not isinstance(value, tuple) or len(value) <= 1

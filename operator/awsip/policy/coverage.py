@@ -467,6 +467,50 @@ class _Cell:
         self.unknown: list[str] = []
 
     def analyze(self) -> _Outcome:
+        return self._undisputed(self._analyze())
+
+    def _undisputed(self, outcome: _Outcome) -> _Outcome:
+        """Never Covered on a reading AWS does not document (docs/policy-engine.md, "Disputed
+        semantics"); a witness stands only if it gives a disputed multivalued key one value."""
+        if outcome.status == "Unknown":
+            return outcome
+        for clause in self._clauses_involved():
+            multivalued = clause.qualifier is None and clause.base != "Null" and self._multivalued(clause.key)
+            if outcome.status == "NotCovered":
+                witness = outcome.witness
+                value = None if witness is None else witness.normalized_context().get(clause.key)
+                if multivalued and isinstance(value, tuple) and len(value) > 1:
+                    return _Outcome("Unknown", _single_on_multivalued(clause))
+                continue
+            if multivalued:
+                return _Outcome("Unknown", _single_on_multivalued(clause))
+            if clause.base in ("ArnLike", "ArnEquals") and any(p.text.count(":") < 5 for p in clause.values):
+                return _Outcome(
+                    "Unknown",
+                    f"AWS does not document how {clause.operator} compares a value with fewer than six "
+                    f"ARN components ({clause}): not decided",
+                )
+        return outcome
+
+    def _clauses_involved(self) -> list[Clause]:
+        clauses = list(self.conditions)
+        for st in [*self.identity, *self.bound, *self.required_denies]:
+            clauses.extend(st.conditions)
+        return clauses
+
+    def _multivalued(self, key: str) -> bool:
+        if key in self.mv:
+            return True
+        catalog = self.checker.catalog
+        if catalog is None:
+            return False
+        try:
+            documented = catalog.condition_key(key)
+        except CatalogUnavailable:
+            return False
+        return documented is not None and documented.multivalued
+
+    def _analyze(self) -> _Outcome:
         rst = self.rst
         if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
             return _Outcome("Unknown", "the required statement uses policy variables")
@@ -653,6 +697,14 @@ class _Cell:
 
 
 _SAMPLE_ACCOUNTS = ("123456789012", "111122223333")
+
+
+def _single_on_multivalued(clause: Clause) -> str:
+    return (
+        f"AWS does not document a single-valued operator on the multivalued key {clause.key_name} "
+        f"({clause}); set operators (ForAnyValue:/ForAllValues:) are required: not decided"
+    )
+
 
 #: Why a required sts:GetCallerIdentity is always covered.
 GET_CALLER_IDENTITY_REASON = (
