@@ -275,5 +275,9 @@ def test_a_hostile_role_policy_holds_up_no_one(world: World) -> None:
 
     settled = world.wait(HOSTILE, "hostile", lambda o: verdict(o)[0] in ("True", "False"))
     assert condition(settled, "RoleAssumed")["status"] == "True"
-    assert verdict(settled) == ("False", "MissingPermissions")  # the Deny takes every ec2 action
+    # ec2 requests never name S3 ARNs (the authorization catalog), so the Deny takes none of them;
+    # the seed's eks:ListClusters/CreateCluster, listed with cluster ARNs, fall back to the formal
+    # check, which the hostile pattern makes undecidable within the engine's budget.
+    assert verdict(settled) == ("False", "UndecidedPermissions")
+    assert settled["status"]["permissions"]["missingActions"] == 0
     world.wait(HOSTILE, "bystander", VERIFIED)
