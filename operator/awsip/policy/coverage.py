@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from awsip.catalog import Action as CatalogAction
 from awsip.catalog import Catalog, CatalogUnavailable
@@ -107,7 +108,7 @@ class _Scope:
     language: Language | None = None
     known: CatalogAction | None = None
 
-    @property
+    @cached_property
     def key(self) -> Hashable:
         if self.known is None:
             return None
