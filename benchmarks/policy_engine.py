@@ -6,7 +6,7 @@ policies (tests/fixtures/policies/aws-managed). Medians over repeated runs, meas
 - cold: every engine cache empty and the documents freshly parsed (their matchers are compiled
   during the measured call; parsing itself is reported separately). Every cache includes the
   required policy's matchers and the action-name regular expressions: before the engine owned its
-  caches (PolicyEngine), those survived clear_caches() and cold figures left them out (~1 ms);
+  caches (PolicyEngine), those survived clearing the caches and cold figures left them out (~1 ms);
 - warm: compiled matchers, patterns, automata and condition-solver answers cached, but the report
   and the per-statement outcomes recomputed (what a check of another role with the same managed
   policies costs when its inline policy differs);
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from awsip.policy import PolicyDocument, Request, check_coverage, clear_caches, parse_policy, simulate
+from awsip.policy import PolicyDocument, Request, check_coverage, default_engine, parse_policy, simulate
 from awsip.profiles import load_profile
 
 MANAGED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "policies" / "aws-managed"
@@ -82,12 +82,12 @@ def main() -> int:
     parse_s = median(lambda: timed(parse_attached), 20)
 
     def cold_coverage() -> float:
-        clear_caches()
+        default_engine().clear()
         fresh = parse_attached()
         return timed(lambda: check_coverage(required, fresh))
 
     def warm_coverage() -> float:
-        clear_caches(results_only=True)
+        default_engine().clear(results_only=True)
         return timed(lambda: check_coverage(required, policies))
 
     cold_ms = median(cold_coverage, 30) * 1e3
@@ -108,7 +108,7 @@ def main() -> int:
     }
 
     def cold_simulate(request: Request) -> float:
-        clear_caches()
+        default_engine().clear()
         fresh = parse_attached()
         return timed(lambda: simulate(fresh, request))
 

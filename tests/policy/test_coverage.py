@@ -453,12 +453,12 @@ def test_required_policy_with_a_deny_also_attached_as_granted() -> None:
 def test_concurrent_checks_agree() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from awsip.policy import clear_caches
+    from awsip.policy import default_engine
 
     policies = [managed("PowerUserAccess"), fixture("deny-eks.json")]
-    clear_caches()
+    default_engine().clear()
     expected = check_coverage(seed(), policies).to_json()
-    clear_caches()
+    default_engine().clear()
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: check_coverage(seed(), policies).to_json(), range(8)))
     assert all(result == expected for result in results)

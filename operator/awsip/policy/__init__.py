@@ -6,7 +6,7 @@ docs/policy-engine.md for the semantics, the JSON output and the limits.
 
 from awsip.policy.caches import EngineLimits
 from awsip.policy.decoding import decode_document
-from awsip.policy.engine import PolicyEngine, check_coverage, clear_caches, default_engine, simulate
+from awsip.policy.engine import PolicyEngine, check_coverage, default_engine, simulate
 from awsip.policy.model import (
     Decision,
     PolicyDocument,
@@ -33,7 +33,6 @@ __all__ = [
     "StatementRef",
     "TolerantParse",
     "check_coverage",
-    "clear_caches",
     "decode_document",
     "default_engine",
     "parse_policy",

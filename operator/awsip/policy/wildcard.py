@@ -474,13 +474,6 @@ def find_string(
     return None
 
 
-def is_subset(inner: Sequence[Language], outer: Sequence[Glob], *, budget: int = DEFAULT_BUDGET) -> bool:
-    """Whether every string of the intersection ``inner`` is matched by one of ``outer``."""
-    if any(g.universal for g in outer):
-        return True
-    return find_string([*inner, Language(tuple(outer), False)], budget=budget) is None
-
-
 _UNIVERSAL: State = frozenset({-1})  # canonical state of an automaton that accepts every continuation
 
 

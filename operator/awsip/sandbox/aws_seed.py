@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,12 +204,6 @@ def _post(url: str, body: bytes) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
-
-
-@contextmanager
-def moto_server() -> Iterator[MotoServer]:
-    with MotoServer() as server:
-        yield server
 
 
 def create_operator_user(
