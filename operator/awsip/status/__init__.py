@@ -14,7 +14,7 @@ The words they use (condition types, reasons) are :mod:`awsip.api.condition_reas
 from awsip.status.builder import build_status, reconciling_status
 from awsip.status.diff import merge_patch, status_changed
 from awsip.status.size import MAX_STATUS_BYTES, fit_status
-from awsip.status.stalled import invalid_spec_status, is_not_permitted, not_permitted_status
+from awsip.status.stalled import invalid_spec_status, not_permitted_status
 from awsip.status.transitions import format_time, parse_time
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "fit_status",
     "format_time",
     "invalid_spec_status",
-    "is_not_permitted",
     "merge_patch",
     "not_permitted_status",
     "parse_time",

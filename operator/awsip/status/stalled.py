@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from awsip.api.condition_reasons import ConditionType, Reason, find_condition
+from awsip.api.condition_reasons import ConditionType, Reason
 from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.status.size import fit_status
 from awsip.status.transitions import conditions_by_type, format_time, make_condition
@@ -95,9 +95,3 @@ def not_permitted_status(
         message=f"{message.rstrip()} {NO_AWS_CALL}",
         waiting_for="Waiting for a tenancy rule that permits this role.",
     )
-
-
-def is_not_permitted(status: Mapping[str, Any] | None) -> bool:
-    """Whether ``status`` is a tenancy refusal (Ready's reason is ``NotPermitted``)."""
-    ready = find_condition(status, ConditionType.READY)
-    return ready is not None and ready.get("reason") == Reason.NOT_PERMITTED
