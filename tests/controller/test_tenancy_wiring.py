@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from awsip import profiles
+from awsip.api.condition_reasons import find_condition
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.sandbox import scenarios
 from awsip.status import build_status
@@ -43,7 +44,9 @@ def status_for(document: dict[str, Any], *, external_id: bool = True) -> dict[st
 
 
 def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == type_)
+    found = find_condition(status, type_)
+    assert found is not None, f"no {type_} condition in {status.get('conditions')}"
+    return dict(found)
 
 
 def test_a_wildcard_principal_reaches_the_status_as_critical() -> None:

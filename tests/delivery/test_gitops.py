@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import celpy
 import jsonschema
@@ -20,7 +20,7 @@ import yaml
 from celpy.adapter import json_to_cel
 from celpy.evaluation import CELEvalError
 
-from awsip.api.condition_reasons import ConditionType
+from awsip.api.condition_reasons import ConditionType, find_condition
 from awsip.api.v1alpha1 import AWSInfrastructureProvider, AWSInfrastructureProviderStatus
 from tests.delivery.delivery_helpers import DEPLOY, GITOPS, Doc, load_yaml, tool
 
@@ -81,11 +81,8 @@ def crd_schema() -> Doc:
 
 
 def condition(obj: Doc, kind: str) -> Doc | None:
-    for cond in obj.get("status", {}).get("conditions", []):
-        if cond["type"] == kind:
-            found: Doc = cond
-            return found
-    return None
+    """The object's own condition (not a copy: tests edit it in place), or None."""
+    return cast(Doc | None, find_condition(obj.get("status"), kind))
 
 
 # --- the samples ----------------------------------------------------------------------------
