@@ -39,7 +39,7 @@ def main() -> int:
         world.create_namespaces(["bench-e2e"])
         liveness = f"http://127.0.0.1:{free_port()}/healthz"
         process = OperatorProcess.awsip(
-            world, workers=4, calls_per_second=50, metrics_port=free_port(), extra=[f"--liveness={liveness}"]
+            world, settings=["--workers=4"], metrics_port=free_port(), extra=[f"--liveness={liveness}"]
         ).start()
         try:
             wait_until(lambda: _up(liveness, process), timeout=60, what="the operator")

@@ -16,7 +16,11 @@ what a benchmark needs, all in this (the benchmark's) process:
   first holds a final ``Ready`` (True or False, not Reconciling) -- as the API server stored it,
   without polling.
 * :class:`AwsCallLog` is WSGI middleware in front of moto: every AWS request with its arrival
-  time, service, operation and HTTP status (what AWS would see, for rate checks).
+  time, service, operation, HTTP status and signing key (what AWS would see, for rate checks; the
+  key tells the account the request counts against, :func:`accounts_of`).
+* Many accounts: moto keeps a separate IAM for every 12-digit account; :meth:`World.seed_roles`
+  spreads the roles over ``accounts`` of them (tests/support/moto_accounts.py), each with its own
+  customer-managed policies, as an organisation's accounts have.
 * :class:`OperatorProcess` runs the operator (``awsip run``, or the floor's minimal operator) in
   a process of its own, so that its resident memory is its own (peak: ``VmHWM``) and it gets a
   core of its own; its metrics endpoint is scraped for its side of the counts.
@@ -187,6 +191,7 @@ class AwsRequest:
     at: float
     operation: str  # "sts:AssumeRole"
     status: int
+    access_key: str = ""
 
 
 class AwsCallLog:
@@ -210,11 +215,12 @@ class AwsCallLog:
             or urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("Action")
             or ["?"]
         )[0]
-        service = "?"
+        service, key = "?", ""
         authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
         if "Credential=" in authorization:
             scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
             service = scope[3] if len(scope) > 3 else "?"
+            key = scope[0]
         seen: list[int] = []
 
         def start(status: str, headers: Any, *args: Any) -> Any:
@@ -223,7 +229,7 @@ class AwsCallLog:
 
         result = self.app(environ, start)
         with self._lock:
-            self.requests.append(AwsRequest(arrived, f"{service}:{action}", seen[0] if seen else 0))
+            self.requests.append(AwsRequest(arrived, f"{service}:{action}", seen[0] if seen else 0, key))
         return result
 
     def snapshot(self) -> list[AwsRequest]:
@@ -255,6 +261,20 @@ def _counting_moto(moto: MotoServer) -> AwsCallLog:
     return log
 
 
+def accounts_of(requests: Iterable[AwsRequest]) -> list[str]:
+    """The account each request counts against (its signing key's, as moto files it); after the
+    run, so that resolving keys costs the emulators nothing while they are measured."""
+    from tests.support.account_throttle import moto_account_of
+
+    known: dict[str, str] = {}
+    accounts = []
+    for request in requests:
+        if request.access_key not in known:
+            known[request.access_key] = moto_account_of(request.access_key) if request.access_key else "?"
+        accounts.append(known[request.access_key])
+    return accounts
+
+
 def max_per_window(times: Sequence[float], window: float = 1.0) -> int:
     """The most requests that arrived within any ``window`` seconds."""
     ordered = sorted(times)
@@ -274,18 +294,40 @@ class RoleSpec:
     name: str
     external_id: str
     compliant: bool
+    account: str = ACCOUNT_ID
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.name}"
+        return f"arn:aws:iam::{self.account}:role/{self.name}"
+
+
+#: The first of the accounts that :meth:`World.seed_roles` spreads roles over (then +1, +2, ...).
+FIRST_ACCOUNT = 200000000000
+#: The operator reads IAM in its own account only: in the others each role reads itself.
+READ_OWN_POLICIES = {
+    "Sid": "ReadOwnRoleAndPolicies",
+    "Effect": "Allow",
+    "Action": ["iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy",
+               "iam:GetPolicy", "iam:GetPolicyVersion"],
+    "Resource": "*",
+}  # fmt: skip
 
 
 class World:
-    """moto (IAM auth on, AWS-managed policies loaded) and kmock on loopback, instrumented."""
+    """moto (IAM auth on) and kmock on loopback, instrumented.
 
-    def __init__(self, workdir: Path) -> None:
+    ``aws_managed_policies``: load AWS's managed policies into moto (the single-account world
+    attaches two of them). moto copies all of them into every account it sees, which a world of a
+    thousand accounts cannot afford: the many-accounts worlds use customer-managed policies only.
+    """
+
+    def __init__(self, workdir: Path, *, aws_managed_policies: bool = True) -> None:
         self.workdir = workdir
-        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        self.aws_managed_policies = aws_managed_policies
+        if aws_managed_policies:
+            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        else:
+            os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
         self.moto = MotoServer()
         self.aws_log = _counting_moto(self.moto)
         self.kube = KubeEmulator(emulator=CountingEmulator())
@@ -332,10 +374,16 @@ class World:
         )
         return env
 
-    def seed_roles(self, count: int, *, noncompliant_every: int = 10) -> list[RoleSpec]:
+    def seed_roles(self, count: int, *, accounts: int = 1, noncompliant_every: int = 10) -> list[RoleSpec]:
         """``count`` roles trusting the operator with an External ID each: capa-minimal (one
         customer-managed policy shared by all) plus AWS-managed policies; every
-        ``noncompliant_every``-th role gets a copy of capa-minimal that lacks three actions."""
+        ``noncompliant_every``-th role gets a copy of capa-minimal that lacks three actions.
+
+        ``accounts`` > 1: the roles go round-robin into that many accounts (not the operator's),
+        each with its own capa-minimal and lacking copy (both also letting the role read itself)
+        and no AWS-managed policy."""
+        if accounts > 1:
+            return self._seed_roles_in_accounts(count, accounts, noncompliant_every=noncompliant_every)
         from awsip.profiles import load_profile
 
         assert self.operator_user is not None
@@ -353,6 +401,43 @@ class World:
             policy = self.policies["capa-minimal" if compliant else "capa-lacking"]
             create_provider_role(
                 iam, role.name, trust_policy=trust, managed_policy_arns=[policy, *AWS_MANAGED_POLICIES]
+            )
+            roles.append(role)
+        return roles
+
+    def _seed_roles_in_accounts(
+        self, count: int, accounts: int, *, noncompliant_every: int
+    ) -> list[RoleSpec]:
+        from awsip.profiles import load_profile
+
+        assert self.operator_user is not None
+        account_ids = [f"{FIRST_ACCOUNT + i:012d}" for i in range(accounts)]
+        minimal = load_profile("capa-minimal")
+        documents = {
+            True: {**minimal, "Statement": [*minimal["Statement"], READ_OWN_POLICIES]},
+            False: {**minimal, "Statement": [*without_actions(minimal, MISSING_ACTIONS)["Statement"],
+                                             READ_OWN_POLICIES]},
+        }  # fmt: skip
+        current = {"account": account_ids[0]}
+        iam = self.iam()
+        # One client for every account (making a client per account would cost more than seeding);
+        # moto reads the account from this header (see tests/support/moto_accounts.py).
+        iam.meta.events.register(
+            "before-sign",
+            lambda request, **_: request.headers.__setitem__("x-moto-account-id", current["account"]),
+            unique_id="awsip-tests-moto-account",
+        )
+        roles, policies = [], {}
+        for index in range(count):
+            compliant = noncompliant_every <= 0 or index % noncompliant_every != noncompliant_every - 1
+            account = current["account"] = account_ids[index % accounts]
+            if (account, compliant) not in policies:
+                name = "capa-minimal" if compliant else "capa-lacking"
+                policies[(account, compliant)] = create_managed_policy(iam, name, documents[compliant])
+            role = RoleSpec(f"capa-bench-{index:04d}", f"bench-{index:04d}-4f1d2c9e", compliant, account)
+            trust = provider_trust_policy(self.operator_user.arn, external_id=role.external_id)
+            create_provider_role(
+                iam, role.name, trust_policy=trust, managed_policy_arns=[policies[(account, compliant)]]
             )
             roles.append(role)
         return roles
@@ -434,17 +519,11 @@ class OperatorProcess:
 
     @classmethod
     def awsip(
-        cls,
-        world: World,
-        *,
-        workers: int,
-        calls_per_second: float,
-        metrics_port: int,
-        extra: Sequence[str] = (),
+        cls, world: World, *, settings: Sequence[str], metrics_port: int, extra: Sequence[str] = ()
     ) -> OperatorProcess:
+        """``awsip run`` with ``settings`` (its --workers and rate-limit flags; none: its defaults)."""
         command = [
-            sys.executable, "-m", "awsip", "run", "--all-namespaces", "--standalone",
-            f"--workers={workers}", f"--aws-calls-per-second={calls_per_second:g}",
+            sys.executable, "-m", "awsip", "run", "--all-namespaces", "--standalone", *settings,
             f"--metrics-port={metrics_port}", "--log-format=json", *extra,
         ]  # fmt: skip
         return cls(command, env=world.operator_environment(), log=world.workdir / "operator.log")

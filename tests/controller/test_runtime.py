@@ -118,11 +118,17 @@ def clock() -> Clock:
 
 
 RETRY_BASE, RETRY_MAX = 0.05, 0.2
+RECONCILING_DELAY = 0.1
 
 
 @pytest.fixture()
 async def runtime(verify: FakeVerify, kube: FakeKube, clock: Clock) -> AsyncIterator[Runtime]:
-    config = OperatorConfig(workers=2, retry_base_seconds=RETRY_BASE, retry_max_seconds=RETRY_MAX)
+    config = OperatorConfig(
+        workers=2,
+        retry_base_seconds=RETRY_BASE,
+        retry_max_seconds=RETRY_MAX,
+        reconciling_delay_seconds=RECONCILING_DELAY,
+    )
     runtime = Runtime(config=config, backend=Backend(verify=verify), kube=kube, clock=clock)  # type: ignore[arg-type]
     yield runtime
     await runtime.close()
@@ -154,23 +160,76 @@ def track(runtime: Runtime, obj: dict[str, Any], *, requested: bool = False) -> 
         asyncio.get_running_loop().create_task(runtime.serve(obj))
 
 
-async def test_a_new_provider_is_verified_once_with_one_event(
+async def test_a_new_provider_is_verified_once_with_one_status_patch_and_one_event(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify, clock: Clock
 ) -> None:
-    track(runtime, body("p"))
-    runtime.observe(body("p"), requested=True)  # Kopf's on.event, then on.create, in one cycle
+    track(runtime, body("p"))  # Kopf's on.event and its daemon: a new provider is verified at once
 
     await until(idle(runtime, "uid-p"))  # verified, and nothing left to do until its next time
 
-    reconciling, final = kube.of("p")
-    assert {c["type"]: c["status"] for c in reconciling["conditions"]}["Reconciling"] == "True"
+    # Verified within the delay: straight to the verdict, no Reconciling patch before it.
+    (final,) = kube.of("p")
     assert ready(final) == ("True", "Verified")
+    assert {c["type"]: c["status"] for c in final["conditions"]}["Reconciling"] == "False"
     assert verify.calls == ["p"]
     assert kube.events_of("p") == [("Normal", "Verified")]
     event = kube.events[0]
     assert event["involvedObject"]["uid"] == "uid-p" and event["metadata"]["name"].startswith("p.")
     waits_until = runtime.providers["uid-p"].parked_until
     assert waits_until is not None and waits_until - clock.now >= timedelta(minutes=30)
+
+
+async def test_a_slow_verification_of_a_new_provider_says_reconciling_first(
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
+) -> None:
+    verify.seconds = RECONCILING_DELAY * 4
+    track(runtime, body("p"))
+
+    await until(idle(runtime, "uid-p"))
+
+    reconciling, final = kube.of("p")
+    assert {c["type"]: c["status"] for c in reconciling["conditions"]}["Reconciling"] == "True"
+    assert ready(final) == ("True", "Verified")
+    assert kube.events_of("p") == [("Normal", "Verified")]
+
+
+async def test_a_queued_verification_of_a_new_provider_counts_from_when_it_runs(
+    verify: FakeVerify, kube: FakeKube, clock: Clock
+) -> None:
+    # One worker, two providers: the second waits for the first (longer than the delay), then is
+    # verified quickly. Nothing of it was on display: no Reconciling patch for it.
+    verify.seconds = RECONCILING_DELAY * 2
+    config = OperatorConfig(workers=1, reconciling_delay_seconds=RECONCILING_DELAY * 3)
+    runtime = Runtime(config=config, backend=Backend(verify=verify), kube=kube, clock=clock)  # type: ignore[arg-type]
+    try:
+        track(runtime, body("first"))
+        track(runtime, body("second"))
+        await until(lambda: len(verify.calls) == 2 and idle(runtime, "uid-first", "uid-second")())
+        assert [ready(p) for p in kube.of("first")] == [("True", "Verified")]
+        assert [ready(p) for p in kube.of("second")] == [("True", "Verified")]
+    finally:
+        await runtime.close()
+
+
+async def test_a_changed_spec_replaces_the_stale_verdict_within_the_delay(
+    verify: FakeVerify, kube: FakeKube, clock: Clock
+) -> None:
+    # The status shows the verdict of the old spec: the delay counts from when the new spec is due,
+    # waiting for a worker included.
+    config = OperatorConfig(workers=1, reconciling_delay_seconds=RECONCILING_DELAY)
+    runtime = Runtime(config=config, backend=Backend(verify=verify), kube=kube, clock=clock)  # type: ignore[arg-type]
+    try:
+        track(runtime, body("p", status=verified_status(hours_ago=0.1)))
+        await until(idle(runtime, "uid-p"))
+        verify.seconds = RECONCILING_DELAY * 4
+        runtime.observe(body("p", {**SPEC, "roleARN": ARN + "-new"}, status=verified_status(hours_ago=0.1)))
+        await until(lambda: verify.calls == ["p"])
+        await until(idle(runtime, "uid-p"))
+        reconciling, final = kube.of("p")
+        assert {c["type"]: c["status"] for c in reconciling["conditions"]}["Reconciling"] == "True"
+        assert ready(final) == ("True", "Verified")
+    finally:
+        await runtime.close()
 
 
 async def test_a_due_provider_with_an_unchanged_verdict_gets_only_the_heartbeat(
@@ -273,7 +332,7 @@ async def test_one_failing_provider_does_not_stop_the_others(
     await until(idle(runtime, "uid-good"))
     assert any(ready(p) == ("True", "Verified") for p in kube.of("good")) and verify.calls.count("good") == 1
     assert bad.task is not None and not bad.task.done()
-    assert [ready(p) for p in kube.of("bad")] == [("Unknown", "Verifying")]  # (the Reconciling patch only)
+    assert kube.of("bad") == []  # no verdict (and no Reconciling: each attempt failed at once)
 
 
 async def test_deleted_providers_are_forgotten(runtime: Runtime) -> None:
@@ -300,8 +359,9 @@ async def test_a_provider_gone_during_verification_is_forgotten(runtime: Runtime
 
 
 async def test_events_from_before_our_patch_do_not_bring_back_an_old_status(
-    runtime: Runtime, kube: FakeKube
+    runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
+    verify.seconds = RECONCILING_DELAY * 3  # a Reconciling patch, then the verdict
     track(runtime, body("p"), requested=True)
     await until(lambda: len(kube.of("p")) == 2)
     provider = runtime.providers["uid-p"]
@@ -325,9 +385,9 @@ async def test_a_spec_change_during_a_verification_is_verified_too(
     runtime: Runtime, kube: FakeKube, verify: FakeVerify
 ) -> None:
     verify.seconds = 0.3
-    track(runtime, body("p"), requested=True)
+    track(runtime, body("p"))
     await until(lambda: runtime.providers["uid-p"].verifying)
-    runtime.observe(body("p", {**SPEC, "displayName": "changed"}), requested=True)
+    runtime.observe(body("p", {**SPEC, "displayName": "changed"}))  # seen by the runtime itself
 
     await until(lambda: verify.calls.count("p") == 2)
     await until(idle(runtime, "uid-p"))

@@ -35,7 +35,7 @@ def test_settings() -> None:
     operator = kopf.OperatorSettings()
     settings.apply(operator)
     assert isinstance(operator.persistence.progress_storage, kopf.AnnotationsProgressStorage)
-    assert isinstance(operator.persistence.diffbase_storage, settings.SpecDiffBaseStorage)
+    assert isinstance(operator.persistence.diffbase_storage, settings.NoDiffBaseStorage)
     assert operator.persistence.finalizer == "awsip.io/finalizer"
     assert operator.posting.loggers is False and operator.posting.level == logging.WARNING
     assert operator.watching.server_timeout == 600 and operator.watching.client_timeout == 660
@@ -61,3 +61,24 @@ def test_the_watch_handler_success_is_a_debug_line(
         assert QuietWatchHandler().filter(record) is shown
     finally:
         root.setLevel(saved)
+
+
+def test_the_diff_base_is_never_written_nor_read() -> None:
+    storage = settings.NoDiffBaseStorage(prefix="awsip.io", key="last-handled-configuration")
+    spec = {"roleARN": "arn:aws:iam::123456789012:role/capa", "externalID": "very-secret-id"}
+    left_by_an_older_awsip = kopf.Body(
+        {
+            "metadata": {
+                "name": "p",
+                "namespace": "ns",
+                "uid": "uid-1",
+                "annotations": {"awsip.io/last-handled-configuration": json.dumps({"spec": spec})},
+            },
+            "spec": spec,
+        }
+    )
+    assert storage.fetch(body=left_by_an_older_awsip) is None
+    patch = kopf.Patch()
+    storage.store(body=body(spec), patch=patch, essence=storage.build(body=body(spec)))
+    assert not patch
+    assert "very-secret-id" not in json.dumps(storage.build(body=body(spec)))  # what Kopf compares and logs

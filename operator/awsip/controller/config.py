@@ -20,6 +20,10 @@ class OperatorConfig:
     session_tags: bool = False
     #: Kubeconfig file; None: in-cluster service account, then $KUBECONFIG, then ~/.kube/config.
     kubeconfig: str | None = None
+    #: A verification that takes longer than this (seconds, from when it starts running; from when
+    #: it is due if the status shows a verdict for an older spec) first gets the Reconciling status;
+    #: quicker ones go straight to their verdict, with one status patch.
+    reconciling_delay_seconds: float = 2.0
     #: Backoff after a transient failure (AWS unreachable, throttled): base, doubling up to the cap.
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
@@ -37,6 +41,8 @@ class OperatorConfig:
         for name in ("sts_calls_per_second", "account_calls_per_second", "aws_calls_per_second"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 (no limit) or positive")
+        if self.reconciling_delay_seconds < 0:
+            raise ValueError("reconciling_delay_seconds must not be negative")
         if self.retry_base_seconds <= 0 or self.retry_max_seconds < self.retry_base_seconds:
             raise ValueError("retry_base_seconds must be positive and at most retry_max_seconds")
         if not 0 <= self.metrics_port <= 65535:

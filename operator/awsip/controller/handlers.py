@@ -4,11 +4,13 @@ They are thin: they hand what Kopf saw to the :class:`~awsip.controller.runtime.
 schedules and runs the verifications. One controller serves the kind; each provider is
 independent of the others.
 
-- create / update of ``spec`` (status patches never trigger it) / resume: track the provider; a
-  new or changed spec is verified right away, a resumed one when it is due;
-- a daemon per provider: its verification loop (Kopf stops it on deletion, on a peering pause and
-  on exit; Kopf's finalizer ``awsip.io/finalizer`` holds a deleted provider until it has stopped);
-- every watch event: keep the provider's latest state; ``DELETED`` drops it;
+- a daemon per provider: its verification loop (Kopf starts it for every provider it lists or
+  sees created, stops it on deletion, on a peering pause and on exit; Kopf's finalizer
+  ``awsip.io/finalizer`` holds a deleted provider until it has stopped);
+- every watch event: keep the provider's latest state (a new or changed spec is verified right
+  away, a provider that was there before when it is due); ``DELETED`` drops it. No on.create,
+  on.update or on.resume handler: Kopf would write its progress and diff-base into the object for
+  each of them, and the runtime needs neither (see :mod:`awsip.controller.settings`);
 - startup / cleanup: settings, runtime (and the watch of the tenancy rules), metrics; login: the
   same credentials for Kopf and for the operator's own API client.
 """
@@ -124,21 +126,6 @@ def probe(memo: kopf.Memo, **_: Any) -> dict[str, int]:
 def tenancy_probe(memo: kopf.Memo, **_: Any) -> dict[str, Any]:
     tenancy = runtime_of(memo).tenancy
     return tenancy.summary() if tenancy is not None else {"configMap": None}
-
-
-@kopf.on.create(*RESOURCE)
-async def created(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    runtime_of(memo).observe(body, requested=True)
-
-
-@kopf.on.update(*RESOURCE, field="spec")
-async def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    runtime_of(memo).observe(body, requested=True)
-
-
-@kopf.on.resume(*RESOURCE)
-async def resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    runtime_of(memo).observe(body)
 
 
 @kopf.daemon(*RESOURCE, id="verifier", cancellation_backoff=10, cancellation_timeout=5)

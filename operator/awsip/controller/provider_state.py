@@ -46,7 +46,7 @@ class Provider:
     #: ``body["spec"]``, parsed when it was observed.
     spec: ParsedSpec
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Fingerprint of a spec that must be verified (set by the create/update handlers).
+    #: Fingerprint of a spec that must be verified now (set when the spec changes, see update()).
     requested_spec: str | None = None
     #: The spec this process last started to verify, or reported invalid; a failed attempt
     #: counts, so that its retry waits for the backoff rather than for nothing.
@@ -107,7 +107,12 @@ class Provider:
             else:  # an event from before our last status patch: keep the status we wrote
                 body["status"] = self.body.get("status")
         if body.get("spec") != self.body.get("spec"):
+            before = self.spec.fingerprint
             self.spec = parse_spec(body.get("spec"))
+            if self.spec.fingerprint != before:
+                # A changed spec is verified at once: the runtime itself, not a Kopf on.update
+                # handler (whose diff-base would cost a write of the object), tells the change.
+                self.requested_spec = self.spec.fingerprint
         self.body = body
 
     def took_patch(self, status: Mapping[str, Any], stored: Mapping[str, Any]) -> None:

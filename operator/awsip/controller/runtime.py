@@ -14,12 +14,21 @@ takes turns (:meth:`Runtime._turn`), and each turn does each of these once, in t
 2. wait, if it is not due yet, until it is, or until a new event of the object wakes it (a spec
    change, an edited status);
 3. verify: an invalid spec is reported as ``Stalled``/``InvalidSpec`` and then waits for a new
-   spec; a valid one, when a new generation starts, first gets the ``Reconciling`` status, then the
-   blocking :func:`verify` runs in the AWS worker pool (``--workers`` threads);
+   spec; for a valid one the blocking :func:`verify` runs in the AWS worker pool (``--workers``
+   threads). When a new generation starts, a verification that is not done within
+   ``reconciling_delay_seconds`` (2 s) first gets the ``Reconciling`` status -- counted from when it
+   starts running, or, when the status shows the verdict of an older spec, from when it is due, so
+   that a stale verdict is not on display for long; a quicker one goes straight to its verdict;
 4. publish: the new status is built (:mod:`awsip.status`) and what changed is patched -- when the
    verdict did not change that is only ``lastVerifiedTime`` (the heartbeat that keeps the schedule
    across restarts) -- and an Event is posted when ``Ready`` changed compared with the status
-   stored in the object (:mod:`awsip.controller.events`).
+   stored in the object (:mod:`awsip.controller.events`). A new provider verified within the delay
+   costs one status patch and one Event.
+
+A spec change is seen here, not through Kopf's ``on.update``: :meth:`Provider.update` compares the
+parsed spec's fingerprint with the one it had, and a changed one is verified at once; across a
+restart ``metadata.generation`` against ``status.observedGeneration`` says it. So Kopf keeps no
+progress or diff-base annotations (see :mod:`awsip.controller.settings`).
 
 A transient result (AWS unreachable, throttled) is retried with a per-provider exponential backoff
 (:mod:`awsip.controller.backoff`); the status builder never turns it into ``Ready=False``.
@@ -146,7 +155,7 @@ class Runtime:
             provider = Provider.first_seen(raw)
             self.providers[provider.key] = provider
         else:
-            provider.update(raw)
+            provider.update(raw)  # a changed spec is verified at once (see Provider.update)
         if requested:
             provider.requested_spec = provider.spec.fingerprint
         provider.wake.set()
@@ -350,17 +359,21 @@ class Runtime:
             or previous is None
             or (generation is not None and previous.get("observedGeneration") != generation)
         )
+        started = time.monotonic()
+        running = asyncio.Event()
+        verification = asyncio.ensure_future(self._verification(provider, spec, running))
         if starting:
             reconciling = reconciling_status(
                 previous, generation, self.clock(), f"Verifying role {spec.role_arn}."
             )
-            if status_changed(previous, reconciling):
+            stale = find_condition(previous, ConditionType.READY) is not None
+            if status_changed(previous, reconciling) and await self._slow(verification, running, stale=stale):
                 if not await self._patch(provider, previous, reconciling):
+                    verification.add_done_callback(_ignore_result)  # its provider is gone
                     return
                 previous = reconciling
 
-        started = time.monotonic()
-        result = await self._verification(provider, spec)
+        result = await verification
         duration = time.monotonic() - started
 
         now = self.clock()
@@ -385,15 +398,41 @@ class Runtime:
         else:
             log.debug("Verified in %.1fs: Ready=%s (%s).", duration, ready.get("status"), reason)
 
-    async def _verification(self, provider: Provider, spec: ValidSpec) -> VerificationResult:
-        """The blocking :func:`verify` in the AWS pool; its log lines carry the provider."""
+    async def _slow(
+        self, verification: asyncio.Future[VerificationResult], running: asyncio.Event, *, stale: bool
+    ) -> bool:
+        """Whether ``verification`` is still under way ``reconciling_delay_seconds`` after it started
+        running in the pool -- or, when the status shows a verdict (``stale``: of an older spec),
+        after now, its waiting for a worker included."""
+        if not stale:
+            started: asyncio.Future[Any] = asyncio.ensure_future(running.wait())
+            pending: set[asyncio.Future[Any]] = {verification, started}
+            try:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                started.cancel()
+        if verification.done():
+            return False
+        done, _ = await asyncio.wait({verification}, timeout=self.config.reconciling_delay_seconds)
+        return not done
+
+    async def _verification(
+        self, provider: Provider, spec: ValidSpec, running: asyncio.Event | None = None
+    ) -> VerificationResult:
+        """The blocking :func:`verify` in the AWS pool; its log lines carry the provider.
+        ``running`` is set when a worker takes it up."""
         provider.verifying = True
+        loop = asyncio.get_running_loop()
+
+        def verify(inputs: KubernetesInputs) -> VerificationResult:
+            if running is not None:
+                loop.call_soon_threadsafe(running.set)
+            return self.backend.verify(provider.namespace, provider.name, spec.spec, inputs)
+
         try:
             inputs = KubernetesInputs(self.kube, provider.namespace)
             with provider_context(provider.namespace, provider.name):
-                return await self._aws_pool.run(
-                    self.backend.verify, provider.namespace, provider.name, spec.spec, inputs
-                )
+                return await self._aws_pool.run(verify, inputs)
         finally:
             provider.verifying = False
 
@@ -447,6 +486,12 @@ class Runtime:
             return False
         provider.took_patch(new, stored)  # the status we wrote is the one we know (see provider_state)
         return True
+
+
+def _ignore_result(future: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of a future nobody awaits any more (no "never retrieved" warning)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _ready_status(value: Any) -> Any:

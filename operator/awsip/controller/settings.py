@@ -1,17 +1,19 @@
 """Kopf's settings for awsip, and why.
 
-Persistence -- annotations, not ``status``:
-    Kopf keeps its handlers' progress and the last handled spec (the "diff-base" that tells
-    ``on.update`` what changed) either in annotations or under ``status.kopf``. The CRD's status
-    schema is structural and does not preserve unknown fields, so the API server would prune
-    ``status.kopf`` and Kopf would lose its progress; annotations are never pruned, are merge-patched
-    like anything else (the only patch kmock emulates), and do not bump ``metadata.generation``.
-    Both live under ``awsip.io/``.
+Persistence -- none that serves nothing:
+    Kopf can keep its handlers' progress and the last handled spec (the "diff-base" that tells
+    ``on.update`` what changed) in annotations; each costs a write of the object. awsip needs
+    neither: it has no create/update/resume handlers (the runtime tells a changed spec itself, by
+    the parsed spec's fingerprint in memory and, across restarts, ``metadata.generation`` against
+    ``status.observedGeneration``), so Kopf's changing handlers -- if any, e.g. on deletion -- run
+    for the moment only, and the diff-base is never stored (:class:`NoDiffBaseStorage`). What Kopf
+    does keep is in annotations under ``awsip.io/`` (not ``status.kopf``: the CRD's structural
+    status schema would prune it).
 
-Diff-base without the External ID:
-    The diff-base annotation holds a copy of the spec. An inline ``spec.externalID`` is replaced
-    there by a salted digest: a changed External ID still counts as a spec change, but its value
-    is not copied into another field (nor into Kopf's debug logs of that annotation).
+The spec as Kopf sees it, without the External ID:
+    Kopf builds an "essence" of each object to compare it (and logs it at debug level). An inline
+    ``spec.externalID`` is replaced there by a salted digest: a changed External ID still counts as
+    a change, but its value is not copied anywhere else.
 
 Finalizer -- Kopf's, named ``awsip.io/finalizer``:
     Kopf puts it on every provider because each has a daemon (its verification loop), and removes
@@ -58,13 +60,25 @@ class SpecDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
         return essence
 
 
+class NoDiffBaseStorage(SpecDiffBaseStorage):
+    """A diff-base that is never written (nor read: an annotation left by an older awsip counts
+    for nothing). Every object then looks new to Kopf's changing handlers, which awsip does not
+    rely on: it saves one write of every provider created or changed."""
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        pass
+
+
 FINALIZER: Final = "awsip.io/finalizer"
 
 
 def apply(settings: kopf.OperatorSettings) -> None:
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATIONS_PREFIX)
-    settings.persistence.diffbase_storage = SpecDiffBaseStorage(
+    settings.persistence.diffbase_storage = NoDiffBaseStorage(
         prefix=ANNOTATIONS_PREFIX, key="last-handled-configuration"
     )
     settings.posting.loggers = False
