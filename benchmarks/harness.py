@@ -638,13 +638,18 @@ def dump(path: Path, data: Any) -> None:
 
 
 class Profiler:
-    """``py-spy record`` of one process (all its threads) into a raw collapsed-stack file."""
+    """``py-spy record`` of one process (all its threads) into a raw collapsed-stack file.
 
-    def __init__(self, pid: int, output: Path, *, rate: int = 50) -> None:
+    ``gil``: sample only the thread that holds the GIL, i.e. where the process spends its Python
+    CPU (threads waiting on a socket or for the GIL are left out, which would otherwise dominate a
+    process of many threads).
+    """
+
+    def __init__(self, pid: int, output: Path, *, rate: int = 50, gil: bool = False) -> None:
         self.output = output
         py_spy = Path(sys.executable).with_name("py-spy")
         command = [str(py_spy), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
-                   "--nonblocking", "--output", str(output)]  # fmt: skip
+                   "--nonblocking", "--output", str(output), *(["--gil"] if gil else [])]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> Path:

@@ -112,7 +112,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy both processes during the first pass (into the workdir)",
+        help="py-spy both processes during the first pass (into the workdir; the operator: where it holds the GIL)",
     )
     args = parser.parse_args()
     if args.workers is None:
@@ -265,7 +265,7 @@ def run(world: World, args: argparse.Namespace, setup: Setup) -> FirstPass:
         profilers = []
         if args.profile:
             profilers = [
-                Profiler(process.pid, world.workdir / "profile-operator.txt"),
+                Profiler(process.pid, world.workdir / "profile-operator.txt", gil=True),
                 Profiler(os.getpid(), world.workdir / "profile-emulators.txt"),
             ]
             time.sleep(1.0)  # py-spy attaches
