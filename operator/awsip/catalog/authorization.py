@@ -260,6 +260,7 @@ class Catalog:
         )
         self._services: dict[str, Service | None] = {}
         self._close_prefixes: dict[str, str | None] = {}
+        self._keys: dict[str, ConditionKey | None] = {}
         self._lock = threading.Lock()
         self.global_keys: tuple[ConditionKey, ...] = tuple(
             ConditionKey(name, kind, True, per_service) for name, kind, per_service in GLOBAL_CONDITION_KEYS
@@ -384,6 +385,16 @@ class Catalog:
     def condition_key(self, key: str) -> ConditionKey | None:
         """What the reference says about a key: its type, from the global keys or the service that
         owns the key's prefix (``kms:ResourceAliases`` from kms). None when nobody documents it."""
+        lowered = key.lower()
+        if lowered in self._keys:
+            return self._keys[lowered]
+        found = self._condition_key(key)
+        with self._lock:
+            if len(self._keys) < 4096:  # keys come from policies we do not control: bounded
+                self._keys[lowered] = found
+        return found
+
+    def _condition_key(self, key: str) -> ConditionKey | None:
         found = self.global_key(key)
         if found is not None:
             return found

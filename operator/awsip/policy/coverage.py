@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from awsip.catalog import Action as CatalogAction
@@ -79,13 +79,18 @@ def analyze(
     solver: Solver,
     outcomes: Outcomes,
     catalog: Catalog | None = None,
+    scopes: Scopes | None = None,
 ) -> CoverageReport:
     """Coverage of every required (statement, action) by the compiled identity policies and boundary.
 
-    ``solver`` and ``outcomes`` are the engine's (:meth:`awsip.policy.engine.PolicyEngine.check_coverage`);
-    ``catalog`` shapes the requests (None: the formal check everywhere).
+    ``solver``, ``outcomes`` and ``scopes`` are the engine's
+    (:meth:`awsip.policy.engine.PolicyEngine.check_coverage`); ``catalog`` shapes the requests (None:
+    the formal check everywhere).
     """
-    return _Checker(required, list(identity), boundary, solver, outcomes, catalog).run()
+    checker = _Checker(required, list(identity), boundary, solver, outcomes, catalog)
+    if scopes is not None:
+        checker.scopes = scopes
+    return checker.run()
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,27 @@ class _Scope:
     note: str = ""
     language: Language | None = None
     known: CatalogAction | None = None
+    _samples: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def samples(self, pattern: str, catalog: Catalog | None) -> tuple[str, ...]:
+        """Readable resources of the action within ``pattern``, every partition and sample account
+        (computed once per scope and pattern: a check tries them in many cells)."""
+        found = self._samples.get(pattern)
+        if found is None:
+            known = self.known
+            partitions = catalog.partitions if catalog is not None else ()
+            candidates = (
+                (
+                    resource_sample(known, pattern, partition=partition, account=account)
+                    for partition in partitions
+                    for account in _SAMPLE_ACCOUNTS
+                )
+                if known is not None
+                else ()
+            )
+            found = tuple(dict.fromkeys(c for c in candidates if c is not None))
+            self._samples[pattern] = found
+        return found
 
     @cached_property
     def key(self) -> Hashable:
@@ -117,6 +143,10 @@ class _Scope:
 
 
 _GET_CALLER_IDENTITY = "sts:getcalleridentity"
+
+#: Which requests each (required statement, action) stands for: a property of the required policy
+#: and the catalog alone, so an engine keeps them like compiled matchers (not with the outcomes).
+Scopes = Lru[Hashable, _Scope]
 
 
 def _multivalued(documents: Sequence[PolicyDocument]) -> frozenset[str]:
@@ -170,6 +200,7 @@ class _Checker:
         catalog: Catalog | None = None,
     ) -> None:
         self.catalog = catalog
+        self.scopes: Scopes = Lru(256)
         self.required = required
         self.identity = identity
         self.bound = bound
@@ -226,10 +257,10 @@ class _Checker:
         if pattern is None or pattern.has_wildcards:
             return _Scope("formal", "an action pattern is checked over every action name and resource")
         key = ("scope", rst.key, pattern.text.lower(), id(self.catalog))
-        found: _Scope | None = self.outcomes.get(key)  # type: ignore[assignment]
+        found = self.scopes.get(key)
         if found is None:
             found = self._find_scope(rst, pattern.text)
-            self.outcomes.put(key, found)  # type: ignore[arg-type]
+            self.scopes.put(key, found)
         return found
 
     def _find_scope(self, rst: CompiledStatement, action: str) -> _Scope:
@@ -555,6 +586,8 @@ class _Cell:
     def _nonempty(self, languages: list[Language]) -> bool:
         if len(languages) == 1 and languages[0].positive:
             return bool(languages[0].globs)
+        if len(languages) == 2 and languages[1] is self.scope.language:
+            return True  # the scope was chosen because the required resources name some of these
         return self._resource(languages) is not None
 
     def _resource(self, languages: list[Language]) -> str | None:
@@ -564,23 +597,27 @@ class _Cell:
         """
         first = languages[0]
         patterns = [g.text for g in first.globs] if first.positive else ["*"]
-        known = self.scope.known
-        if known is not None:
-            catalog = self.checker.catalog
-            partitions = catalog.partitions if catalog is not None else ()
+        if self.scope.known is not None:
+            # The samples are ARNs of the action's formats by construction: the other languages decide.
+            others = [lang for lang in languages if lang is not self.scope.language]
             for pattern in patterns:
-                for partition in partitions:
-                    for account in _SAMPLE_ACCOUNTS:
-                        candidate = resource_sample(known, pattern, partition=partition, account=account)
-                        if candidate is not None and all(lang.contains(candidate) for lang in languages):
-                            return candidate
+                for candidate in self.scope.samples(pattern, self.checker.catalog):
+                    if all(lang.contains(candidate) for lang in others):
+                        return candidate
         service = service_of(self.action)
         for pattern in patterns:
             for candidate in resource_samples(pattern, service):
-                if all(lang.contains(candidate) for lang in languages):
+                if all(self._contains(lang, candidate) for lang in languages):
                     return candidate
         prefer = "".join(g.text for g in first.globs)
         return find_string(languages, prefer=prefer, automata_of=self.checker.patterns.automaton)
+
+    def _contains(self, language: Language, candidate: str) -> bool:
+        """``language.contains``; the action's own resources by the catalog's regular expressions
+        (the same language, matched far faster than by the globs' automata)."""
+        if language is self.scope.language and self.scope.known is not None:
+            return self.scope.known.matches_resource(candidate)
+        return language.contains(candidate)
 
     def _verify(
         self, resource: str, context: dict[str, str | tuple[str, ...]], note: str = ""

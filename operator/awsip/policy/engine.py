@@ -18,7 +18,7 @@ from collections.abc import Hashable, Sequence
 
 from awsip.catalog import Catalog, optional_catalog
 from awsip.policy.caches import EngineLimits, Lru, PatternCaches
-from awsip.policy.coverage import Outcomes, analyze
+from awsip.policy.coverage import Outcomes, Scopes, analyze
 from awsip.policy.match import CompiledPolicy, compile_policy
 from awsip.policy.model import Decision, PolicyDocument, Request
 from awsip.policy.report import CoverageReport
@@ -123,6 +123,7 @@ class PolicyEngine:
         self.solver = Solver(self.patterns, self.limits.solver_answers)
         self.compiled = CompiledPolicies(self.patterns, self.limits)
         self._outcomes: Outcomes = Lru(self.limits.outcomes)
+        self._scopes: Scopes = Lru(self.limits.outcomes)
         self._reports: Lru[Hashable, CoverageReport] = Lru(self.limits.reports)
 
     def simulate(
@@ -160,6 +161,7 @@ class PolicyEngine:
             solver=self.solver,
             outcomes=self._outcomes,
             catalog=self.catalog,
+            scopes=self._scopes,
         )
         self._reports.put(key, report)
         return report.copy()
@@ -175,7 +177,7 @@ class PolicyEngine:
         """Forget what the engine remembers (the benchmark measures cold checks this way).
 
         ``results_only``: forget coverage reports and outcomes, keep compiled policies, patterns,
-        automata and solver answers.
+        automata, solver answers and the requests each required action stands for (its scope).
         """
         self._reports.clear()
         self._outcomes.clear()
@@ -184,6 +186,7 @@ class PolicyEngine:
         self.compiled.clear()
         self.patterns.clear()
         self.solver.clear()
+        self._scopes.clear()
 
     def usage(self) -> dict[str, int]:
         """How full each cache is: entries, or weight for the weighed ones (see EngineLimits)."""
@@ -193,6 +196,7 @@ class PolicyEngine:
             **self.patterns.usage(),
             **self.solver.usage(),
             "outcomes": len(self._outcomes),
+            "scopes": len(self._scopes),
             "reports": len(self._reports),
         }
 
