@@ -104,8 +104,21 @@ class ArnFormat:
                 parts.append(_SLOT_REGEX[token.kind])
         return re.compile("".join(parts), re.DOTALL)
 
+    @cached_property
+    def _literals(self) -> tuple[str, ...]:
+        return tuple(t for t in self.tokens if isinstance(t, str) and t)
+
     def matches(self, arn: str) -> bool:
-        """Whether ``arn`` is an ARN of this format (case-sensitive, as resources are)."""
+        """Whether ``arn`` is an ARN of this format (case-sensitive, as resources are).
+
+        The format's literal text must occur in order: a cheap test that rejects most ARNs of other
+        types before the regular expression (compiled on first use) is needed."""
+        position = 0
+        for literal in self._literals:
+            found = arn.find(literal, position)
+            if found < 0:
+                return False
+            position = found + len(literal)
         return self.regex.fullmatch(arn) is not None
 
     @property

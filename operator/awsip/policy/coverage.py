@@ -110,7 +110,6 @@ class _Scope:
 
     requests: RequestScope
     note: str = ""
-    language: Language | None = None
     known: CatalogAction | None = None
     _samples: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -133,6 +132,12 @@ class _Scope:
             found = tuple(dict.fromkeys(c for c in candidates if c is not None))
             self._samples[pattern] = found
         return found
+
+    @cached_property
+    def language(self) -> Language | None:
+        """The resources a request for the action can name, as automata (built when a search needs
+        them: most checks are decided by readable samples and the catalog's regular expressions)."""
+        return None if self.known is None else action_resources(self.known)
 
     @cached_property
     def key(self) -> Hashable:
@@ -275,11 +280,10 @@ class _Checker:
             return _Scope("formal", f"the catalog ({self.catalog.source}) does not know {what}: formal check")
         if known.formal:
             return _Scope("formal", known.note)
-        language = action_resources(known)
         if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
-            return _Scope("catalog", known.note, language, known)  # Unknown anyway
+            return _Scope("catalog", known.note, known)  # Unknown anyway
         required = Language(rst.static_globs, not rst.resources_negated)
-        names = self._names_a_resource(rst, known, required, language)
+        names = self._names_a_resource(rst, known, required)
         if names is None:
             return _Scope(
                 "formal", f"cannot compare the required resources with {known.full_name}'s resource types"
@@ -290,10 +294,10 @@ class _Checker:
                 "formal",
                 f"the required resources name none of {known.full_name}'s resource types ({kinds}): formal check",
             )
-        return _Scope("catalog", known.note, language, known)
+        return _Scope("catalog", known.note, known)
 
     def _names_a_resource(
-        self, rst: CompiledStatement, known: CatalogAction, required: Language, language: Language
+        self, rst: CompiledStatement, known: CatalogAction, required: Language
     ) -> bool | None:
         if required.positive:
             for glob in required.globs:
@@ -302,7 +306,7 @@ class _Checker:
                     return True
         try:
             found = find_string(
-                [required, language], budget=_CELL_BUDGET, automata_of=self.patterns.automaton
+                [required, action_resources(known)], budget=_CELL_BUDGET, automata_of=self.patterns.automaton
             )
         except Undecided:
             return None
@@ -547,8 +551,7 @@ class _Cell:
         if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
             return _Outcome("Unknown", "the required statement uses policy variables")
         self.req = [Language(rst.static_globs, not rst.resources_negated)]
-        if self.scope.language is not None:
-            self.req.append(self.scope.language)  # only the requests AWS can make for the action
+        # Only the requests AWS can make for the action: _resource adds the scope's constraint.
         for deny in self.required_denies:
             if deny.clauses or deny.variable_patterns:
                 return _Outcome("Unknown", f"the required policy's {deny.ref.label} is a conditional Deny")
@@ -585,9 +588,10 @@ class _Cell:
 
     def _nonempty(self, languages: list[Language]) -> bool:
         if len(languages) == 1 and languages[0].positive:
+            # With a catalog scope, chosen because the required resources name some of the
+            # action's resources.
             return bool(languages[0].globs)
-        if len(languages) == 2 and languages[1] is self.scope.language:
-            return True  # the scope was chosen because the required resources name some of these
+
         return self._resource(languages) is not None
 
     def _resource(self, languages: list[Language]) -> str | None:
@@ -597,27 +601,24 @@ class _Cell:
         """
         first = languages[0]
         patterns = [g.text for g in first.globs] if first.positive else ["*"]
-        if self.scope.known is not None:
-            # The samples are ARNs of the action's formats by construction: the other languages decide.
-            others = [lang for lang in languages if lang is not self.scope.language]
+        known = self.scope.known
+        if known is not None:
+            # The samples are ARNs of the action's formats by construction: the languages decide.
             for pattern in patterns:
                 for candidate in self.scope.samples(pattern, self.checker.catalog):
-                    if all(lang.contains(candidate) for lang in others):
+                    if all(lang.contains(candidate) for lang in languages):
                         return candidate
         service = service_of(self.action)
         for pattern in patterns:
             for candidate in resource_samples(pattern, service):
-                if all(self._contains(lang, candidate) for lang in languages):
+                if (known is None or known.matches_resource(candidate)) and all(
+                    lang.contains(candidate) for lang in languages
+                ):
                     return candidate
         prefer = "".join(g.text for g in first.globs)
-        return find_string(languages, prefer=prefer, automata_of=self.checker.patterns.automaton)
-
-    def _contains(self, language: Language, candidate: str) -> bool:
-        """``language.contains``; the action's own resources by the catalog's regular expressions
-        (the same language, matched far faster than by the globs' automata)."""
-        if language is self.scope.language and self.scope.known is not None:
-            return self.scope.known.matches_resource(candidate)
-        return language.contains(candidate)
+        scoped = self.scope.language
+        searched = languages if scoped is None else [*languages, scoped]
+        return find_string(searched, prefer=prefer, automata_of=self.checker.patterns.automaton)
 
     def _verify(
         self, resource: str, context: dict[str, str | tuple[str, ...]], note: str = ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from functools import lru_cache
+from itertools import repeat
 
 from awsip.catalog import Action, ArnFormat, Slot, SlotKind
 from awsip.policy.model import Pattern
@@ -34,24 +35,28 @@ STAR_RESOURCE = "*"
 def _glob(fmt: ArnFormat, partitions: tuple[str, ...]) -> Glob:
     atoms: list[tuple[int, str]] = []
     text: list[str] = []
+    source: list[str] = []
     chosen = iter(partitions)
+    wild = False
     for token in fmt.tokens:
         if isinstance(token, Slot) and token.kind is SlotKind.PARTITION:
             token = next(chosen)
         if isinstance(token, str):
-            atoms.extend((LIT, char) for char in token)
+            atoms.extend(zip(repeat(LIT), token, strict=False))
             text.append(token)
+            source.append(re.escape(token))
             continue
-        atoms.extend((kind, "") for kind in _SLOT_ATOMS[token.kind])
+        kinds = _SLOT_ATOMS[token.kind]
+        atoms.extend((kind, "") for kind in kinds)
         text.append(str(token))
-    source = "".join(re.escape(c) if k == LIT else _ATOM_REGEX[k] for k, c in atoms)
-    literal = "".join(c for _, c in atoms) if all(k == LIT for k, _ in atoms) else None
+        source.extend(_ATOM_REGEX[kind] for kind in kinds)
+        wild = True
     return Glob(
         text="".join(text),
         atoms=tuple(atoms),
         ignore_case=False,
-        source=source,
-        literal=literal,
+        source="".join(source),
+        literal=None if wild else "".join(text),
         universal=False,
     )
 
