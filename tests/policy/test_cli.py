@@ -33,7 +33,7 @@ def test_check_covered_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "covered: all 107 required actions are allowed" in out
 
 
-def test_check_missing_exits_1_with_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_missing_exits_1_with_a_block_per_action(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         [
             "policy",
@@ -47,9 +47,35 @@ def test_check_missing_exits_1_with_a_table(capsys: pytest.CaptureFixture[str]) 
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("capa-minimal: NOT covered: 23 of 107 required actions missing")
-    assert lines[1].split() == ["STATUS", "ACTION", "RESOURCE", "REASON"]
-    assert any("eks:CreateCluster" in line and 'denied by statement "DenyEKS"' in line for line in lines)
-    assert any(line.strip().startswith("e.g. eks:CreateCluster on arn:") for line in lines)
+    block = lines[
+        lines.index(next(line for line in lines if line.startswith("NotCovered  eks:CreateCluster on "))) :
+    ][:4]
+    assert block[1] == '            denied by statement "DenyEKS" of policy'
+    assert block[2].strip() == str(FIXTURES / "deny-eks.json")
+    assert block[3].startswith("            e.g. eks:CreateCluster on arn:aws:eks:")
+
+
+@pytest.mark.parametrize("policy", ["PowerUserAccess", "ReadOnlyAccess", "AmazonEC2FullAccess"])
+def test_check_text_fits_100_columns(policy: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines used to run to about 250 columns; only a single word longer than a line (an ARN) may
+    still run past 100 (issue 13, item 8)."""
+    code, out, _ = run(
+        ["policy", "check", "--policy", str(MANAGED / f"{policy}.json"), str(FIXTURES / "deny-eks.json")],
+        capsys,
+    )
+    assert code == 1
+    for line in out.splitlines():
+        assert len(line) <= 100 or " " not in line.strip().removeprefix("e.g. "), line
+
+
+def test_check_example_arns_are_arns_aws_could_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """IAM ARNs name no region: the examples used to read arn:aws:iam:us-east-1:... (issue 13, item 8)."""
+    code, out, _ = run(["policy", "check", "--policy", str(MANAGED / "PowerUserAccess.json")], capsys)
+    assert code == 1
+    examples = [line.split(" on ", 1)[1] for line in out.replace("\n                 ", " ").splitlines()
+                if line.strip().startswith("e.g. ")]  # fmt: skip
+    iam = [e for e in examples if e.startswith("arn:aws:iam:")]
+    assert iam and all(e.startswith("arn:aws:iam::") for e in iam), iam
 
 
 def test_check_json_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -161,7 +187,7 @@ def test_simulate_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     code, out, _ = run([*base, "--action", "ec2:RunInstances", "--resource", "*"], capsys)
     assert code == 0
-    assert out.startswith("Allowed: allowed by statement #0 of policy")
+    assert out == f"Allowed: allowed by statement #0 of policy {MANAGED / 'AdministratorAccess.json'}\n"
     code, out, _ = run(
         [
             *base,
@@ -368,3 +394,43 @@ def test_the_checks_use_the_api_types_patterns(
     assert code == 0 and "arn:aws-mars:" in out
     code, _, err = run([*SEED_TRUST, "--external-id"], capsys)
     assert code == 2 and "--account '111122223333'" in err
+
+
+def test_simulate_text_names_each_statement_once_and_says_what_it_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The deciding statement used to be repeated, and under a denying boundary the identity
+    policy's Allow was listed without a word of what it did (issue 13, item 8)."""
+    admin, boundary = MANAGED / "AdministratorAccess.json", FIXTURES / "boundary-without-eks.json"
+    base = ["policy", "simulate", "--policy", str(admin), "--boundary", str(boundary)]
+    code, out, _ = run(
+        [
+            *base,
+            "--action",
+            "eks:CreateCluster",
+            "--resource",
+            "arn:aws:eks:eu-west-1:111122223333:cluster/c",
+        ],
+        capsys,
+    )
+    assert code == 1
+    assert out.splitlines() == [
+        f"ImplicitDeny: not allowed by the permissions boundary {boundary}",
+        f"  allowed by the identity policies: statement #0 of policy {admin}",
+    ]
+    code, out, _ = run([*base, "--action", "ec2:RunInstances", "--resource", "*"], capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        f"Allowed: allowed by statement #0 of policy {admin}",
+        f'  allowed by the permissions boundary: statement "EverythingButEKS" of permissions boundary {boundary}',
+    ]
+    deny = FIXTURES / "deny-eks.json"
+    everything = write(tmp_path, "deny-all.json", {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}]})  # fmt: skip
+    code, out, _ = run(["policy", "simulate", "--policy", str(admin), str(deny), everything,
+                        "--action", "eks:CreateCluster", "--resource", "*"], capsys)  # fmt: skip
+    assert code == 1
+    assert out.splitlines() == [
+        f'ExplicitDeny: denied by statement "DenyEKS" of policy {deny}',
+        f'  also denied by statement "DenyAll" of policy {everything}',
+    ]

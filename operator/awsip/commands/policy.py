@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from awsip.commands import policy_print
+from awsip.commands import policy_print, policy_text
 from awsip.profiles import PROFILES, UnknownProfileError, load_profile
 
 if TYPE_CHECKING:
@@ -240,9 +240,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(json.dumps(decision.to_json(), indent=2) + "\n")
     else:
-        lines = [f"{decision.decision}: {decision.reason}"]
-        lines += [f"  {ref}" for ref in decision.statements]
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(policy_text.decision_text(decision))
     return EXIT_OK if decision.allowed else EXIT_FAILED
 
 

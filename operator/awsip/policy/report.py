@@ -1,7 +1,8 @@
-"""The result of a coverage check, as objects, as stable JSON and as a short text table."""
+"""The result of a coverage check, as objects, as stable JSON and as text that fits a terminal."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,6 +14,8 @@ Status = Literal["Covered", "NotCovered", "Unknown"]
 #: catalog's resource types), or every string (the formal check, where the catalog cannot say).
 RequestScope = Literal["catalog", "formal"]
 
+#: Columns of :meth:`CoverageReport.to_text` (the command line gives its terminal's, up to this).
+TEXT_WIDTH = 100
 #: Identifies the JSON layout below; bump it on an incompatible change.
 JSON_FORMAT = "awsip.policy.coverage/v1"
 
@@ -118,21 +121,33 @@ class CoverageReport:
             parts.append(f"{self.unknown_actions} undecided")
         return "NOT covered: " + ", ".join(parts)
 
-    def to_text(self) -> str:
+    def to_text(self, width: int = TEXT_WIDTH) -> str:
+        """The summary, then one block per missing or undecided action, wrapped at ``width``::
+
+            NotCovered  eks:CreateCluster on *
+                        denied by statement "DenyEKS" of policy deny-eks.json
+                        e.g. eks:CreateCluster on arn:aws:eks:us-east-1:123456789012:example
+
+        (A word longer than the line -- an ARN -- is not broken: it may run past ``width``.)
+        """
         lines = [f"{self.required}: {self.summary()}"]
-        rows = [("STATUS", "ACTION", "RESOURCE", "REASON")]
-        witnesses: list[str | None] = [None]
-        for result in self.missing + self.unknown:
-            rows.append((result.status, result.action, result.resource, result.reason))
-            witnesses.append(None if result.witness is None else str(result.witness))
-        if len(rows) > 1:
-            widths = [max(len(row[i]) for row in rows) for i in range(3)]
-            for row, witness in zip(rows, witnesses, strict=True):
-                lines.append(
-                    "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
-                    + "  "
-                    + row[3]
-                )
-                if witness is not None:
-                    lines.append(" " * (widths[0] + 2) + "e.g. " + witness)
+        results = self.missing + self.unknown
+        indent = " " * (max((len(r.status) for r in results), default=0) + 2)
+        for result in results:
+            head = f"{result.status.ljust(len(indent) - 2)}  {result.action} on {result.resource}"
+            lines += _wrapped(head, width, "", indent)
+            lines += _wrapped(result.reason, width, indent, indent)
+            if result.witness is not None:
+                lines += _wrapped(f"e.g. {result.witness}", width, indent, indent + "     ")
         return "\n".join(lines) + "\n"
+
+
+def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]

@@ -12,14 +12,29 @@ from collections.abc import Iterator
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso")
 REGIONS = ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1", "")
 ACCOUNTS = ("123456789012", "111122223333", "aws", "")
+#: Services whose ARNs name no region (``arn:aws:iam::123456789012:role/example``), and of those
+#: the ones whose ARNs name no account either (``arn:aws:s3:::example``), as AWS writes them.
+GLOBAL_SERVICES = frozenset(
+    {"iam", "sts", "organizations", "route53", "cloudfront", "waf", "shield", "globalaccelerator", "s3"}
+)
+NO_ACCOUNT_SERVICES = frozenset({"s3", "route53"})
 _LIMIT = 96
 
 
-def _fills(part: str, position: int) -> list[str]:
+def _regions(service: str | None) -> tuple[str, ...]:
+    """Region candidates, the empty one first for a service without regions."""
+    return ("", *REGIONS[:-1]) if (service or "").lower() in GLOBAL_SERVICES else REGIONS
+
+
+def _accounts(service: str | None) -> tuple[str, ...]:
+    return ("", *ACCOUNTS[:-1]) if (service or "").lower() in NO_ACCOUNT_SERVICES else ACCOUNTS
+
+
+def _fills(part: str, position: int, service: str | None = None) -> list[str]:
     if "*" not in part and "?" not in part:
         return [part]
     if part == "*":
-        choices = {1: PARTITIONS, 3: REGIONS, 4: ACCOUNTS}.get(position)
+        choices = {1: PARTITIONS, 3: _regions(service), 4: _accounts(service)}.get(position)
         if choices is not None:
             return list(choices)
     return [
@@ -32,15 +47,17 @@ def _fills(part: str, position: int) -> list[str]:
 def resource_samples(pattern: str, service: str | None) -> Iterator[str]:
     """Example resources for ``pattern`` (its wildcards filled in), most natural first."""
     if pattern == "*" or not pattern.startswith("arn"):
+        regions, accounts = _regions(service)[:2], _accounts(service)[:1]
         service = service or "service"
-        for partition, region, account in itertools.product(PARTITIONS, REGIONS[:2], ACCOUNTS[:1]):
+        for partition, region, account in itertools.product(PARTITIONS, regions, accounts):
             yield f"arn:{partition}:{service}:{region}:{account}:example"
         yield "example"
         if pattern != "*":
             yield pattern.replace("*", "example").replace("?", "x")
         return
     parts = pattern.split(":", 5)
-    options = [_fills(part, i) for i, part in enumerate(parts)]
+    arn_service = parts[2] if len(parts) > 2 and "*" not in parts[2] and "?" not in parts[2] else service
+    options = [_fills(part, i, arn_service) for i, part in enumerate(parts)]
     # Vary every wildcard early: order the combinations by the sum of their choice indices.
     indices = sorted(itertools.product(*(range(len(o)) for o in options)), key=sum)
     for chosen in indices[:_LIMIT]:
