@@ -109,7 +109,8 @@ def _policy_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(path: str) -> PolicyDocument:
-    from awsip.policy import PolicyParseError, parse_policy
+    from awsip.policy import PolicyParseError, decode_document, parse_policy
+    from awsip.policy.limits import beyond_iam_limits
 
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
@@ -119,8 +120,13 @@ def _read(path: str) -> PolicyDocument:
         raise _BadInput(f"cannot read {path}: not UTF-8 text") from None
     from awsip.policy.findings import check_action_syntax
 
+    name = "<stdin>" if path == "-" else path
     try:
-        document = parse_policy(text, name="<stdin>" if path == "-" else path)
+        decoded = decode_document(text, name=name)
+        too_large = beyond_iam_limits(decoded)  # say so rather than take minutes over it
+        if too_large is not None:
+            raise _BadInput(f"{name}: {too_large}")
+        document = parse_policy(decoded, name=name)
         check_action_syntax(document)  # "ec2:", ":RunInstances", spaces: not actions
     except PolicyParseError as exc:
         raise _BadInput(str(exc)) from None

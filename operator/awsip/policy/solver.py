@@ -111,6 +111,21 @@ def _number_text(value: Decimal) -> str:
 
 
 def _string_candidates(items: Sequence[Item]) -> Iterable[str]:
+    """Readable values to try: those of the patterns a value must match, then plain ones, then
+    those of the patterns it must avoid (rarely right: each lies inside the pattern it came from).
+
+    The order keeps a search over many conditions linear per step: when every condition is one a
+    value must avoid (``StringNotLike``, or the falsified ``StringLike`` of an Allow), "example"
+    is tried second, not after two candidates per condition that each fail on its own condition.
+    """
+    wanted = [item for item in items if item[1]]
+    avoided = [item for item in items if not item[1]]
+    yield from _pattern_candidates(wanted)
+    yield from ("example", "other-value")
+    yield from _pattern_candidates(avoided)
+
+
+def _pattern_candidates(items: Sequence[Item]) -> Iterable[str]:
     for pred, _inside, clause in items:
         if clause.base == "Bool":
             yield from ("true", "false")
@@ -121,7 +136,6 @@ def _string_candidates(items: Sequence[Item]) -> Iterable[str]:
                 else:
                     yield glob.text.replace("*", "example").replace("?", "x")
                     yield glob.text.replace("*", "").replace("?", "x")
-    yield from ("example", "other-value")
 
 
 def _kind(pred: AnyPredicate) -> Family:

@@ -48,6 +48,7 @@ from awsip.aws.sts import AssumedRole, CallerIdentity, assume_role, get_caller_i
 from awsip.catalog import CatalogUnavailable, optional_catalog
 from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, decode_document, parse_policy
 from awsip.policy.findings import PolicyFinding, findings_for
+from awsip.policy.limits import beyond_iam_limits
 from awsip.profiles import load_profile
 from awsip.redaction import redact_values, remember_secret
 from awsip.trust import analyze_trust_policy
@@ -384,6 +385,9 @@ class _Verification:
         assert text is not None
         try:
             decoded = decode_document(text, name=source)  # decoded once, parsed once
+            too_large = beyond_iam_limits(decoded)  # not worth the workers' time: say so
+            if too_large is not None:
+                raise PolicyParseError(too_large, policy=source)
             parsed = parse_policy(decoded, name=source)
         except PolicyParseError as error:
             return None, Check(
