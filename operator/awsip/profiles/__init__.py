@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
 PROFILES: tuple[str, ...] = ("capa-minimal",)
@@ -41,6 +40,10 @@ class UnknownProfileError(ValueError):
 
 @cache
 def _load(filename: str) -> str:
+    # importlib.resources brings tempfile, shutil and the compression modules: imported only when a
+    # document is read, not by every command line that names the profiles.
+    from importlib import resources
+
     return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
 
 
