@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.sandbox.aws_seed import create_provider_role
 from awsip.status import build_status
 from awsip.verification import ProviderRef, verify

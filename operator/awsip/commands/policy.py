@@ -167,7 +167,7 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(report.to_text())
-        sys.stdout.write(_findings_text(findings))
+        sys.stdout.write(policy_text.findings_text(findings))
     return EXIT_OK if report.covered else EXIT_FAILED
 
 
@@ -183,15 +183,6 @@ def _findings(documents: list[PolicyDocument]) -> list[PolicyFinding]:
         return findings_for(documents, catalog)
     except CatalogUnavailable:
         return []
-
-
-def _findings_text(findings: list[PolicyFinding]) -> str:
-    if not findings:
-        return ""
-    lines = [f"findings ({len(findings)}; info only, the verdict above already accounts for them):"]
-    for finding in findings:
-        lines.append(f"  {finding.code}: {finding.policy}, {finding.statement}: {finding.message}")
-    return "\n".join(lines) + "\n"
 
 
 def run_catalog(args: argparse.Namespace) -> int:
