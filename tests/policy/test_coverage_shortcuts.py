@@ -1,0 +1,58 @@
+"""The coverage check's shortcuts for an Allow that names the required resources: quick, and
+never a different answer than the automaton search would give."""
+
+from __future__ import annotations
+
+from awsip.policy import check_coverage, parse_policy, simulate
+from awsip.policy.caches import Patterns
+from awsip.policy.coverage import _plainly_disjoint
+from awsip.policy.patterns import static
+from awsip.policy.wildcard import Glob, Language
+from awsip.profiles import load_profile
+
+from .helpers import allow, deny, doc, seed
+
+ROLE = "arn:*:iam::*:role/*.cluster-api-provider-aws.sigs.k8s.io"
+
+
+def glob(text: str, *, ignore_case: bool = False) -> Glob:
+    """The glob of a resource pattern, as the engine compiles it."""
+    (pattern,) = doc(allow("iam:PassRole", text)).statements[0].resources.patterns
+    tokens = static(pattern)
+    assert tokens is not None
+    return Patterns().glob(tokens, ignore_case)
+
+
+def test_a_glob_complemented_by_itself_is_plainly_empty() -> None:
+    role, other = glob(ROLE), glob("arn:*:iam::*:role/other")
+    assert _plainly_disjoint([Language((role,), True), Language((other, role), False)])
+    # One glob left outside every complement: for the automaton search to decide.
+    assert not _plainly_disjoint([Language((role, other), True), Language((role,), False)])
+    # The same text matched without regard to case is another language.
+    folded = glob(ROLE, ignore_case=True)
+    assert not _plainly_disjoint([Language((folded,), True), Language((role,), False)])
+    assert not _plainly_disjoint([Language((role,), True)])
+
+
+def test_a_copy_of_the_required_policy_under_another_name_covers_it() -> None:
+    copy = parse_policy(load_profile("capa-minimal"), name="arn:aws:iam::222233334444:policy/capa-minimal")
+    report = check_coverage(seed(), [copy])
+    assert report.covered and report.unknown == []
+
+
+def test_an_allow_one_resource_short_is_still_not_covered() -> None:
+    required = doc(allow("iam:PassRole", ["arn:*:iam::*:role/app-*", "arn:*:iam::*:role/db"]))
+    narrower = doc(allow("iam:PassRole", ["arn:*:iam::*:role/app-*"]))
+    report = check_coverage(required, [narrower])
+    (missing,) = report.missing
+    assert missing.witness is not None
+    assert not simulate([narrower], missing.witness).allowed
+    assert simulate([required], missing.witness).allowed
+
+
+def test_an_allow_naming_the_resources_does_not_hide_a_deny() -> None:
+    required = doc(allow("iam:PassRole", ROLE))
+    granted = doc(allow("iam:PassRole", ROLE), deny("iam:PassRole", "arn:*:iam::*:role/admin.*"))
+    report = check_coverage(required, [granted])
+    (missing,) = report.missing
+    assert missing.witness is not None and "admin." in (missing.witness.resource or "")
