@@ -30,6 +30,12 @@ class ConditionType:
     #: In the order the status lists them.
     ALL: Final = (READY, ROLE_ASSUMED, PERMISSIONS_VERIFIED, TRUST_POLICY_SECURE, RECONCILING, STALLED)
 
+    #: The Cluster API identity of a provider with ``spec.clusterAPI.roleIdentity``. Not in
+    #: :attr:`ALL`: the verification's status builders carry it over as they find it, and only the
+    #: controller's Cluster API step (:mod:`awsip.status.cluster_identity`) sets it. It never
+    #: changes Ready, Reconciling or Stalled.
+    CLUSTER_IDENTITY_READY: Final = "ClusterIdentityReady"
+
 
 class Reason:
     """Condition reasons, by the condition that carries them.
@@ -73,6 +79,22 @@ class Reason:
     # TrustPolicySecure (and, when insecure, the most severe finding's FindingCode)
     SECURE: Final = "Secure"
     CANNOT_READ_TRUST_POLICY: Final = "CannotReadTrustPolicy"
+
+    # ClusterIdentityReady (spec.clusterAPI.roleIdentity; NOT_PERMITTED and KUBERNETES_UNAVAILABLE too)
+    #: The AWSClusterRoleIdentity carries the verified role, for the provider's namespace only.
+    IDENTITY_SYNCED: Final = "IdentitySynced"
+    #: Ready is not True: no identity is created or updated; one awsip created is kept and marked.
+    PROVIDER_NOT_READY: Final = "ProviderNotReady"
+    #: An identity of that name exists that awsip did not create for this provider: never taken over.
+    IDENTITY_NOT_OWNED: Final = "IdentityNotOwned"
+    #: The API server does not serve awsclusterroleidentities (infrastructure.cluster.x-k8s.io/v1beta2).
+    CLUSTER_API_NOT_INSTALLED: Final = "ClusterAPINotInstalled"
+    #: The operator runs without --cluster-api-identities (chart: clusterAPI.roleIdentities.enabled).
+    CLUSTER_API_IDENTITIES_DISABLED: Final = "ClusterAPIIdentitiesDisabled"
+    #: The API server refused the operator access to awsclusterroleidentities (HTTP 401/403).
+    IDENTITY_ACCESS_DENIED: Final = "IdentityAccessDenied"
+    #: The API server (or CAPA's admission webhook) rejected the identity awsip wrote.
+    IDENTITY_REJECTED: Final = "IdentityRejected"
 
     # any check, while a transient failure is retried
     AWS_UNAVAILABLE: Final = "AWSUnavailable"

@@ -29,6 +29,13 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Role", "type": "string", "jsonPath": ".spec.roleARN"},
     {"name": "Missing", "type": "integer", "jsonPath": ".status.permissions.missingActions"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {
+        # -o wide only: empty for providers without spec.clusterAPI.roleIdentity.
+        "name": "ClusterIdentity",
+        "type": "string",
+        "priority": 1,
+        "jsonPath": f'.status.conditions[?(@.type=="{ConditionType.CLUSTER_IDENTITY_READY}")].status',
+    },
     {"name": "Message", "type": "string", "priority": 1, "jsonPath": f"{_READY}.message"},
 ]
 

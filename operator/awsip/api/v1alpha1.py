@@ -167,6 +167,84 @@ class Verification(_Model):
         return self
 
 
+IdentityKind = Literal["AWSClusterControllerIdentity", "AWSClusterRoleIdentity", "AWSClusterStaticIdentity"]
+
+
+class AWSIdentityReference(_Model):
+    """A Cluster API Provider AWS identity (cluster-scoped), as CAPA's v1beta2 AWSIdentityReference."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "self.kind != 'AWSClusterControllerIdentity' || self.name == 'default'",
+                    "CAPA's AWSClusterControllerIdentity is a singleton named default",
+                    field_path=".name",
+                )
+            ]
+        }
+    )
+
+    kind: IdentityKind = Field(description="Kind of the identity.")
+    name: Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN_PATTERN)] = Field(
+        description="Name of the identity (cluster-scoped)."
+    )
+
+    @model_validator(mode="after")
+    def _controller_identity_is_default(self) -> AWSIdentityReference:
+        if self.kind == "AWSClusterControllerIdentity" and self.name != "default":
+            raise ValueError("CAPA's AWSClusterControllerIdentity is a singleton named default")
+        return self
+
+
+class RoleIdentity(_Model):
+    """The AWSClusterRoleIdentity awsip creates and keeps for this provider while it is Ready."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "!has(self.sourceIdentityRef) || self.sourceIdentityRef.kind != "
+                    "'AWSClusterRoleIdentity' || self.sourceIdentityRef.name != self.name",
+                    "sourceIdentityRef must not name the identity itself",
+                    field_path=".sourceIdentityRef",
+                )
+            ]
+        }
+    )
+
+    name: Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN_PATTERN)] = Field(
+        description="Name of the AWSClusterRoleIdentity (infrastructure.cluster.x-k8s.io/v1beta2, "
+        "cluster-scoped). awsip creates it, or updates it if awsip created it for this provider; an "
+        "identity of that name that awsip did not create for this provider is never taken over."
+    )
+    source_identity_ref: AWSIdentityReference | None = Field(
+        default=None,
+        alias="sourceIdentityRef",
+        description="The identity whose credentials assume the role (CAPA chains them). Defaults to "
+        "CAPA's own controller identity: {kind: AWSClusterControllerIdentity, name: default}.",
+    )
+
+    @model_validator(mode="after")
+    def _not_its_own_source(self) -> RoleIdentity:
+        source = self.source_identity_ref
+        if source is not None and source.kind == "AWSClusterRoleIdentity" and source.name == self.name:
+            raise ValueError("sourceIdentityRef must not name the identity itself")
+        return self
+
+
+class ClusterAPI(_Model):
+    """What awsip does for Cluster API Provider AWS (CAPA) with this provider once it is verified."""
+
+    role_identity: RoleIdentity | None = Field(
+        default=None,
+        alias="roleIdentity",
+        description="Create and own a CAPA AWSClusterRoleIdentity with this provider's role ARN, External "
+        "ID, session name and duration, usable only from the provider's namespace (the operator must "
+        "run with --cluster-api-identities). Clusters then name it in AWSCluster.spec.identityRef.",
+    )
+
+
 class AWSInfrastructureProviderSpec(_Model):
     """An AWS account registered as an infrastructure provider: a role to assume, and how to check it."""
 
@@ -241,6 +319,11 @@ class AWSInfrastructureProviderSpec(_Model):
         default=None,
         alias="displayName",
         description="Human-readable name shown in user interfaces.",
+    )
+    cluster_api: ClusterAPI | None = Field(
+        default=None,
+        alias="clusterAPI",
+        description="Opt-in integration with Cluster API Provider AWS (a role identity for clusters).",
     )
 
     @model_validator(mode="after")
@@ -399,7 +482,8 @@ class AWSInfrastructureProviderStatus(_StatusModel):
     )
     conditions: Annotated[list[Condition], Field(max_length=16)] = Field(
         default_factory=list,
-        description="Ready, RoleAssumed, PermissionsVerified, TrustPolicySecure, Reconciling, Stalled.",
+        description="Ready, RoleAssumed, PermissionsVerified, TrustPolicySecure, Reconciling, Stalled; "
+        "ClusterIdentityReady with spec.clusterAPI.roleIdentity.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
     account_id: Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN)] | None = Field(
