@@ -10,6 +10,8 @@ SA = "awsip"
 PROVIDERS = ("infrastructure.awsip.io", "awsinfrastructureproviders")
 STATUS = ("infrastructure.awsip.io", "awsinfrastructureproviders/status")
 TENANCY_CONFIGMAP = "awsip-tenancy"
+IDENTITIES = ("infrastructure.cluster.x-k8s.io", "awsclusterroleidentities")
+IDENTITY_VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
 
 #: Every (apiGroup, resource) the chart may ever grant, with the verbs it may grant on it.
 CEILING: dict[tuple[str, str], frozenset[str]] = {
@@ -22,6 +24,7 @@ CEILING: dict[tuple[str, str], frozenset[str]] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): frozenset({"list", "watch"}),
     ("kopf.dev", "kopfpeerings"): frozenset({"get", "list", "watch", "patch"}),
     ("kopf.dev", "clusterkopfpeerings"): frozenset({"get", "list", "watch", "patch"}),
+    IDENTITIES: IDENTITY_VERBS,
 }
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -31,6 +34,8 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "ha-namespaced": ("highAvailability.enabled=true", "watchNamespaces={team-a,team-b}"),
     "no-secrets": ("externalIDSecretRef.enabled=false",),
     "tenancy": ("tenancy.rules[0].name=a", "tenancy.rules[0].roleARNs[0]=*"),
+    "cluster-api": ("clusterAPI.roleIdentities.enabled=true",),
+    "cluster-api-namespaced": ("clusterAPI.roleIdentities.enabled=true", "watchNamespaces={team-a}"),
     "tenancy-selector": (
         "tenancy.rules[0].name=a",
         "tenancy.rules[0].roleARNs[0]=*",
@@ -83,7 +88,10 @@ def test_nothing_is_created_updated_or_deleted_except_events(name: str) -> None:
             "bind",
             "impersonate",
         }
-        if writes:
+        if writes and (grant.api_group, grant.resource) == IDENTITIES:
+            # CAPA's identities, with clusterAPI.roleIdentities.enabled only (see below).
+            assert name.startswith("cluster-api"), grant
+        elif writes:
             assert (grant.api_group, grant.resource, writes) == ("", "events", frozenset({"create"})), grant
 
 
@@ -114,6 +122,28 @@ def test_default_permissions_cluster_wide() -> None:
     assert not allowed(g, "get", "", "pods", namespace=NAMESPACE)
     assert not allowed(g, "get", "", "serviceaccounts", namespace=NAMESPACE)
     assert not allowed(g, "get", "rbac.authorization.k8s.io", "clusterroles")
+
+
+@pytest.mark.parametrize("name", ["cluster-api", "cluster-api-namespaced"])
+def test_cluster_api_identities_are_granted_cluster_wide_only_when_enabled(name: str) -> None:
+    g = sa_grants(render(*SCENARIOS[name]))
+    for verb in IDENTITY_VERBS:
+        assert allowed(g, verb, *IDENTITIES, name="team-a-prod"), verb  # cluster-scoped objects
+    assert not allowed(g, "deletecollection", *IDENTITIES)
+    # Nothing else of Cluster API.
+    assert not allowed(g, "get", "infrastructure.cluster.x-k8s.io", "awsclusters", namespace="team-a")
+    assert not allowed(g, "get", "infrastructure.cluster.x-k8s.io", "awsclusterstaticidentities")
+    for off in ((), ("watchNamespaces={team-a}",)):
+        assert not any(grant.resource == IDENTITIES[1] for grant in sa_grants(render(*off)))
+
+
+def test_the_flag_follows_the_value() -> None:
+    def args(*values: str) -> list[str]:
+        (workload,) = [d for d in render(*values) if d["kind"] in ("Deployment", "StatefulSet")]
+        return list(workload["spec"]["template"]["spec"]["containers"][0]["args"])
+
+    assert "--cluster-api-identities" in args("clusterAPI.roleIdentities.enabled=true")
+    assert "--cluster-api-identities" not in args()
 
 
 def test_secrets_only_when_externalidsecretref_is_enabled() -> None:

@@ -102,6 +102,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.tenancy.rules }}
 - --tenancy-configmap={{ .Release.Namespace }}/{{ include "awsip.tenancyConfigMapName" . }}
 {{- end }}
+{{- if .Values.clusterAPI.roleIdentities.enabled }}
+- --cluster-api-identities
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}

@@ -120,6 +120,12 @@ def add_parser(subparsers: Any) -> None:
         help="the tenancy rules: a ConfigMap with the key rules.yaml (watched; changes apply without a "
         "restart). If it is missing, no provider is verified.",
     )
+    own.add_argument(
+        "--cluster-api-identities",
+        action="store_true",
+        help="create and own a CAPA AWSClusterRoleIdentity for each Ready provider with "
+        "spec.clusterAPI.roleIdentity (needs RBAC on awsclusterroleidentities)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -132,6 +138,7 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
         session_tags=args.session_tags,
         metrics_port=args.metrics_port,
         tenancy_configmap=getattr(args, "tenancy_configmap", None),
+        cluster_api_identities=getattr(args, "cluster_api_identities", False),
     )
 
 

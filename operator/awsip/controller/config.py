@@ -34,6 +34,10 @@ class OperatorConfig:
     metrics_address: str = "0.0.0.0"
     #: The tenancy rules: "NAMESPACE/NAME" of a ConfigMap with the key rules.yaml; None: no rules.
     tenancy_configmap: str | None = None
+    #: Create and own CAPA AWSClusterRoleIdentity objects for providers that ask for one
+    #: (spec.clusterAPI.roleIdentity); needs RBAC on awsclusterroleidentities (the chart's
+    #: clusterAPI.roleIdentities.enabled).
+    cluster_api_identities: bool = False
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -11,6 +11,10 @@ independent of the others.
   away, a provider that was there before when it is due); ``DELETED`` drops it. No on.create,
   on.update or on.resume handler: Kopf would write its progress and diff-base into the object for
   each of them, and the runtime needs neither (see :mod:`awsip.controller.settings`);
+- delete: the CAPA identities the provider owns (``spec.clusterAPI.roleIdentity``) are deleted
+  before Kopf's finalizer lets the provider go; a failure is retried with the backoff. (A
+  deletion handler's progress lives for the moment only, see :mod:`awsip.controller.settings`;
+  for a provider that never asked for an identity it makes no API call at all.)
 - startup / cleanup: settings, runtime (and the watch of the tenancy rules), metrics; login: the
   same credentials for Kopf and for the operator's own API client.
 """
@@ -25,7 +29,10 @@ import kopf
 from awsip.api import constants
 from awsip.controller import kube_client, settings
 from awsip.controller.backend import Backend, default_backend
+from awsip.controller.backoff import retry_delay
+from awsip.controller.cluster_identities import IdentityStepError
 from awsip.controller.config import OperatorConfig
+from awsip.controller.kube_identities import KubeIdentities
 from awsip.controller.runtime import Runtime
 from awsip.observability import metrics
 
@@ -80,7 +87,8 @@ async def startup(
     if not isinstance(backend, Backend):
         backend = default_backend(config)
     client = kube_client.KubeClient(kube_client.load_configuration(config.kubeconfig))
-    runtime = Runtime(config=config, backend=backend, kube=client)
+    identities = KubeIdentities(client.api_client) if config.cluster_api_identities else None
+    runtime = Runtime(config=config, backend=backend, kube=client, identity_api=identities)
     memo[RUNTIME_KEY] = runtime
     runtime.start()
     if config.metrics_port:
@@ -132,6 +140,19 @@ def tenancy_probe(memo: kopf.Memo, **_: Any) -> dict[str, Any]:
 async def verifier(body: kopf.Body, memo: kopf.Memo, stopped: kopf.DaemonStopped, **_: Any) -> None:
     # Stopping lets a verification under way finish (up to cancellation_backoff), then cancels.
     await runtime_of(memo).serve(body, stopped)
+
+
+@kopf.on.delete(*RESOURCE, id="cluster-identities")
+async def deleted(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    # Holds Kopf's finalizer until the identities the provider owns are gone (a cluster-scoped
+    # object cannot have the provider as its owner reference); nothing for other providers.
+    runtime = runtime_of(memo)
+    try:
+        await runtime.release(body)
+    except IdentityStepError as exc:
+        config = runtime.config
+        delay = retry_delay(retry + 1, base=config.retry_base_seconds, cap=config.retry_max_seconds)
+        raise kopf.TemporaryError(f"{exc}; retrying in {delay:.0f}s", delay=delay) from None
 
 
 @kopf.on.event(*RESOURCE, id="watched")

@@ -87,6 +87,11 @@ class KubeClient:
         self._core = kubernetes.client.CoreV1Api(self._api)
         self._custom = kubernetes.client.CustomObjectsApi(self._api)
 
+    @property
+    def api_client(self) -> kubernetes.client.ApiClient:
+        """The underlying client, shared with :class:`awsip.controller.kube_identities.KubeIdentities`."""
+        return self._api
+
     def close(self) -> None:
         self._api.close()  # type: ignore[no-untyped-call]
 

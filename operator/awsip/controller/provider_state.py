@@ -20,9 +20,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from awsip.controller.provider_spec import ParsedSpec, parse_spec
+from awsip.clusterapi.role_identity import Owner
+from awsip.controller.provider_spec import ParsedSpec, ValidSpec, parse_spec
+
+if TYPE_CHECKING:
+    from awsip.controller.cluster_identities import RememberingInputs
 
 #: How long to wait for the watch to deliver our own status patch (then trust the events again).
 EXPECTED_VERSION_TIMEOUT: Final = 10.0
@@ -66,6 +70,11 @@ class Provider:
     #: resourceVersions of the last watch events, in arrival order.
     seen_versions: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=32))
     task: asyncio.Task[None] | None = None
+    #: spec.clusterAPI.roleIdentity: failed Cluster API steps in a row, and when to retry alone.
+    identity_failures: int = 0
+    identity_retry_at: datetime | None = None
+    #: The Secret values the last verification read (the External ID for the identity); memory only.
+    remembered_inputs: RememberingInputs | None = field(default=None, repr=False)
 
     @classmethod
     def first_seen(cls, body: dict[str, Any]) -> Provider:
@@ -87,6 +96,20 @@ class Provider:
     def generation(self) -> int | None:
         value = self.body.get("metadata", {}).get("generation")
         return value if isinstance(value, int) else None
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(self.namespace, self.name, str(self.body.get("metadata", {}).get("uid") or ""))
+
+    @property
+    def wants_identity(self) -> bool:
+        """Whether the spec asks for a CAPA role identity (spec.clusterAPI.roleIdentity)."""
+        spec = self.spec
+        return (
+            isinstance(spec, ValidSpec)
+            and spec.spec.cluster_api is not None
+            and spec.spec.cluster_api.role_identity is not None
+        )
 
     @property
     def idle(self) -> bool:

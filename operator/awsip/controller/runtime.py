@@ -64,12 +64,15 @@ import kopf
 
 from awsip.api import constants
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
+from awsip.clusterapi.role_identity import Owner
 from awsip.controller import scheduling
 from awsip.controller.backend import Backend
 from awsip.controller.backoff import retry_delay
+from awsip.controller.cluster_identities import ClusterIdentities, RememberingInputs
 from awsip.controller.config import OperatorConfig
 from awsip.controller.events import EventPoster, involved_object, ready_event
 from awsip.controller.kube_client import KubeClient, KubernetesInputs, NotFoundError
+from awsip.controller.kube_identities import IdentityApi
 from awsip.controller.object_watch import RETRY_BASE_SECONDS
 from awsip.controller.provider_spec import InvalidSpec, ValidSpec
 from awsip.controller.provider_state import Provider, provider_key
@@ -85,7 +88,7 @@ from awsip.status import (
     reconciling_status,
     status_changed,
 )
-from awsip.verification import VerificationResult
+from awsip.verification import ProviderInputs, VerificationResult
 
 logger = logging.getLogger("awsip.controller")
 
@@ -108,6 +111,7 @@ class Runtime:
         backend: Backend,
         kube: KubeClient,
         clock: Callable[[], datetime] = utcnow,
+        identity_api: IdentityApi | None = None,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -117,6 +121,12 @@ class Runtime:
         self._aws_pool = WorkerPool(config.workers, "awsip-aws")
         self._kube_pool = WorkerPool(config.kube_workers, "awsip-kube")
         self.events = EventPoster(kube, self._kube_pool, logger=logger, clock=clock)
+        if config.cluster_api_identities and identity_api is None:
+            raise ValueError("cluster_api_identities needs an identity_api")
+        #: The Cluster API step (spec.clusterAPI.roleIdentity); off without --cluster-api-identities.
+        self.identities = ClusterIdentities(
+            identity_api if config.cluster_api_identities else None, self._kube_pool
+        )
         self._closed = False
         self.tenancy: TenancyGate | None = None
         if config.tenancy_configmap is not None:
@@ -256,15 +266,18 @@ class Runtime:
                 return hold
         now = self.clock()
         due = self.due(provider, now)
-        if due is None:
-            return None
-        if due > now:
-            return (due - now).total_seconds()
-        if isinstance(spec, InvalidSpec):
-            await self._report_invalid(provider, spec)
-        else:
-            await self._verify(provider, spec)
-        return 0.0
+        if due is not None and due <= now:
+            if isinstance(spec, InvalidSpec):
+                await self._report_invalid(provider, spec)
+            else:
+                await self._verify(provider, spec)
+            return 0.0
+        identity_due = provider.identity_retry_at if isinstance(spec, ValidSpec) else None
+        if identity_due is not None and identity_due <= now and isinstance(spec, ValidSpec):
+            await self._retry_cluster_identity(provider, spec)
+            return 0.0
+        waits = [moment for moment in (due, identity_due) if moment is not None]
+        return (min(waits) - now).total_seconds() if waits else None
 
     async def _park(self, provider: Provider, seconds: float | None) -> None:
         """Wait ``seconds`` (None: until woken), at most :data:`MAX_SLEEP_SECONDS`, or until woken."""
@@ -290,10 +303,10 @@ class Runtime:
         )
         metrics.record_verification("error", type(exc).__name__, 0.0)
 
-    def _retry_delay(self, provider: Provider) -> float:
+    def _retry_delay(self, provider: Provider, failures: int | None = None) -> float:
         cap = min(self.config.retry_max_seconds, provider.spec.interval_seconds)
         return retry_delay(
-            provider.failures,
+            provider.failures if failures is None else failures,
             base=self.config.retry_base_seconds,
             cap=max(cap, self.config.retry_base_seconds),
             spread_key=provider.key,
@@ -327,6 +340,7 @@ class Runtime:
         new = not_permitted_status(
             previous, generation=provider.generation, now=self.clock(), message=decision.message
         )
+        new = await self._cluster_identity(provider, spec, new)
         await self._publish(provider, previous, new, event_base=previous)
         return TENANCY_RECHECK_SECONDS
 
@@ -338,6 +352,7 @@ class Runtime:
         new = invalid_spec_status(
             previous, generation=provider.generation, now=self.clock(), message=spec.problem
         )
+        new = await self._cluster_identity(provider, None, new)
         await self._publish(provider, previous, new, event_base=previous)
         provider_logger(logger, provider.namespace, provider.name).warning(
             "The spec is invalid, not verifying it: %s", spec.problem
@@ -378,6 +393,7 @@ class Runtime:
 
         now = self.clock()
         new = build_status(result, previous, generation=generation, now=now)
+        new = await self._cluster_identity(provider, spec, new)
         if result.transient:
             provider.failures += 1
             delay = self._retry_delay(provider)
@@ -430,11 +446,60 @@ class Runtime:
             return self.backend.verify(provider.namespace, provider.name, spec.spec, inputs)
 
         try:
-            inputs = KubernetesInputs(self.kube, provider.namespace)
+            inputs: ProviderInputs = KubernetesInputs(self.kube, provider.namespace)
+            if provider.wants_identity:  # the identity gets the External ID this verification used
+                inputs = provider.remembered_inputs = RememberingInputs(inputs)
             with provider_context(provider.namespace, provider.name):
                 return await self._aws_pool.run(verify, inputs)
         finally:
             provider.verifying = False
+
+    # -- Cluster API (spec.clusterAPI.roleIdentity) -----------------------------------------------
+
+    async def _cluster_identity(
+        self, provider: Provider, spec: ValidSpec | None, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``status`` with its ``ClusterIdentityReady`` after the Cluster API step (nothing for a
+        provider that never asked for an identity); a failed step is retried alone, with backoff."""
+        result = await self.identities.step(
+            owner=provider.owner,
+            spec=spec.spec if spec is not None else None,
+            status=status,
+            generation=provider.generation,
+            now=self.clock(),
+            inputs=KubernetesInputs(self.kube, provider.namespace),
+            remembered=provider.remembered_inputs,
+            may_write=lambda: self.providers.get(provider.key) is provider,
+        )
+        if result.failed:
+            provider.identity_failures += 1
+            delay = self._retry_delay(provider, provider.identity_failures)
+            provider.identity_retry_at = self.clock() + timedelta(seconds=delay)
+        else:
+            provider.identity_failures, provider.identity_retry_at = 0, None
+        return result.status
+
+    async def _retry_cluster_identity(self, provider: Provider, spec: ValidSpec) -> None:
+        """The Cluster API step alone, on the verdict in the status (no AWS call)."""
+        previous = provider.status
+        new = await self._cluster_identity(provider, spec, dict(previous or {}))
+        await self._publish(provider, previous, new, event_base=previous)
+
+    async def release(self, body: Mapping[str, Any]) -> None:
+        """The provider is being deleted: forget it, then delete the identities it owns (only if
+        it ever asked for one). Raises :class:`~awsip.controller.cluster_identities.IdentityStepError`
+        when that fails, for Kopf to retry while its finalizer holds the provider."""
+        self.forget(body)
+        metadata = body.get("metadata") or {}
+        spec = body.get("spec") if isinstance(body.get("spec"), Mapping) else {}
+        status = body.get("status") if isinstance(body.get("status"), Mapping) else {}
+        asked = isinstance(spec, Mapping) and bool(spec.get("clusterAPI"))
+        if not asked and find_condition(status, ConditionType.CLUSTER_IDENTITY_READY) is None:
+            return
+        owner = Owner(
+            str(metadata.get("namespace")), str(metadata.get("name")), str(metadata.get("uid") or "")
+        )
+        await self.identities.release(owner)
 
     # -- writing to the API ----------------------------------------------------------------------
 
