@@ -147,7 +147,17 @@ def test_providers_are_served_as_tables_with_the_printer_columns(
 
     assert table["kind"] == "Table"
     names = [c["name"] for c in table["columnDefinitions"]]
-    assert names == ["Name", "Ready", "Reason", "Account", "Role", "Missing", "Age", "Message"]
+    assert names == [
+        "Name",
+        "Ready",
+        "Reason",
+        "Account",
+        "Role",
+        "Missing",
+        "Age",
+        "ClusterIdentity",
+        "Message",
+    ]
     (row,) = table["rows"]
     assert row["cells"][:6] == [
         "tabled",
