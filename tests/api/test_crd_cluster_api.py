@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from awsip.api import constants
@@ -115,3 +117,25 @@ def test_the_field_is_additive() -> None:
     assert "clusterAPI" not in spec.get("required", [])
     assert "default" not in spec["properties"]["clusterAPI"]
     assert "clusterAPI" not in AWSInfrastructureProviderSpec.model_validate({"roleARN": ARN}).to_k8s()
+
+
+def test_the_cluster_api_example_validates_and_its_cluster_uses_the_identity(repo_root: Path) -> None:
+    folder = repo_root / "examples" / "cluster-api"
+    documents = [
+        d for path in sorted(folder.glob("*.yaml")) for d in yaml.safe_load_all(path.read_text()) if d
+    ]
+    providers = [d for d in documents if d["kind"] == constants.KIND]
+    clusters = [d for d in documents if d["kind"] == "AWSCluster"]
+    assert providers and clusters
+    identities = {}
+    for doc in providers:
+        assert server_side_errors(doc) == [], doc["metadata"]["name"]
+        spec = AWSInfrastructureProviderSpec.model_validate(doc["spec"])
+        assert spec.cluster_api is not None and spec.cluster_api.role_identity is not None
+        identities[spec.cluster_api.role_identity.name] = doc["metadata"]["namespace"]
+    for cluster in clusters:
+        assert cluster["apiVersion"] == "infrastructure.cluster.x-k8s.io/v1beta2"
+        reference = cluster["spec"]["identityRef"]
+        assert reference["kind"] == "AWSClusterRoleIdentity"
+        # The identity awsip writes allows its provider's namespace only: the cluster must be there.
+        assert identities[reference["name"]] == cluster["metadata"]["namespace"]
