@@ -50,7 +50,8 @@ class FakeIdentities:
 
     def list_identities(self, owner_uid: str) -> list[dict[str, Any]]:
         self._check("list", owner_uid)
-        return [copy.deepcopy(o) for o in self.objects.values()]  # no label selector here either
+        # Every object, whatever its labels: the step must check ownership itself.
+        return [copy.deepcopy(o) for o in self.objects.values()]
 
     def create_identity(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]

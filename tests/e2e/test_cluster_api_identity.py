@@ -3,8 +3,7 @@ declared (tests/fixtures/capa), roles verified in a moto server, the operator ru
 --cluster-api-identities.
 
 kmock stores whatever it is sent: every identity awsip wrote is checked against the fixture CRD's
-schema here (:func:`tests.support.capa.schema_errors`), as the API server would on a write. kmock
-ignores label selectors, and sets no ``metadata.generation`` (the operator copes with both).
+schema here (:func:`tests.support.capa.schema_errors`), as the API server would on a write.
 """
 
 from __future__ import annotations
