@@ -108,10 +108,6 @@ class ClusterIdentities:
     def _lock(self, owner: Owner) -> asyncio.Lock:
         return self._locks.setdefault(owner.uid, asyncio.Lock())
 
-    @property
-    def enabled(self) -> bool:
-        return self.api is not None
-
     async def step(
         self,
         *,
@@ -182,7 +178,8 @@ class ClusterIdentities:
         try:
             desired = None
             if verdict.kind == "Ready":
-                external_id = self._external_id(owner, spec, inputs, remembered)
+                # (A read of the Secret, when the verification did not read it, blocks: in the pool.)
+                external_id = await self._pool.run(self._external_id, owner, spec, inputs, remembered)
                 desired = ri.desired_identity(owner, spec, external_id)
             existing = await self._call(self.api.read_identity, name)
             owned = await self._call(self.api.list_identities, owner.uid)
