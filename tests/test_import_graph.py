@@ -25,6 +25,7 @@ FLOORS = {
     "profiles": 0,
     "policy": 1,
     "observability": 1,
+    "clusterapi": 1,  # the CAPA identity of a provider: api only
     "trust": 2,
     "tenancy": 2,
     "aws": 2,

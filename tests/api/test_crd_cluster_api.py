@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from awsip.api import constants
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from tests.api.schema_tools import crd_root_schema, server_side_errors
 
 ARN = "arn:aws:iam::123456789012:role/capa-manager"

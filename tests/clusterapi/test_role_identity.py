@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.clusterapi import role_identity as ri
 from awsip.clusterapi.role_identity import (
     Owner,

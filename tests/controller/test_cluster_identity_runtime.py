@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.clusterapi import role_identity as ri
 from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig

@@ -21,7 +21,7 @@ import pytest
 from awsip.clusterapi import role_identity as ri
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import SANDBOX_OPERATOR_CONFIG, Sandbox
-from tests.e2e.support import age_last_verification, condition, has_verdict, provider, secret
+from tests.e2e.e2e_helpers import age_last_verification, condition, has_verdict, provider, secret
 from tests.support import capa
 
 pytestmark = pytest.mark.e2e

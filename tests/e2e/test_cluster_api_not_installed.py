@@ -14,7 +14,7 @@ from awsip.controller import handlers
 from awsip.controller.runtime import Runtime
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import SANDBOX_OPERATOR_CONFIG, Sandbox
-from tests.e2e.support import condition, provider
+from tests.e2e.e2e_helpers import condition, provider
 from tests.support import capa
 
 pytestmark = pytest.mark.e2e

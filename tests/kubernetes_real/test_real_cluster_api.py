@@ -20,9 +20,9 @@ from awsip.clusterapi import role_identity as ri
 from awsip.sandbox import scenarios
 from awsip.sandbox.apiserver import ControlPlane
 from awsip.sandbox.harness import SANDBOX_OPERATOR_CONFIG, Sandbox
-from tests.e2e.support import age_last_verification, condition, has_verdict, provider
+from tests.e2e.e2e_helpers import age_last_verification, condition, has_verdict, provider
 from tests.kubernetes_real.conftest import ensure_namespace
-from tests.kubernetes_real.support import ROOT, argocd_health, kstatus, kubectl, wait_until
+from tests.kubernetes_real.real_kube_helpers import ROOT, argocd_health, kstatus, kubectl, wait_until
 from tests.kubernetes_real.test_real_operator import BorrowedControlPlane
 from tests.support import capa
 

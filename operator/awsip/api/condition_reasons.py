@@ -32,7 +32,7 @@ class ConditionType:
 
     #: The Cluster API identity of a provider with ``spec.clusterAPI.roleIdentity``. Not in
     #: :attr:`ALL`: the verification's status builders carry it over as they find it, and only the
-    #: controller's Cluster API step (:mod:`awsip.status.cluster_identity`) sets it. It never
+    #: controller's Cluster API step (:mod:`awsip.status.identity_condition`) sets it. It never
     #: changes Ready, Reconciling or Stalled.
     CLUSTER_IDENTITY_READY: Final = "ClusterIdentityReady"
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
-from awsip.api.types import AWSIdentityReference, AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSIdentityReference, AWSInfrastructureProviderSpec
 
 GROUP: Final = "infrastructure.cluster.x-k8s.io"
 VERSION: Final = "v1beta2"

@@ -36,13 +36,13 @@ from typing import Any, Final
 from kubernetes.client.exceptions import ApiException
 
 from awsip.api.condition_reasons import Reason
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.clusterapi import role_identity as ri
 from awsip.clusterapi.role_identity import IdentityState, Operation, Owner
 from awsip.controller.kube_identities import ClusterAPINotInstalled, IdentityApi
 from awsip.controller.workers import WorkerPool
 from awsip.redaction import redact, redact_values
-from awsip.status.cluster_identity import (
+from awsip.status.identity_condition import (
     has_cluster_identity,
     with_cluster_identity,
     without_cluster_identity,

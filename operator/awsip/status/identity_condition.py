@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from awsip.api.condition_reasons import ConditionType, Reason
-from awsip.api.types import AWSInfrastructureProviderStatus
+from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
 from awsip.clusterapi.role_identity import IdentityState
 from awsip.status.transitions import conditions_by_type, format_time, make_condition
 

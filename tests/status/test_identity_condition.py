@@ -7,7 +7,7 @@ from typing import Any
 
 from awsip.api.condition_reasons import ConditionType, Reason, find_condition
 from awsip.clusterapi.role_identity import IdentityState
-from awsip.status.cluster_identity import (
+from awsip.status.identity_condition import (
     AWAITING_VERDICT,
     has_cluster_identity,
     with_cluster_identity,
