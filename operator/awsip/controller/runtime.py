@@ -440,7 +440,7 @@ class Runtime:
         provider.verifying = True
         loop = asyncio.get_running_loop()
 
-        def verify(inputs: KubernetesInputs) -> VerificationResult:
+        def verify(inputs: ProviderInputs) -> VerificationResult:
             if running is not None:
                 loop.call_soon_threadsafe(running.set)
             return self.backend.verify(provider.namespace, provider.name, spec.spec, inputs)
