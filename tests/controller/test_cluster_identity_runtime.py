@@ -169,7 +169,7 @@ async def test_a_ready_provider_gets_its_identity_in_the_same_patch_as_its_verdi
     start(runtime, body(**IDENTITY))
     await until(idle(runtime, "uid-p"))
 
-    _reconciling, final = kube.of("p")
+    (final,) = kube.of("p")  # one status patch: the verdict and the identity's condition together
     assert ready(final) == ("True", "Verified")
     assert identity_condition(final) == ("True", "IdentitySynced")
     created = identities.objects["team-a-capa"]
