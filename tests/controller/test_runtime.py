@@ -19,10 +19,11 @@ from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Backend
 from awsip.controller.backoff import retry_delay
 from awsip.controller.config import OperatorConfig
-from awsip.controller.kube_client import NotFoundError
+from awsip.controller.kube_client import NotFoundError, PatchRefusedError
 from awsip.controller.runtime import Runtime
 from awsip.verification import Check, ProviderInputs, ProviderRef, VerificationResult
 from tests.controller.waiting import Clock, idle, ready, until
+from tests.support.json_patches import bound_uid, merge_view
 
 ARN = "arn:aws:iam::123456789012:role/capa"
 SPEC = {"roleARN": ARN, "externalID": "ext-id-1"}
@@ -73,17 +74,31 @@ class FakeVerify:
 
 
 class FakeKube:
+    """Records status patches (as the merge patch they amount to). ``uids``: the uid stored under a
+    name, which a patch's uid test must match (as the API server checks it); ``gone``: 404."""
+
     def __init__(self) -> None:
         self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.refused: list[tuple[str, str | None]] = []
         self.events: list[dict[str, Any]] = []
         self.versions = itertools.count(100)
         self.gone: set[str] = set()
+        self.uids: dict[str, str] = {}
 
-    def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+    def patch_status(self, namespace: str, name: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
         if name in self.gone:
             raise NotFoundError(name)
-        self.patches.append((name, copy.deepcopy(patch)))
+        uid = bound_uid(operations)
+        if name in self.uids and uid != self.uids[name]:
+            self.refused.append((name, uid))
+            raise PatchRefusedError(f"status patch of {name}", 422, "the uid test failed")
+        self.patches.append((name, merge_view(operations)))
         return {"metadata": {"resourceVersion": str(next(self.versions))}}
+
+    def read_provider(self, namespace: str, name: str) -> dict[str, Any]:
+        if name in self.gone:
+            raise NotFoundError(name)
+        return {"metadata": {"name": name, "namespace": namespace, "uid": self.uids.get(name, f"uid-{name}")}}
 
     def create_event(self, namespace: str, event: dict[str, Any]) -> None:
         self.events.append(event)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import itertools
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +19,7 @@ from awsip.verification import Check, ProviderInputs, ProviderRef, VerificationR
 from tests.controller.test_tenancy_gate import FakeKube as TenancyKube
 from tests.controller.test_tenancy_gate import configmap
 from tests.controller.waiting import idle, ready, until
+from tests.support.json_patches import merge_view
 
 A_ROLE = "arn:aws:iam::111122223333:role/capa-a"
 B_ROLE = "arn:aws:iam::444455556666:role/capa-b"
@@ -63,8 +63,8 @@ class Kube(TenancyKube):
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.versions = itertools.count(100)
 
-    def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
-        self.patches.append((f"{namespace}/{name}", copy.deepcopy(patch)))
+    def patch_status(self, namespace: str, name: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        self.patches.append((f"{namespace}/{name}", merge_view(operations)))
         return {"metadata": {"resourceVersion": str(next(self.versions))}}
 
     def close(self) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from awsip.api import constants
 from awsip.controller import handlers
 from awsip.controller.runtime import Runtime
+from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox, condition, is_settled, verdict
 from awsip.sandbox.operator_runner import OperatorRunner
+from tests.support.fault_proxy import FaultProxy
+from tests.support.json_patches import merge_view
 
 __all__ = ["condition", "is_settled", "verdict"]
 
@@ -48,10 +54,32 @@ def status_patches(
     """
     path = status_path(namespace, name)
     return [
-        (request.id, request.data.get("status"))
+        (request.id, _patched_status(request.data))
         for request in sandbox.kube.requests()
         if request.id > after and str(request.method.value) == "PATCH" and request.url.path == path
     ]
+
+
+def _patched_status(data: Any) -> dict[str, Any]:
+    """The status a patch sets: the operator's JSON patches seen as merge patches; a merge patch's own."""
+    if isinstance(data, list):
+        return merge_view(data)
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if isinstance(status, dict) else {}
+
+
+@contextlib.contextmanager
+def sandbox_behind(faults: FaultProxy, workdir: Path) -> Iterator[Sandbox]:
+    """The e2e world with ``faults`` between the operator and AWS:
+    operator -> fault proxy -> the sandbox's switchable proxy -> moto."""
+    with Sandbox(workdir) as world:
+        assert world.operator_user is not None and world.proxy is not None
+        scenarios.seed_roles(world.iam(), world.operator_user.arn)
+        world.enable_aws_auth()
+        faults.target = world.proxy.endpoint
+        os.environ["AWS_ENDPOINT_URL"] = faults.endpoint  # (the Sandbox restores it when it closes)
+        world.start_operator()
+        yield world
 
 
 def last_request_id(sandbox: Sandbox) -> int:

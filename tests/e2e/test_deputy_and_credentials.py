@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 
@@ -17,7 +16,15 @@ import pytest
 
 from awsip.sandbox import scenarios
 from awsip.sandbox.harness import Sandbox
-from tests.e2e.e2e_helpers import age_last_verification, condition, has_verdict, is_settled, provider, verdict
+from tests.e2e.e2e_helpers import (
+    age_last_verification,
+    condition,
+    has_verdict,
+    is_settled,
+    provider,
+    sandbox_behind,
+    verdict,
+)
 from tests.support.fault_proxy import FaultProxy, SeenRequest, aws_error, operation
 
 pytestmark = pytest.mark.e2e
@@ -37,15 +44,7 @@ def faults() -> Iterator[FaultProxy]:
 def sandbox(
     tmp_path_factory: pytest.TempPathFactory, operator_logs: object, faults: FaultProxy
 ) -> Iterator[Sandbox]:
-    with Sandbox(tmp_path_factory.mktemp("sandbox")) as world:
-        assert world.operator_user is not None and world.proxy is not None
-        scenarios.seed_roles(world.iam(), world.operator_user.arn)
-        world.enable_aws_auth()
-        # operator -> fault proxy -> the sandbox's switchable proxy -> moto (the Sandbox restores
-        # AWS_ENDPOINT_URL when it closes).
-        faults.target = world.proxy.endpoint
-        os.environ["AWS_ENDPOINT_URL"] = faults.endpoint
-        world.start_operator()
+    with sandbox_behind(faults, tmp_path_factory.mktemp("sandbox")) as world:
         yield world
 
 

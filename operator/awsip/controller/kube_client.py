@@ -3,7 +3,8 @@
 Kopf watches the providers with its own client; everything else the operator does against the
 API goes through one :class:`KubeClient` built from the same credentials:
 
-- status patches (JSON merge patch on the ``status`` subresource),
+- status patches (a JSON patch on the ``status`` subresource that tests the object's uid first,
+  see :func:`awsip.status.uid_bound_patch`), and reading a provider back to tell why one was refused,
 - Events (``v1/events``, one per change of ``Ready``),
 - reading the Secret that holds an External ID and the ConfigMap that holds a required policy
   (:class:`KubernetesInputs`, the ``ProviderInputs`` of :func:`awsip.verification.verify`);
@@ -33,13 +34,45 @@ from kubernetes.watch.watch import iter_resp_lines
 from awsip.api import constants
 from awsip.verification import InputNotFoundError, InputUnavailableError
 
-MERGE_PATCH: Final = "application/merge-patch+json"
+JSON_PATCH: Final = "application/json-patch+json"
 #: Seconds for one API request (connect, read).
 REQUEST_TIMEOUT: Final = (10, 30)
 
 
 class NotFoundError(LookupError):
     """The object (or the namespace) does not exist."""
+
+
+class KubernetesCallError(Exception):
+    """An API call of the operator failed: what was asked, and what the API server answered.
+
+    Its text is what the logs say ("status patch of team-a/prod refused by the API server: HTTP
+    422 Invalid: ..."), so that a failure names the call, never just "failed unexpectedly". The
+    API server's message names fields and objects, not the values of Secrets.
+    """
+
+    def __init__(self, what: str, status: int | None, detail: str) -> None:
+        answer = f"HTTP {status}: {detail}" if status is not None else detail
+        super().__init__(f"{what} failed ({answer})")
+        self.what = what
+        self.status = status
+        self.detail = detail
+
+
+class PatchRefusedError(KubernetesCallError):
+    """The API server refused a patch as invalid (422): a failed ``test`` operation (the uid, or a
+    member the patch expected) or a status that the CRD's schema refuses."""
+
+
+def _api_detail(exc: ApiException) -> str:
+    """The API server's own message of an error (its Status object), else the HTTP reason."""
+    try:
+        body = json.loads(exc.body) if exc.body else {}
+    except (TypeError, ValueError):
+        body = {}
+    message = body.get("message") if isinstance(body, dict) else None
+    text = str(message or exc.reason or "no details")
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 def load_configuration(kubeconfig: str | None = None) -> kubernetes.client.Configuration:
@@ -95,8 +128,12 @@ class KubeClient:
     def close(self) -> None:
         self._api.close()  # type: ignore[no-untyped-call]
 
-    def patch_status(self, namespace: str, name: str, status_patch: dict[str, Any]) -> dict[str, Any]:
-        """Merge-patch the provider's status; returns the object as stored. NotFoundError if gone."""
+    def patch_status(self, namespace: str, name: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """JSON-patch the provider's status (``operations``: :func:`awsip.status.uid_bound_patch`);
+        returns the object as stored. NotFoundError if gone, PatchRefusedError on 422 (a test that
+        failed: another object by that name, or a status the schema refuses), KubernetesCallError
+        for any other refusal or failure."""
+        what = f"status patch of {constants.KIND} {namespace}/{name}"
         try:
             result = self._custom.patch_namespaced_custom_object_status(
                 constants.GROUP,
@@ -104,15 +141,38 @@ class KubeClient:
                 namespace,
                 constants.PLURAL,
                 name,
-                {"status": status_patch},
-                _content_type=MERGE_PATCH,
+                operations,
+                _content_type=JSON_PATCH,
                 _request_timeout=REQUEST_TIMEOUT,
             )
         except ApiException as exc:
             if exc.status == 404:
                 raise NotFoundError(f"{constants.KIND} {namespace}/{name} not found") from None
-            raise
+            if exc.status == 422:
+                raise PatchRefusedError(what, exc.status, _api_detail(exc)) from None
+            raise KubernetesCallError(what, exc.status, _api_detail(exc)) from None
         return dict(result) if isinstance(result, dict) else {}
+
+    def read_provider(self, namespace: str, name: str) -> dict[str, Any]:
+        """The provider as stored now (to learn its uid and status); NotFoundError if there is none."""
+        try:
+            response: Any = self._custom.get_namespaced_custom_object(
+                constants.GROUP,
+                constants.VERSION,
+                namespace,
+                constants.PLURAL,
+                name,
+                _request_timeout=REQUEST_TIMEOUT,
+                _preload_content=False,
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"{constants.KIND} {namespace}/{name} not found") from None
+            raise KubernetesCallError(
+                f"reading {constants.KIND} {namespace}/{name}", exc.status, _api_detail(exc)
+            ) from None
+        obj = json.loads(response.data)
+        return obj if isinstance(obj, dict) else {}
 
     def create_event(self, namespace: str, event: dict[str, Any]) -> None:
         try:

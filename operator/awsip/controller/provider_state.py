@@ -112,6 +112,12 @@ class Provider:
         )
 
     @property
+    def uid(self) -> str | None:
+        """The object this loop verifies: every write is bound to it (see Runtime._patch)."""
+        value = self.body.get("metadata", {}).get("uid")
+        return str(value) if value else None
+
+    @property
     def idle(self) -> bool:
         """Nothing to do until its time comes or something wakes it (what tests wait for)."""
         return self.parked and not self.wake.is_set()

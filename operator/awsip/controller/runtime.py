@@ -71,7 +71,13 @@ from awsip.controller.backoff import retry_delay
 from awsip.controller.cluster_identities import ClusterIdentities, RememberingInputs
 from awsip.controller.config import OperatorConfig
 from awsip.controller.events import EventPoster, involved_object, ready_event
-from awsip.controller.kube_client import KubeClient, KubernetesInputs, NotFoundError
+from awsip.controller.kube_client import (
+    KubeClient,
+    KubernetesCallError,
+    KubernetesInputs,
+    NotFoundError,
+    PatchRefusedError,
+)
 from awsip.controller.kube_identities import IdentityApi
 from awsip.controller.object_watch import RETRY_BASE_SECONDS
 from awsip.controller.provider_spec import InvalidSpec, ValidSpec
@@ -83,11 +89,12 @@ from awsip.observability.logs import provider_context, provider_logger
 from awsip.status import (
     build_status,
     invalid_spec_status,
-    merge_patch,
     not_permitted_status,
     reconciling_status,
     status_changed,
+    uid_bound_patch,
 )
+from awsip.status.transitions import parse_time
 from awsip.verification import ProviderInputs, VerificationResult
 
 logger = logging.getLogger("awsip.controller")
@@ -162,6 +169,8 @@ class Runtime:
             return
         provider = self.providers.get(provider_key(raw))
         if provider is None:
+            if self._replaced(raw):
+                return  # a late event of an object that a newer one by its name replaced
             provider = Provider.first_seen(raw)
             self.providers[provider.key] = provider
         else:
@@ -189,16 +198,42 @@ class Runtime:
             if self.providers.get(provider.key) is provider:
                 del self.providers[provider.key]
 
-    def forget(self, body: Mapping[str, Any]) -> None:
+    def forget(self, body: Mapping[str, Any], *, why: str = "the provider is deleted") -> None:
         """The provider is gone (or going): stop its loop and drop everything about it."""
         provider = self.providers.pop(provider_key(body), None)
         if provider is None:
             return
         provider.wake.set()  # its loop ends (after a verification under way), see _run()
-        metrics.forget_provider(provider.namespace, provider.name)
-        provider_logger(logger, provider.namespace, provider.name).debug(
-            "Forgotten: the provider is deleted."
-        )
+        if not any(
+            (p.namespace, p.name) == (provider.namespace, provider.name) for p in self.providers.values()
+        ):  # a new object by the same name has gauges of its own
+            metrics.forget_provider(provider.namespace, provider.name)
+        provider_logger(logger, provider.namespace, provider.name).debug("Forgotten: %s.", why)
+
+    def _replaced(self, body: Mapping[str, Any]) -> bool:
+        """Whether ``body`` (an object not followed yet) is older than one followed under its name.
+
+        Names are unique at any moment: a newer object by the same name means that the older one
+        is gone, even if no watch said so (a DELETED event missed across a relist, a restore from
+        backup, a finalizer removed by hand). Whichever of the two is older is forgotten (or not
+        followed at all): its loop ends and writes nothing more. Events of different objects may
+        be handled out of order, so the creation times decide, not the order of arrival; when they
+        cannot tell (the same second), both are followed and the uid that every status patch
+        tests (see :meth:`_patch`) ends the older one's loop at its next write.
+        """
+        metadata = body.get("metadata") or {}
+        name = (str(metadata.get("namespace")), str(metadata.get("name")))
+        created = parse_time(metadata.get("creationTimestamp"))
+        if created is None:
+            return False
+        for other in [p for p in self.providers.values() if (p.namespace, p.name) == name]:
+            other_created = parse_time((other.body.get("metadata") or {}).get("creationTimestamp"))
+            if other_created is None or other_created == created:
+                continue
+            if other_created > created:
+                return True
+            self.forget(other.body, why=f"replaced by a new object with uid {metadata.get('uid')}")
+        return False
 
     def summary(self) -> dict[str, int]:
         """For the liveness probe."""
@@ -294,13 +329,17 @@ class Runtime:
         provider.failures += 1
         delay = self._retry_delay(provider)
         provider.retry_at = self.clock() + timedelta(seconds=delay)
-        provider_logger(logger, provider.namespace, provider.name).error(
-            "Verification failed unexpectedly (%s: %s); retrying in %.0fs.",
-            type(exc).__name__,
-            exc,
-            delay,
-            exc_info=logger.isEnabledFor(logging.DEBUG),
-        )
+        log = provider_logger(logger, provider.namespace, provider.name)
+        if isinstance(exc, KubernetesCallError):  # says what it was: a status patch, a read ...
+            log.error("The %s; retrying in %.0fs.", exc, delay)
+        else:
+            log.error(
+                "Verification failed unexpectedly (%s: %s); retrying in %.0fs.",
+                type(exc).__name__,
+                exc,
+                delay,
+                exc_info=logger.isEnabledFor(logging.DEBUG),
+            )
         metrics.record_verification("error", type(exc).__name__, 0.0)
 
     def _retry_delay(self, provider: Provider, failures: int | None = None) -> float:
@@ -514,7 +553,10 @@ class Runtime:
         """Patch the status, then post the Event if Ready changed (compared with ``event_base``).
 
         The gauges are set first: whoever sees the new status also sees them (a provider that
-        turns out to be gone is forgotten, gauges included)."""
+        turns out to be gone is forgotten, gauges included). A loop whose provider was forgotten
+        meanwhile (deleted, or replaced by a new object of the same name) writes nothing."""
+        if not self._current(provider):
+            return
         ready = find_condition(new, ConditionType.READY)
         if ready is not None:
             metrics.set_provider_ready(provider.namespace, provider.name, _ready_status(ready.get("status")))
@@ -531,26 +573,76 @@ class Runtime:
             log = provider_logger(logger, provider.namespace, provider.name)
             await self.events.post(involved, event, log=log)
 
+    def _current(self, provider: Provider) -> bool:
+        """Whether ``provider`` is still the object the runtime follows under its uid."""
+        return self.providers.get(provider.key) is provider
+
     async def _patch(
         self, provider: Provider, previous: Mapping[str, Any] | None, new: dict[str, Any]
     ) -> bool:
-        """Write ``new`` over ``previous``; False if the provider is gone.
+        """Write ``new`` over ``previous``, onto the object with the provider's uid only; False if
+        that object is gone (its loop then ends: it is forgotten).
 
-        Only what differs is sent (a JSON merge patch): when the verdict did not change, the
-        conditions are identical and the patch is the ``lastVerifiedTime`` heartbeat alone.
+        Only what differs is sent: when the verdict did not change, the conditions are identical
+        and the patch is the ``lastVerifiedTime`` heartbeat alone. The patch is a JSON patch whose
+        first operation tests the uid (:func:`awsip.status.uid_bound_patch`): a verdict reached for
+        one object never lands on another created under the same name -- after a deletion this
+        process did not see, a restore from backup, or a finalizer removed by hand.
         """
-        patch = merge_patch(previous, new)
-        if not patch:
+        if not self._current(provider):
+            return False
+        operations = uid_bound_patch(previous, new, uid=provider.uid)
+        if not operations:
             return True
         try:
             stored = await self._kube_pool.run(
-                self.kube.patch_status, provider.namespace, provider.name, patch
+                self.kube.patch_status, provider.namespace, provider.name, operations
             )
         except NotFoundError:
             self.forget(provider.body)
             return False
+        except PatchRefusedError as refused:
+            stored_now = await self._refused(provider, refused)
+            if stored_now is None:
+                return False
+            # The same object: the patch was made for a status that is no longer stored (edited by
+            # someone else): once more, from the status as it is now; a second refusal is the
+            # status itself (the CRD's schema), and is raised.
+            live = stored_now.get("status")
+            operations = uid_bound_patch(live if isinstance(live, dict) else None, new, uid=provider.uid)
+            if not operations:
+                return True
+            try:
+                stored = await self._kube_pool.run(
+                    self.kube.patch_status, provider.namespace, provider.name, operations
+                )
+            except NotFoundError:
+                self.forget(provider.body)
+                return False
         provider.took_patch(new, stored)  # the status we wrote is the one we know (see provider_state)
         return True
+
+    async def _refused(self, provider: Provider, refused: PatchRefusedError) -> dict[str, Any] | None:
+        """A refused status patch: the provider as stored now if it is still this loop's object;
+        None, and the loop ends, if the name now belongs to another object (or to none)."""
+        log = provider_logger(logger, provider.namespace, provider.name)
+        try:
+            stored = await self._kube_pool.run(self.kube.read_provider, provider.namespace, provider.name)
+        except NotFoundError:
+            self.forget(provider.body)
+            return None
+        uid = (stored.get("metadata") or {}).get("uid")
+        if provider.uid is not None and uid != provider.uid:
+            log.warning(
+                "Not writing the status: the provider was replaced by a new object (uid %s, was %s); "
+                "this verification loop ends.",
+                uid,
+                provider.uid,
+            )
+            self.forget(provider.body, why="replaced by a new object")
+            return None
+        log.info("The %s; writing it again over the status as stored now.", refused)
+        return stored
 
 
 def _ignore_result(future: asyncio.Future[Any]) -> None:
