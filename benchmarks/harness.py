@@ -167,7 +167,7 @@ class CountingEmulator(SandboxKubernetesEmulator):
         if resource is not None and resource == CRD_RESOURCE and request.name and request.namespace:
             key = (request.namespace, request.name)
             if method == "PATCH" and request.subresource == "status":
-                patched = request.data.get("status") if isinstance(request.data, dict) else None
+                patched = _patched_status(request.data)
                 trace = self.traces[key]
                 trace.patches.append((time.monotonic(), frozenset((patched or {}).keys())))
                 stored = self.objects[(CRD_RESOURCE, request.namespace, request.name)]
@@ -181,6 +181,17 @@ class CountingEmulator(SandboxKubernetesEmulator):
                         if key in self.expected:
                             self._check_settled()
         return response
+
+
+def _patched_status(data: Any) -> dict[str, Any]:
+    """The status members a patch writes: the operator's JSON patch (bound to a uid) seen as the
+    merge patch it amounts to, or a merge patch's own."""
+    from tests.support.json_patches import merge_view
+
+    if isinstance(data, list):
+        return merge_view(data)
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if isinstance(status, dict) else {}
 
 
 # -- moto, logging every AWS request ---------------------------------------------------------------

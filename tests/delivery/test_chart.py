@@ -239,6 +239,7 @@ def test_default_install_is_one_standalone_replica_watching_all_namespaces(defau
         "--sts-calls-per-second=50",
         "--account-calls-per-second=10",
         "--workers=16",
+        "--policy-check-seconds=5",
     ]
     assert not [doc for doc in default_docs if doc["apiVersion"].startswith("kopf.dev/")]
     assert not by_kind(default_docs, "PodDisruptionBudget")
@@ -300,6 +301,12 @@ def test_listed_namespaces_become_namespace_flags() -> None:
             ["--aws-calls-per-second=0"],
         ),
         (("liveness.port=8181",), ["--liveness=http://0.0.0.0:8181/healthz"], []),
+        (
+            ("aws.namespaceWorkers=2", "aws.policyCheckSeconds=2"),
+            ["--namespace-workers=2", "--policy-check-seconds=2"],
+            ["--policy-check-seconds=5"],
+        ),
+        (("aws.namespaceWorkers=0",), [], ["--namespace-workers=0"]),
         (("extraArgs={--priority=5}",), ["--priority=5"], []),
     ],
 )

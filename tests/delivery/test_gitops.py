@@ -45,6 +45,8 @@ TERMINAL_READY_REASONS = (
     "InvalidExternalID",
     "InvalidRequiredPolicy",
     "PolicyConfigMapNotFound",
+    "RequiredPolicyTooLarge",
+    "PolicyCheckTooCostly",
 )
 
 #: Samples that follow the operator's status contract (kstatus-compatible). The other two show what

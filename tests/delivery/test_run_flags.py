@@ -25,6 +25,8 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
         "metrics.enabled=false",
         "aws.sessionTags=true",
         "aws.workers=4",
+        "aws.namespaceWorkers=3",
+        "aws.policyCheckSeconds=2",
     ),
     "tenancy": ("tenancy.rules[0].name=a", "tenancy.rules[0].roleARNs[0]=*"),
 }
@@ -61,6 +63,8 @@ def test_chart_args_parse_with_awsip_run(name: str) -> None:
     assert parsed.metrics_port == (0 if "metrics.enabled=false" in values else 9090)
     assert parsed.session_tags is ("aws.sessionTags=true" in values)
     assert parsed.workers == (4 if "aws.workers=4" in values else 16)
+    assert parsed.namespace_workers == (3 if "aws.namespaceWorkers=3" in values else None)
+    assert parsed.policy_check_seconds == (2.0 if "aws.policyCheckSeconds=2" in values else 5.0)
     assert parsed.aws_calls_per_second == 0.0
     assert (parsed.sts_calls_per_second, parsed.account_calls_per_second) == (50.0, 10.0)
     tenancy = any(v.startswith("tenancy.rules") for v in values)

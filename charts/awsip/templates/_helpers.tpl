@@ -96,6 +96,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - --aws-calls-per-second={{ .Values.aws.callsPerSecond }}
 {{- end }}
 - --workers={{ .Values.aws.workers }}
+{{- if .Values.aws.namespaceWorkers }}
+- --namespace-workers={{ .Values.aws.namespaceWorkers }}
+{{- end }}
+- --policy-check-seconds={{ .Values.aws.policyCheckSeconds }}
 {{- if .Values.aws.sessionTags }}
 - --session-tags
 {{- end }}

@@ -28,6 +28,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
 def _rate(text: str) -> float:
     value = float(text)
     if not value >= 0:
@@ -111,6 +118,20 @@ def add_parser(subparsers: Any) -> None:
     )
     own.add_argument("--workers", type=_positive_int, default=16, metavar="N", help="threads for boto3 calls")
     own.add_argument(
+        "--namespace-workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="at most N verifications of one namespace at once (default: a quarter of --workers)",
+    )
+    own.add_argument(
+        "--policy-check-seconds",
+        type=_positive_float,
+        default=defaults.policy_check_seconds,
+        metavar="S",
+        help="CPU seconds the policy engine may spend on one verification (default %(default)g)",
+    )
+    own.add_argument(
         "--session-tags", action="store_true", help="tag STS sessions with awsip:namespace/awsip:name"
     )
     own.add_argument(
@@ -132,6 +153,8 @@ def add_parser(subparsers: Any) -> None:
 def config_from_args(args: argparse.Namespace) -> OperatorConfig:
     return OperatorConfig(
         workers=args.workers,
+        namespace_workers=args.namespace_workers or 0,
+        policy_check_seconds=args.policy_check_seconds,
         sts_calls_per_second=args.sts_calls_per_second,
         account_calls_per_second=args.account_calls_per_second,
         aws_calls_per_second=args.aws_calls_per_second,

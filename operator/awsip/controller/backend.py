@@ -8,6 +8,7 @@ and the tests pass a :class:`Backend` of their own (``handlers.BACKEND_KEY`` in 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from awsip import verification
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.controller.config import OperatorConfig
 from awsip.verification import ProviderInputs, VerificationResult
+from awsip.verification.work_budget import WorkLimits
 
 #: verify(namespace, name, spec, inputs) -> the result (BLOCKING: the runtime calls it in its AWS pool).
 VerifyFn = Callable[[str, str, AWSInfrastructureProviderSpec, ProviderInputs], VerificationResult]
@@ -36,10 +38,15 @@ def default_backend(config: OperatorConfig) -> Backend:
         session_tags=config.session_tags,
     )
 
+    limits = WorkLimits(cpu_seconds=config.policy_check_seconds, wall_seconds=4 * config.policy_check_seconds)
+    # Set when the runtime closes (SIGTERM): the engine's work under way ends at its next checkpoint
+    # instead of keeping the process alive (the pool's threads are joined at exit).
+    stopping = threading.Event()
+
     def verify(
         namespace: str, name: str, spec: AWSInfrastructureProviderSpec, inputs: ProviderInputs
     ) -> VerificationResult:
         ref = verification.ProviderRef(namespace=namespace, name=name)
-        return verification.verify(ref, spec, aws=aws, inputs=inputs)
+        return verification.verify(ref, spec, aws=aws, inputs=inputs, limits=limits, stopping=stopping)
 
-    return Backend(verify=verify)
+    return Backend(verify=verify, close=stopping.set)

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 class OperatorConfig:
     #: Threads for the blocking boto3 calls: at most this many verifications run at once.
     workers: int = 16
+    #: At most this many of them for one namespace at once (0: a quarter of ``workers``, at least
+    #: one), so that one namespace cannot hold every worker (see controller/fair_share.py).
+    namespace_workers: int = 0
+    #: CPU seconds the policy engine may spend in one verification (and four times as many
+    #: seconds of wall time): see verification/work_budget.py.
+    policy_check_seconds: float = 5.0
     #: The operator's own STS calls per second, per Region (0 = no limit).
     sts_calls_per_second: float = 50.0
     #: AWS calls per second in each account: IAM reads, SimulatePrincipalPolicy (0 = no limit).
@@ -42,6 +48,10 @@ class OperatorConfig:
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.namespace_workers < 0:
+            raise ValueError("namespace_workers must be 0 (a quarter of workers) or positive")
+        if not self.policy_check_seconds > 0:
+            raise ValueError("policy_check_seconds must be positive")
         for name in ("sts_calls_per_second", "account_calls_per_second", "aws_calls_per_second"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 (no limit) or positive")
@@ -53,6 +63,12 @@ class OperatorConfig:
             raise ValueError("metrics_port must be a TCP port (0 = off)")
         if self.tenancy_configmap is not None:
             split_namespaced_name(self.tenancy_configmap)
+
+    @property
+    def namespace_share(self) -> int:
+        """How many verifications one namespace may run at once."""
+        share = self.namespace_workers or max(1, self.workers // 4)
+        return min(share, self.workers)
 
 
 #: A DNS-1123 label (namespaces) and subdomain (ConfigMap names), as the API server checks them.

@@ -71,6 +71,7 @@ from awsip.controller.backoff import retry_delay
 from awsip.controller.cluster_identities import ClusterIdentities, RememberingInputs
 from awsip.controller.config import OperatorConfig
 from awsip.controller.events import EventPoster, involved_object, ready_event
+from awsip.controller.fair_share import FairShare
 from awsip.controller.kube_client import (
     KubeClient,
     KubernetesCallError,
@@ -126,6 +127,7 @@ class Runtime:
         self.clock = clock
         self.providers: dict[str, Provider] = {}
         self._aws_pool = WorkerPool(config.workers, "awsip-aws")
+        self.shares = FairShare(config.workers, config.namespace_share)
         self._kube_pool = WorkerPool(config.kube_workers, "awsip-kube")
         self.events = EventPoster(kube, self._kube_pool, logger=logger, clock=clock)
         if config.cluster_api_identities and identity_api is None:
@@ -474,9 +476,9 @@ class Runtime:
     async def _verification(
         self, provider: Provider, spec: ValidSpec, running: asyncio.Event | None = None
     ) -> VerificationResult:
-        """The blocking :func:`verify` in the AWS pool; its log lines carry the provider.
-        ``running`` is set when a worker takes it up."""
-        provider.verifying = True
+        """The blocking :func:`verify` in the AWS pool, once its namespace's turn has come (see
+        :mod:`awsip.controller.fair_share`); its log lines carry the provider. ``running`` is set
+        when a worker takes it up."""
         loop = asyncio.get_running_loop()
 
         def verify(inputs: ProviderInputs) -> VerificationResult:
@@ -484,14 +486,16 @@ class Runtime:
                 loop.call_soon_threadsafe(running.set)
             return self.backend.verify(provider.namespace, provider.name, spec.spec, inputs)
 
-        try:
-            inputs: ProviderInputs = KubernetesInputs(self.kube, provider.namespace)
-            if provider.wants_identity:  # the identity gets the External ID this verification used
-                inputs = provider.remembered_inputs = RememberingInputs(inputs)
-            with provider_context(provider.namespace, provider.name):
-                return await self._aws_pool.run(verify, inputs)
-        finally:
-            provider.verifying = False
+        async with self.shares.slot(provider.namespace):
+            provider.verifying = True
+            try:
+                inputs: ProviderInputs = KubernetesInputs(self.kube, provider.namespace)
+                if provider.wants_identity:  # the identity gets the External ID this verification used
+                    inputs = provider.remembered_inputs = RememberingInputs(inputs)
+                with provider_context(provider.namespace, provider.name):
+                    return await self._aws_pool.run(verify, inputs)
+            finally:
+                provider.verifying = False
 
     # -- Cluster API (spec.clusterAPI.roleIdentity) -----------------------------------------------
 

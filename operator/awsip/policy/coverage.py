@@ -39,6 +39,7 @@ from awsip.catalog import Action as CatalogAction
 from awsip.catalog import Catalog, CatalogUnavailable
 from awsip.catalog.arn_samples import resource_sample
 from awsip.policy.caches import Lru, Patterns
+from awsip.policy.interrupt import checkpoint
 from awsip.policy.match import (
     CompiledPolicy,
     CompiledStatement,
@@ -237,6 +238,7 @@ class _Checker:
             else:
                 items = [(p.text, p) for p in rst.statement.actions.patterns]
             for label, pattern in items:
+                checkpoint()
                 scope = self._scope(rst, pattern)
                 outcome = self._action(rst, pattern, scope)
                 report.results.append(

@@ -36,6 +36,7 @@ from awsip.policy.conditions import (
     holds,
     null_holds,
 )
+from awsip.policy.interrupt import checkpoint
 from awsip.policy.model import Clause, Family, Pattern, Qualifier
 from awsip.policy.values import Interval, Intervals, Ranges, format_address, format_date
 from awsip.policy.wildcard import Language, Undecided, find_string, glob_text
@@ -403,6 +404,7 @@ def search_contexts(
                 yield context, chosen
             return
         for index, option in enumerate(choices[depth]):
+            checkpoint()
             expanded += 1
             if expanded > budget:
                 raise Undecidable("too many combinations of conditions to try")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from awsip.policy.interrupt import checkpoint
 from awsip.policy.model import Wild
 
 # Atom kinds of a compiled pattern.
@@ -396,6 +397,7 @@ class _Work:
         self.done = 0
 
     def spend(self, product_state: tuple[State, ...]) -> None:
+        checkpoint()
         self.done += self.alphabet_size * sum(len(state) for state in product_state)
         if self.done > DEFAULT_WORK_BUDGET:
             raise Undecided(f"more than {DEFAULT_WORK_BUDGET} automaton steps")

@@ -165,6 +165,24 @@ def invalid_required_policy(*, source: str, detail: str) -> str:
     return condition_message(f"The required policy in {source} is not a valid IAM policy document: {detail}")
 
 
+def required_policy_too_large(*, source: str, characters: int, limit: int, managed_limit: int) -> str:
+    return condition_message(
+        f"The required policy in {source} has {characters:,} characters (not counting white space); "
+        f"IAM attaches no policy document larger than {limit:,} characters to a role (a managed "
+        f"policy: {managed_limit:,}), so awsip does not check it. Keep to the permissions the role "
+        "needs (several providers may each check a part), or use spec.requiredPolicy.profile."
+    )
+
+
+def policy_check_too_costly(*, source: str, cpu: float, wall: float, cpu_limit: float) -> str:
+    return condition_message(
+        f"Checking the role's policies against the required policy ({source}) was stopped after "
+        f"{cpu:.1f} s of CPU time ({wall:.1f} s in all); one verification may use {cpu_limit:g} s. "
+        "Its wildcard patterns ask for too many comparisons: name the required actions and "
+        "resources, or use fewer wildcards in them."
+    )
+
+
 def all_granted(*, required_actions: int, method: str) -> str:
     how = {
         "Local": "the role's policies",

@@ -28,6 +28,7 @@ variables and clients only, and every message is redacted before it is returned.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -73,19 +74,42 @@ from awsip.verification.permission_verdicts import (
 )
 from awsip.verification.reader import FallbackReader
 from awsip.verification.simulation_requests import simulation_requests
+from awsip.verification.work_budget import (
+    MAX_MANAGED_POLICY_CHARACTERS,
+    MAX_REQUIRED_POLICY_CHARACTERS,
+    Stopping,
+    WorkBudgetExceeded,
+    WorkLimits,
+    bounded_work,
+    policy_characters,
+)
 
 log = logging.getLogger(__name__)
 
 AwsError = AWS_ERRORS
+DEFAULT_LIMITS: Final = WorkLimits()
 
 
 def verify(
-    ref: ProviderRef, spec: AWSInfrastructureProviderSpec, *, aws: AwsServices, inputs: ProviderInputs
+    ref: ProviderRef,
+    spec: AWSInfrastructureProviderSpec,
+    *,
+    aws: AwsServices,
+    inputs: ProviderInputs,
+    limits: WorkLimits = DEFAULT_LIMITS,
+    stopping: threading.Event | None = None,
 ) -> VerificationResult:
-    """Verify one provider. Blocking (run it in a worker thread); never raises for AWS or user errors."""
-    run = _Verification(ref, spec, aws, inputs)
+    """Verify one provider. Blocking (run it in a worker thread); never raises for AWS or user errors.
+
+    ``limits`` bound the policy engine's work, and ``stopping`` (set when the operator stops) ends
+    it early (see :mod:`awsip.verification.work_budget`)."""
+    run = _Verification(ref, spec, aws, inputs, limits, stopping)
     try:
         result = run.run()
+    except Stopping:
+        result = run.result(
+            Check("Unknown", Reason.NOT_VERIFIED, "The operator stopped during the verification.", True)
+        )
     except AwsError as error:  # a safety net: every step classifies its own errors
         result = run.result(_transient("the verification", _classify(error)))
     result = run.redacted(result)
@@ -147,12 +171,20 @@ def _not_verified(because: str) -> Check:
 
 class _Verification:
     def __init__(
-        self, ref: ProviderRef, spec: AWSInfrastructureProviderSpec, aws: AwsServices, inputs: ProviderInputs
+        self,
+        ref: ProviderRef,
+        spec: AWSInfrastructureProviderSpec,
+        aws: AwsServices,
+        inputs: ProviderInputs,
+        limits: WorkLimits = DEFAULT_LIMITS,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.ref = ref
         self.spec = spec
         self.aws = aws
         self.inputs = inputs
+        self.limits = limits
+        self.stopping = stopping
         self.region = aws.region_for(spec.partition, spec.region)
         self.session_name = spec.effective_session_name(ref.namespace, ref.name)
         self._secrets: list[str] = []
@@ -383,6 +415,18 @@ class _Verification:
                 transient=True,
             )
         assert text is not None
+        characters = policy_characters(text)
+        if characters > MAX_REQUIRED_POLICY_CHARACTERS:  # before any parsing (see work_budget)
+            return None, Check(
+                "Unknown",
+                Reason.REQUIRED_POLICY_TOO_LARGE,
+                messages.required_policy_too_large(
+                    source=source,
+                    characters=characters,
+                    limit=MAX_REQUIRED_POLICY_CHARACTERS,
+                    managed_limit=MAX_MANAGED_POLICY_CHARACTERS,
+                ),
+            )
         try:
             decoded = decode_document(text, name=source)  # decoded once, parsed once
             too_large = beyond_iam_limits(decoded)  # not worth the workers' time: say so
@@ -535,12 +579,16 @@ class _Verification:
                         messages.unsupported_role_policy(policy=error.policy, detail=error.detail),
                     )
                 )
+            except WorkBudgetExceeded as error:
+                problems.append(self._too_costly(required, error))
             except AwsError as error:
                 problems.append(_transient("reading the role's policies", _classify(error)))
 
         if method == "Simulate" or (method == "Auto"):
             try:
                 simulated = self._simulate(reader, required)
+            except WorkBudgetExceeded as error:
+                problems.append(self._too_costly(required, error))
             except AwsError as error:
                 simulate_error = _classify(error)
                 if method == "Auto":
@@ -599,18 +647,31 @@ class _Verification:
         if role is None:
             raise ReadsDenied(["iam:GetRole"])
         policies = read_role_policies(reader, role, self.aws.policy_cache, self.aws.policy_versions)
-        report = check_coverage(required.parsed, policies.policies, boundary=policies.boundary)
         documents = [*policies.policies, *([policies.boundary] if policies.boundary is not None else [])]
-        return local_verdicts(report.results), _policy_findings(documents, notes)
+        with bounded_work(self.limits, self.stopping):
+            report = check_coverage(required.parsed, policies.policies, boundary=policies.boundary)
+            findings = _policy_findings(documents, notes)
+        return local_verdicts(report.results), findings
+
+    def _too_costly(self, required: _RequiredPolicy, error: WorkBudgetExceeded) -> Check:
+        source = f"profile {required.profile}" if required.profile else f"ConfigMap {required.config_map}"
+        return Check(
+            "Unknown",
+            Reason.POLICY_CHECK_TOO_COSTLY,
+            messages.policy_check_too_costly(
+                source=source, cpu=error.cpu, wall=error.wall, cpu_limit=error.limits.cpu_seconds
+            ),
+        )
 
     def _simulate(self, reader: FallbackReader, required: _RequiredPolicy) -> list[Verdict]:
-        samples = simulation_requests(
-            required.document,
-            partition=self.spec.partition,
-            account=self.spec.account_id,
-            region=self.region,
-            catalog=optional_catalog(),
-        )
+        with bounded_work(self.limits, self.stopping):
+            samples = simulation_requests(
+                required.document,
+                partition=self.spec.partition,
+                account=self.spec.account_id,
+                region=self.region,
+                catalog=optional_catalog(),
+            )
         requests = [item.request for item in samples.requests]
         simulate: Callable[[Any], Any] = lambda client: self.aws.simulator_factory(client).simulate(  # noqa: E731
             self.spec.role_arn, requests

@@ -26,6 +26,8 @@ local TERMINAL_READY_REASONS = {
   InvalidExternalID = true,
   InvalidRequiredPolicy = true,
   PolicyConfigMapNotFound = true,
+  RequiredPolicyTooLarge = true,
+  PolicyCheckTooCostly = true,
 }
 
 -- Argo CD runs a health check from argocd-cm without Lua's string and math libraries (only base,

@@ -1,0 +1,100 @@
+"""How much CPU-bound work one verification may do, and the size of the policies it accepts.
+
+A provider names its required policy; anyone who may create a provider may therefore hand the
+policy engine a document. The engine bounds each of its searches, but a document of many wildcard
+statements asks for very many of them: without a bound on the whole, one tenant's providers hold
+every worker for minutes and the process keeps computing after SIGTERM. So:
+
+- **size**: a required policy is refused when it is larger than any policy document IAM attaches
+  to a role (:data:`MAX_REQUIRED_POLICY_CHARACTERS`; IAM does not count white space);
+- **work**: the engine's work in one verification stops at :attr:`WorkLimits.cpu_seconds` of the
+  thread's CPU time or :attr:`WorkLimits.wall_seconds` of wall time (contention for the GIL
+  stretches the one into the other), through the engine's checkpoints
+  (:mod:`awsip.policy.interrupt`); the check is reported as too costly, and not retried before the
+  next interval;
+- **stopping**: when the operator stops (SIGTERM), ``stopping`` is set and the work under way ends
+  at its next checkpoint, instead of holding the process for as long as the work would take.
+
+IAM's quotas, from AWS's "IAM and AWS STS quotas" (IAM User Guide, reference_iam-quotas): "Role
+policy size: cannot exceed 10,240 characters" (the role's inline policies together), "Managed
+policy size: cannot exceed 6,144 characters", and "IAM does not count white space when calculating
+the size of a policy against these limits".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from awsip.policy.interrupt import interruptible
+
+#: The largest policy document IAM attaches to a role (its inline policies together; one managed
+#: policy is at most 6,144): a required policy larger than this could not be granted as one.
+MAX_REQUIRED_POLICY_CHARACTERS: Final = 10_240
+#: IAM's size of a managed policy document (quoted in messages).
+MAX_MANAGED_POLICY_CHARACTERS: Final = 6_144
+#: Checkpoints between two readings of the clocks (a reading costs about a microsecond).
+_CLOCK_EVERY: Final = 32
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """The engine's work in one verification: at most this much CPU time of its thread, and this
+    much wall time. The seed's policy against ten AWS-managed policies takes a few milliseconds."""
+
+    cpu_seconds: float = 5.0
+    wall_seconds: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.cpu_seconds <= 0 or self.wall_seconds <= 0:
+            raise ValueError("the work limits must be positive")
+
+
+class WorkBudgetExceeded(Exception):
+    """The engine's work went beyond the limits."""
+
+    def __init__(self, limits: WorkLimits, cpu: float, wall: float) -> None:
+        super().__init__(f"{cpu:.1f} s of CPU time in {wall:.1f} s")
+        self.limits = limits
+        self.cpu = cpu
+        self.wall = wall
+
+
+class Stopping(Exception):
+    """The operator is stopping: the work under way is abandoned."""
+
+
+@contextlib.contextmanager
+def bounded_work(limits: WorkLimits, stopping: threading.Event | None = None) -> Iterator[None]:
+    """Within the block, the engine's work raises :class:`WorkBudgetExceeded` beyond ``limits``
+    (counted from the start of the block) and :class:`Stopping` once ``stopping`` is set."""
+    cpu_start, wall_start = time.thread_time(), time.monotonic()
+    calls = 0
+
+    def check() -> None:
+        nonlocal calls
+        if stopping is not None and stopping.is_set():
+            raise Stopping()
+        calls += 1
+        if calls % _CLOCK_EVERY:
+            return
+        cpu, wall = time.thread_time() - cpu_start, time.monotonic() - wall_start
+        if cpu > limits.cpu_seconds or wall > limits.wall_seconds:
+            raise WorkBudgetExceeded(limits, cpu, wall)
+
+    with interruptible(check):
+        yield
+
+
+def policy_characters(text: str) -> int:
+    """The size of a policy document as IAM counts it: its characters but white space.
+
+    URL-encoded JSON (as IAM's API returns documents) is counted decoded."""
+    if "%" in text and not text.lstrip().startswith("{"):
+        text = urllib.parse.unquote(text)
+    return len("".join(text.split()))

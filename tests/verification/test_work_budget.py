@@ -1,0 +1,140 @@
+"""The bounds of one verification's work (issue 14, item 2): the required policy's size as IAM has
+it, the policy engine's work budget, and stopping the engine when the operator stops."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.policy import check_coverage, clear_caches, parse_policy
+from awsip.profiles import load_profile
+from awsip.sandbox.aws_seed import create_provider_role
+from awsip.verification import ProviderRef, verify
+from awsip.verification.work_budget import (
+    MAX_REQUIRED_POLICY_CHARACTERS,
+    Stopping,
+    WorkBudgetExceeded,
+    WorkLimits,
+    bounded_work,
+    policy_characters,
+)
+from tests.aws.moto_fixtures import Sandbox
+from tests.support.aws_calls import count_calls
+from tests.support.hostile_policies import costly_required_policy, oversized_required_policy
+from tests.verification.fakes import FakeInputs
+
+REF = ProviderRef("team-a", "prod")
+EXTERNAL_ID = "ext-id-7f3a9c1e"
+
+
+def configmap_spec(role: str) -> AWSInfrastructureProviderSpec:
+    return AWSInfrastructureProviderSpec.model_validate(
+        {
+            "roleARN": role,
+            "externalID": EXTERNAL_ID,
+            "requiredPolicy": {"configMapRef": {"name": "policy", "key": "policy.json"}},
+            "verification": {"method": "Local"},
+        }
+    )
+
+
+def test_iam_counts_a_policy_without_its_white_space() -> None:
+    assert policy_characters('{\n  "Version": "2012-10-17"\n}') == len('{"Version":"2012-10-17"}')
+    assert policy_characters("%7B%22a%22%3A1%7D") == len('{"a":1}')
+
+
+def test_the_engine_stops_beyond_the_budget_and_when_asked_to() -> None:
+    clear_caches()
+    required = parse_policy(costly_required_policy(60), name="costly")
+    role = [parse_policy(load_profile("capa-minimal"), name="capa")]
+    with pytest.raises(WorkBudgetExceeded) as exceeded, bounded_work(WorkLimits(cpu_seconds=0.05)):
+        check_coverage(required, role)
+    assert exceeded.value.cpu >= 0.05
+    stopping = threading.Event()
+    stopping.set()
+    started = time.monotonic()
+    with pytest.raises(Stopping), bounded_work(WorkLimits(), stopping):
+        check_coverage(parse_policy(costly_required_policy(61), name="costly-2"), role)
+    assert time.monotonic() - started < 1
+    # Outside the block the engine is not bounded (and finishes).
+    assert check_coverage(parse_policy(costly_required_policy(3), name="small"), role).results
+
+
+def test_a_required_policy_larger_than_iam_allows_is_refused_unread(sandbox: Sandbox) -> None:
+    role = create_provider_role(
+        sandbox.iam,
+        "capa",
+        trusted_principal_arn=sandbox.operator.arn,
+        external_id=EXTERNAL_ID,
+        managed_policy_arns=[sandbox.capa_policy_arn],
+    )
+    sandbox.auth()
+    huge = json.dumps(oversized_required_policy(), indent=2)  # the 115 KB policy of the issue, as it were
+    inputs = FakeInputs(configmaps={("team-a", "policy", "policy.json"): huge})
+    aws = sandbox.services()
+    counter = count_calls(aws)
+    result = verify(REF, configmap_spec(role), aws=aws, inputs=inputs)
+    assert result.permissions is not None
+    assert (result.permissions.status, result.permissions.reason) == ("Unknown", "RequiredPolicyTooLarge")
+    assert f"has {policy_characters(huge):,} characters" in result.permissions.message
+    assert f"{MAX_REQUIRED_POLICY_CHARACTERS:,}" in result.permissions.message
+    assert "ConfigMap team-a/policy key 'policy.json'" in result.permissions.message
+    assert not result.transient  # a person must change it: not retried before the interval
+    # The role is still assumed and its trust policy checked; its permission policies not read.
+    assert result.role_assumed.ok and result.trust is not None and result.trust.ok
+    assert "iam:ListAttachedRolePolicies" not in counter.calls()
+
+
+def test_a_required_policy_too_costly_to_check_is_reported_not_retried(sandbox: Sandbox) -> None:
+    role = create_provider_role(
+        sandbox.iam,
+        "capa",
+        trusted_principal_arn=sandbox.operator.arn,
+        external_id=EXTERNAL_ID,
+        managed_policy_arns=[sandbox.capa_policy_arn],
+    )
+    sandbox.auth()
+    clear_caches()
+    costly = json.dumps(costly_required_policy(60))
+    assert policy_characters(costly) <= MAX_REQUIRED_POLICY_CHARACTERS
+    inputs = FakeInputs(configmaps={("team-a", "policy", "policy.json"): costly})
+    started = time.monotonic()
+    result = verify(
+        REF, configmap_spec(role), aws=sandbox.services(), inputs=inputs, limits=WorkLimits(cpu_seconds=0.1)
+    )
+    assert time.monotonic() - started < 5
+    assert result.permissions is not None
+    assert (result.permissions.status, result.permissions.reason) == ("Unknown", "PolicyCheckTooCostly")
+    assert "ConfigMap team-a/policy (key 'policy.json')" in result.permissions.message
+    assert not result.transient
+
+
+def test_a_verification_stops_when_the_operator_does(sandbox: Sandbox) -> None:
+    role = create_provider_role(
+        sandbox.iam,
+        "capa",
+        trusted_principal_arn=sandbox.operator.arn,
+        external_id=EXTERNAL_ID,
+        managed_policy_arns=[sandbox.capa_policy_arn],
+    )
+    sandbox.auth()
+    clear_caches()
+    inputs = FakeInputs(
+        configmaps={("team-a", "policy", "policy.json"): json.dumps(costly_required_policy(62))}
+    )
+    stopping = threading.Event()
+    stopping.set()
+    result = verify(
+        REF,
+        configmap_spec(role),
+        aws=sandbox.services(),
+        inputs=inputs,
+        limits=WorkLimits(3600, 3600),
+        stopping=stopping,
+    )
+    assert result.transient
+    assert result.role_assumed.reason == "NotVerified" and "stopped" in result.role_assumed.message
