@@ -7,7 +7,7 @@ import asyncio
 import threading
 from typing import Any
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.runtime import Runtime

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from awsip.api import constants
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.kube_client import KubeClient, PatchRefusedError, load_configuration

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from awsip.api.types import AWSInfrastructureProviderSpec
+from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.policy import check_coverage, clear_caches, parse_policy
 from awsip.profiles import load_profile
 from awsip.sandbox.aws_seed import create_provider_role
