@@ -20,7 +20,7 @@ import pytest
 from awsip.sandbox import scenarios
 from awsip.sandbox.aws_seed import create_managed_policy, create_provider_role
 from awsip.sandbox.harness import Sandbox, condition
-from tests.e2e.support import provider
+from tests.e2e.e2e_helpers import provider
 from tests.support.hostile_policies import costly_required_policy, costly_role_policy
 
 pytestmark = pytest.mark.e2e

@@ -28,7 +28,7 @@ from awsip.sandbox.client import SandboxClient
 from awsip.status import uid_bound_patch
 from awsip.verification import Check, ProviderInputs, ProviderRef, VerificationResult
 from tests.kubernetes_real.conftest import ensure_namespace
-from tests.kubernetes_real.support import PROVIDERS_PATH, call
+from tests.kubernetes_real.real_kube_helpers import PROVIDERS_PATH, call
 
 pytestmark = pytest.mark.kubernetes_real
 

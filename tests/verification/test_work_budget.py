@@ -10,7 +10,7 @@ import time
 import pytest
 
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
-from awsip.policy import check_coverage, clear_caches, parse_policy
+from awsip.policy import check_coverage, default_engine, parse_policy
 from awsip.profiles import load_profile
 from awsip.sandbox.aws_seed import create_provider_role
 from awsip.verification import ProviderRef, verify
@@ -48,7 +48,7 @@ def test_iam_counts_a_policy_without_its_white_space() -> None:
 
 
 def test_the_engine_stops_beyond_the_budget_and_when_asked_to() -> None:
-    clear_caches()
+    default_engine().clear()
     required = parse_policy(costly_required_policy(60), name="costly")
     role = [parse_policy(load_profile("capa-minimal"), name="capa")]
     with pytest.raises(WorkBudgetExceeded) as exceeded, bounded_work(WorkLimits(cpu_seconds=0.05)):
@@ -98,7 +98,7 @@ def test_a_required_policy_too_costly_to_check_is_reported_not_retried(sandbox: 
         managed_policy_arns=[sandbox.capa_policy_arn],
     )
     sandbox.auth()
-    clear_caches()
+    default_engine().clear()
     costly = json.dumps(costly_required_policy(60))
     assert policy_characters(costly) <= MAX_REQUIRED_POLICY_CHARACTERS
     inputs = FakeInputs(configmaps={("team-a", "policy", "policy.json"): costly})
@@ -122,7 +122,7 @@ def test_a_verification_stops_when_the_operator_does(sandbox: Sandbox) -> None:
         managed_policy_arns=[sandbox.capa_policy_arn],
     )
     sandbox.auth()
-    clear_caches()
+    default_engine().clear()
     inputs = FakeInputs(
         configmaps={("team-a", "policy", "policy.json"): json.dumps(costly_required_policy(62))}
     )
