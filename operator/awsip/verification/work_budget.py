@@ -38,7 +38,7 @@ from awsip.policy.interrupt import interruptible
 MAX_REQUIRED_POLICY_CHARACTERS: Final = 10_240
 #: IAM's size of a managed policy document (quoted in messages).
 MAX_MANAGED_POLICY_CHARACTERS: Final = 6_144
-#: Checkpoints between two readings of the clocks (a reading costs about a microsecond).
+#: Checkpoints between two looks at the clocks and at ``stopping`` (a look costs about a microsecond).
 _CLOCK_EVERY: Final = 32
 
 
@@ -78,11 +78,11 @@ def bounded_work(limits: WorkLimits, stopping: threading.Event | None = None) ->
 
     def check() -> None:
         nonlocal calls
-        if stopping is not None and stopping.is_set():
-            raise Stopping()
         calls += 1
         if calls % _CLOCK_EVERY:
             return
+        if stopping is not None and stopping.is_set():
+            raise Stopping()
         cpu, wall = time.thread_time() - cpu_start, time.monotonic() - wall_start
         if cpu > limits.cpu_seconds or wall > limits.wall_seconds:
             raise WorkBudgetExceeded(limits, cpu, wall)
