@@ -45,7 +45,6 @@ TERMINAL_READY_REASONS = (
     "InvalidExternalID",
     "InvalidRequiredPolicy",
     "PolicyConfigMapNotFound",
-    "RequiredPolicyTooLarge",
     "PolicyCheckTooCostly",
 )
 

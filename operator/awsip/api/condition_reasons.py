@@ -74,8 +74,6 @@ class Reason:
     CANNOT_SIMULATE: Final = "CannotSimulate"
     POLICY_CONFIGMAP_NOT_FOUND: Final = "PolicyConfigMapNotFound"
     INVALID_REQUIRED_POLICY: Final = "InvalidRequiredPolicy"
-    #: Larger than any policy document IAM attaches to a role: not checked.
-    REQUIRED_POLICY_TOO_LARGE: Final = "RequiredPolicyTooLarge"
     #: The policy engine's work for this provider went beyond a verification's budget.
     POLICY_CHECK_TOO_COSTLY: Final = "PolicyCheckTooCostly"
     UNSUPPORTED_ROLE_POLICY: Final = "UnsupportedRolePolicy"

@@ -165,15 +165,6 @@ def invalid_required_policy(*, source: str, detail: str) -> str:
     return condition_message(f"The required policy in {source} is not a valid IAM policy document: {detail}")
 
 
-def required_policy_too_large(*, source: str, characters: int, limit: int, managed_limit: int) -> str:
-    return condition_message(
-        f"The required policy in {source} has {characters:,} characters (not counting white space); "
-        f"IAM attaches no policy document larger than {limit:,} characters to a role (a managed "
-        f"policy: {managed_limit:,}), so awsip does not check it. Keep to the permissions the role "
-        "needs (several providers may each check a part), or use spec.requiredPolicy.profile."
-    )
-
-
 def policy_check_too_costly(*, source: str, cpu: float, wall: float, cpu_limit: float) -> str:
     return condition_message(
         f"Checking the role's policies against the required policy ({source}) was stopped after "

@@ -75,13 +75,10 @@ from awsip.verification.permission_verdicts import (
 from awsip.verification.reader import FallbackReader
 from awsip.verification.simulation_requests import simulation_requests
 from awsip.verification.work_budget import (
-    MAX_MANAGED_POLICY_CHARACTERS,
-    MAX_REQUIRED_POLICY_CHARACTERS,
     Stopping,
     WorkBudgetExceeded,
     WorkLimits,
     bounded_work,
-    policy_characters,
 )
 
 log = logging.getLogger(__name__)
@@ -415,18 +412,6 @@ class _Verification:
                 transient=True,
             )
         assert text is not None
-        characters = policy_characters(text)
-        if characters > MAX_REQUIRED_POLICY_CHARACTERS:  # before any parsing (see work_budget)
-            return None, Check(
-                "Unknown",
-                Reason.REQUIRED_POLICY_TOO_LARGE,
-                messages.required_policy_too_large(
-                    source=source,
-                    characters=characters,
-                    limit=MAX_REQUIRED_POLICY_CHARACTERS,
-                    managed_limit=MAX_MANAGED_POLICY_CHARACTERS,
-                ),
-            )
         try:
             decoded = decode_document(text, name=source)  # decoded once, parsed once
             too_large = beyond_iam_limits(decoded)  # not worth the workers' time: say so

@@ -1,12 +1,12 @@
-"""How much CPU-bound work one verification may do, and the size of the policies it accepts.
+"""How much CPU-bound work one verification may do, and stopping it when the operator stops.
 
 A provider names its required policy; anyone who may create a provider may therefore hand the
-policy engine a document. The engine bounds each of its searches, but a document of many wildcard
-statements asks for very many of them: without a bound on the whole, one tenant's providers hold
+policy engine a document, and the role's own policies may be the tenant's too. The engine bounds
+each of its searches, and a document larger than IAM lets a role have is refused before it is
+analysed (:mod:`awsip.policy.limits`), but a document of many wildcard statements within IAM's
+sizes still asks for very many searches: without a bound on the whole, one tenant's providers hold
 every worker for minutes and the process keeps computing after SIGTERM. So:
 
-- **size**: a required policy is refused when it is larger than any policy document IAM attaches
-  to a role (:data:`MAX_REQUIRED_POLICY_CHARACTERS`; IAM does not count white space);
 - **work**: the engine's work in one verification stops at :attr:`WorkLimits.cpu_seconds` of the
   thread's CPU time or :attr:`WorkLimits.wall_seconds` of wall time (contention for the GIL
   stretches the one into the other), through the engine's checkpoints
@@ -14,11 +14,6 @@ every worker for minutes and the process keeps computing after SIGTERM. So:
   next interval;
 - **stopping**: when the operator stops (SIGTERM), ``stopping`` is set and the work under way ends
   at its next checkpoint, instead of holding the process for as long as the work would take.
-
-IAM's quotas, from AWS's "IAM and AWS STS quotas" (IAM User Guide, reference_iam-quotas): "Role
-policy size: cannot exceed 10,240 characters" (the role's inline policies together), "Managed
-policy size: cannot exceed 6,144 characters", and "IAM does not count white space when calculating
-the size of a policy against these limits".
 """
 
 from __future__ import annotations
@@ -26,18 +21,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
 from awsip.policy.interrupt import interruptible
 
-#: The largest policy document IAM attaches to a role (its inline policies together; one managed
-#: policy is at most 6,144): a required policy larger than this could not be granted as one.
-MAX_REQUIRED_POLICY_CHARACTERS: Final = 10_240
-#: IAM's size of a managed policy document (quoted in messages).
-MAX_MANAGED_POLICY_CHARACTERS: Final = 6_144
 #: Checkpoints between two looks at the clocks and at ``stopping`` (a look costs about a microsecond).
 _CLOCK_EVERY: Final = 32
 
@@ -89,12 +78,3 @@ def bounded_work(limits: WorkLimits, stopping: threading.Event | None = None) ->
 
     with interruptible(check):
         yield
-
-
-def policy_characters(text: str) -> int:
-    """The size of a policy document as IAM counts it: its characters but white space.
-
-    URL-encoded JSON (as IAM's API returns documents) is counted decoded."""
-    if "%" in text and not text.lstrip().startswith("{"):
-        text = urllib.parse.unquote(text)
-    return len("".join(text.split()))

@@ -26,7 +26,6 @@ local TERMINAL_READY_REASONS = {
   InvalidExternalID = true,
   InvalidRequiredPolicy = true,
   PolicyConfigMapNotFound = true,
-  RequiredPolicyTooLarge = true,
   PolicyCheckTooCostly = true,
 }
 
