@@ -64,7 +64,10 @@ def cel_errors(obj: dict[str, Any]) -> list[str]:
     errors = []
     for path, node, rule in _rules_at(obj, crd_root_schema(), ""):
         program = env.program(env.compile(rule["rule"]))
-        verdict = program.evaluate({"self": celpy.json_to_cel(node)})
+        try:
+            verdict = program.evaluate({"self": celpy.json_to_cel(node)})
+        except celpy.CELEvalError as error:  # the API server rejects an object a rule errors on
+            verdict = error
         if isinstance(verdict, Exception) or not bool(verdict):
             errors.append(f"{path.lstrip('.')}{rule.get('fieldPath', '')}: {rule['message']}")
     return errors

@@ -106,6 +106,7 @@ GOOD_SPECS: list[dict[str, Any]] = [
     {"requiredPolicy": {"configMapRef": {"name": "capa-policy", "key": "policy.json"}}},
     {"verification": {"interval": "15m", "method": "Simulate", "probeExternalID": True}},
     {"verification": {"interval": "1h30m"}},
+    {"verification": {"interval": "720h"}},
     {"displayName": "Production (eu-central-1)"},
 ]
 
@@ -156,6 +157,9 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
     ("method-unknown", {"verification": {"method": "Magic"}}, "verification.method"),
     ("interval-garbage", {"verification": {"interval": "hourly"}}, "verification.interval"),
     ("interval-too-short", {"verification": {"interval": "30s"}}, "at least 1m"),
+    # Issue 14: a huge interval re-verified every 5 s forever (the schedule left the calendar).
+    ("interval-too-long", {"verification": {"interval": "721h"}}, "at most 720h"),
+    ("interval-off-the-calendar", {"verification": {"interval": "100000000h"}}, "verification.interval"),
     ("display-name-long", {"displayName": "d" * 257}, "displayName"),
 ]
 

@@ -34,6 +34,10 @@ DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 DATA_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 #: Go duration strings as Flux and Argo CD accept them: 30s, 5m, 1h, 1h30m.
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+#: The bounds of verification.interval. Above a month a verdict says little about the role's
+#: present, and far above it the date arithmetic of the schedule leaves the calendar.
+MIN_INTERVAL = "1m"
+MAX_INTERVAL = "720h"
 CONDITION_REASON_PATTERN = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 
@@ -134,17 +138,23 @@ class Verification(_Model):
         json_schema_extra={
             "x-kubernetes-validations": [
                 _cel(
-                    "duration(self.interval) >= duration('1m')",
-                    "verification.interval must be at least 1m",
+                    f"duration(self.interval) >= duration('{MIN_INTERVAL}')",
+                    f"verification.interval must be at least {MIN_INTERVAL}",
                     field_path=".interval",
-                )
+                ),
+                _cel(
+                    f"duration(self.interval) <= duration('{MAX_INTERVAL}')",
+                    f"verification.interval must be at most {MAX_INTERVAL} (30 days)",
+                    field_path=".interval",
+                ),
             ]
         }
     )
 
     interval: Annotated[str, Field(max_length=32, pattern=DURATION_PATTERN)] = Field(
         default=constants.DEFAULT_INTERVAL,
-        description="How often the role is re-verified, as a duration (30m, 1h, 6h). At least 1m.",
+        description="How often the role is re-verified, as a duration (30m, 1h, 6h). At least 1m, "
+        "at most 720h (30 days).",
     )
     method: VerificationMethod = Field(
         default="Auto",
@@ -162,8 +172,11 @@ class Verification(_Model):
     def _interval_at_least_a_minute(self) -> Verification:
         from awsip.api.durations import parse_duration
 
-        if parse_duration(self.interval) < 60:
-            raise ValueError("verification.interval must be at least 1m")
+        seconds = parse_duration(self.interval)
+        if seconds < parse_duration(MIN_INTERVAL):
+            raise ValueError(f"verification.interval must be at least {MIN_INTERVAL}")
+        if seconds > parse_duration(MAX_INTERVAL):
+            raise ValueError(f"verification.interval must be at most {MAX_INTERVAL} (30 days)")
         return self
 
 

@@ -179,6 +179,9 @@ class Runtime:
             provider.update(raw)  # a changed spec is verified at once (see Provider.update)
         if requested:
             provider.requested_spec = provider.spec.fingerprint
+        # The gauges follow the stored status from the first sight on: after a restart they are
+        # whole at once, not as providers come due (an alert would resolve on every rollout).
+        metrics.show_provider(provider.namespace, provider.name, provider.status)
         provider.wake.set()
 
     async def serve(self, body: Mapping[str, Any], stopped: kopf.DaemonStopped | None = None) -> None:
@@ -561,14 +564,7 @@ class Runtime:
         meanwhile (deleted, or replaced by a new object of the same name) writes nothing."""
         if not self._current(provider):
             return
-        ready = find_condition(new, ConditionType.READY)
-        if ready is not None:
-            metrics.set_provider_ready(provider.namespace, provider.name, _ready_status(ready.get("status")))
-        permissions = new.get("permissions")
-        if isinstance(permissions, Mapping):
-            metrics.set_missing_permissions(
-                provider.namespace, provider.name, int(permissions.get("missingActions") or 0)
-            )
+        metrics.show_provider(provider.namespace, provider.name, new)
         if not await self._patch(provider, previous, new):
             return
         event = ready_event(event_base, new)
@@ -653,10 +649,6 @@ def _ignore_result(future: asyncio.Future[Any]) -> None:
     """Retrieve the outcome of a future nobody awaits any more (no "never retrieved" warning)."""
     if not future.cancelled():
         future.exception()
-
-
-def _ready_status(value: Any) -> Any:
-    return value if value in ("True", "False", "Unknown") else "Unknown"
 
 
 async def _relay(stopped: kopf.DaemonStopped, wake: asyncio.Event) -> None:

@@ -91,4 +91,9 @@ def next_due(
     last = parse_time(status.get("lastVerifiedTime")) if status else None
     if last is None or not is_current(status, generation):
         return now
-    return slot(last + timedelta(seconds=interval), interval, key)
+    try:
+        return slot(last + timedelta(seconds=interval), interval, key)
+    except (OverflowError, ValueError, OSError):
+        # Off the calendar: a lastVerifiedTime near year 9999 (a status edited by hand), or an
+        # interval the API's bound did not stop. Verify now: the new lastVerifiedTime is sane.
+        return now

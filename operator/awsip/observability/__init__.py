@@ -26,6 +26,7 @@ from awsip.observability.metrics import (
     record_verification,
     set_missing_permissions,
     set_provider_ready,
+    show_provider,
     start_metrics_server,
 )
 
@@ -47,5 +48,6 @@ __all__ = [
     "record_verification",
     "set_missing_permissions",
     "set_provider_ready",
+    "show_provider",
     "start_metrics_server",
 ]

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
@@ -32,6 +32,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from awsip.api.condition_reasons import ConditionType, find_condition
 from awsip.observability.labels import (
     OTHER,
     ReasonLabels,
@@ -244,6 +245,19 @@ class Metrics:
         self.providers.forget(namespace, name)
         self.missing_permissions.forget(namespace, name)
 
+    def show_provider(self, namespace: str, name: str, status: Mapping[str, Any] | None) -> None:
+        """Both per-provider gauges as the provider's status says: Ready's status (Unknown without
+        one) and ``status.permissions.missingActions`` (no series without it).
+
+        The one source of the gauges, after every status write and on every status observed: after
+        a restart they are rebuilt from the stored statuses at once, not as providers come due."""
+        ready = find_condition(status, ConditionType.READY)
+        value = ready.get("status") if ready is not None else None
+        self.providers.set(namespace, name, value if value in ("True", "False") else "Unknown")
+        permissions = status.get("permissions") if isinstance(status, Mapping) else None
+        missing = permissions.get("missingActions") if isinstance(permissions, Mapping) else None
+        self.missing_permissions.set(namespace, name, missing if isinstance(missing, int) else 0)
+
 
 METRICS: Final = Metrics(process_collectors=True)
 REGISTRY: Final = METRICS.registry
@@ -282,6 +296,11 @@ def set_missing_permissions(namespace: str, name: str, count: int) -> None:
 def set_provider_ready(namespace: str, name: str, status: ReadyStatus) -> None:
     """The provider's Ready condition status: "True", "False" or "Unknown"."""
     METRICS.set_provider_ready(namespace, name, status)
+
+
+def show_provider(namespace: str, name: str, status: Mapping[str, Any] | None) -> None:
+    """The provider's gauges as its (stored or written) status says; see :meth:`Metrics.show_provider`."""
+    METRICS.show_provider(namespace, name, status)
 
 
 def forget_provider(namespace: str, name: str) -> None:
