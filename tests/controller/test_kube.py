@@ -12,6 +12,7 @@ from kubernetes.client.exceptions import ApiException
 
 from awsip.controller.kube_client import KubernetesInputs, NotFoundError, connection_info, load_configuration
 from awsip.verification import InputNotFoundError, InputUnavailableError
+from awsip.verification.inputs import InvalidInputError
 
 
 class FakeClient:
@@ -65,10 +66,11 @@ def test_missing_secret_values_are_input_errors(secrets: Any, name: str, key: st
         inputs(FakeClient(secrets)).secret_value("team-a", name, key)
 
 
-def test_not_utf8_is_an_input_error() -> None:
+def test_binary_data_is_an_invalid_input_not_a_missing_one() -> None:
+    # Issue 14: it was reported ExternalIDSecretNotFound; the Secret is there, its key holds no text.
     client = FakeClient()
     client.secret_data = lambda namespace, name: {"k": base64.b64encode(b"\xff\xfe").decode()}  # type: ignore[method-assign]
-    with pytest.raises(InputNotFoundError, match="not UTF-8"):
+    with pytest.raises(InvalidInputError, match="holds binary data, not text"):
         inputs(client).secret_value("team-a", "ext", "k")
 
 

@@ -55,6 +55,8 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
         "tenancy.rules[0].roleARNs[0]=arn:aws:iam::111122223333:role/capa-*",
         "externalIDSecretRef.enabled=false",
         "podAnnotations.example\\.com/owner=platform",
+        "networkPolicy.enabled=true",
+        "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring",
     ),
     "minimal": (
         "metrics.enabled=false",

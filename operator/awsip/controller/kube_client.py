@@ -33,6 +33,7 @@ from kubernetes.watch.watch import iter_resp_lines
 
 from awsip.api import constants
 from awsip.verification import InputNotFoundError, InputUnavailableError
+from awsip.verification.inputs import InvalidInputError
 
 JSON_PATCH: Final = "application/json-patch+json"
 #: Seconds for one API request (connect, read).
@@ -290,7 +291,9 @@ class KubernetesInputs:
     Missing objects or keys, and references to other namespaces, raise
     :class:`~awsip.verification.InputNotFoundError`; an API server that cannot answer now (5xx,
     timeouts, connection errors) raises :class:`~awsip.verification.InputUnavailableError`, which
-    the verification reports as transient. A value read from a Secret is stripped of surrounding
+    the verification reports as transient; a Secret's key that holds binary data raises
+    :class:`~awsip.verification.inputs.InvalidInputError` (``InvalidExternalID``: it was found, it
+    is just no External ID). A value read from a Secret is stripped of surrounding
     whitespace: External IDs contain none, and ``kubectl create secret --from-file`` keeps a
     trailing newline.
     """
@@ -324,7 +327,7 @@ class KubernetesInputs:
                     f"awsip is not authorized by the API server to read {kind} {namespace}/{name}"
                 ) from None
             raise InputUnavailableError(
-                f"cannot read {kind} {namespace}/{name} now (HTTP {exc.status})"
+                f"cannot read {kind} {namespace}/{name} now (HTTP {exc.status}: {_api_detail(exc)})"
             ) from None
         except Exception as exc:  # urllib3 connection errors, timeouts
             raise InputUnavailableError(
@@ -339,7 +342,11 @@ class KubernetesInputs:
         try:
             value = base64.b64decode(data[key], validate=True).decode("utf-8").strip()
         except (binascii.Error, UnicodeDecodeError):
-            raise InputNotFoundError(f'key "{key}" of Secret "{name}" is not UTF-8 text') from None
+            # Found, but no External ID: its own reason (InvalidExternalID), not "not found".
+            raise InvalidInputError(
+                f'key "{key}" of Secret "{name}" in namespace "{namespace}" holds binary data, not text: '
+                "an External ID is text (kubectl create secret generic NAME --from-literal KEY=VALUE)"
+            ) from None
         if not value:
             raise InputNotFoundError(f'key "{key}" of Secret "{name}" in namespace "{namespace}" is empty')
         return value

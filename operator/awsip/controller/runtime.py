@@ -454,7 +454,13 @@ class Runtime:
         await self._publish(provider, previous, new, event_base=event_base)
         log = provider_logger(logger, provider.namespace, provider.name)
         if result.transient:
-            log.warning("Verification could not decide (%s); retrying in %.0fs.", reason, delay)
+            # What could not be reached, and why (a Secret read, AWS ...): the check's own message.
+            log.warning(
+                "Verification could not decide (%s): %s Next attempt in %.0fs.",
+                reason,
+                ready.get("message") or "",
+                delay,
+            )
         else:
             log.debug("Verified in %.1fs: Ready=%s (%s).", duration, ready.get("status"), reason)
 

@@ -62,6 +62,7 @@ from typing import Any, Final
 
 from awsip.api.condition_reasons import ConditionType, Reason
 from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
+from awsip.status.salvage import salvage
 from awsip.status.size import fit_status
 from awsip.status.transitions import conditions_by_type, format_time, make_condition, parse_time
 from awsip.verification.outcome import Check, VerificationResult
@@ -122,8 +123,11 @@ def _ready(result: VerificationResult) -> Check:
 def build_status(
     result: VerificationResult, previous: Mapping[str, Any] | None, *, generation: int | None, now: datetime
 ) -> dict[str, Any]:
-    """The full new status (JSON-ready) after ``result``; ``previous`` is the status before (or None)."""
-    previous = previous or {}
+    """The full new status (JSON-ready) after ``result``; ``previous`` is the status before (or None).
+
+    Only the parts of ``previous`` that are valid are carried (:func:`awsip.status.salvage.salvage`):
+    a stored status that does not validate is rebuilt, never failed on."""
+    previous = salvage(previous)
     before = conditions_by_type(previous)
     stamp = format_time(now)
 
@@ -217,7 +221,7 @@ def reconciling_status(
     previous: Mapping[str, Any] | None, generation: int | None, now: datetime, message: str
 ) -> dict[str, Any]:
     """The status to patch when verification of a new generation starts (see the module docs)."""
-    status = copy.deepcopy(dict(previous or {}))
+    status = copy.deepcopy(salvage(previous))
     before = conditions_by_type(status)
     stamp = format_time(now)
     updates = {

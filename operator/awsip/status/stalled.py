@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from awsip.api.condition_reasons import ConditionType, Reason
 from awsip.api.v1alpha1 import AWSInfrastructureProviderStatus
+from awsip.status.salvage import salvage
 from awsip.status.size import fit_status
 from awsip.status.transitions import conditions_by_type, format_time, make_condition
 
@@ -42,7 +43,9 @@ def stalled_status(
     waiting_for: str,
 ) -> dict[str, Any]:
     """``Ready=False``/``Stalled=True`` with ``reason`` and ``message``; ``Reconciling=False`` says
-    what it is ``waiting_for`` (see the module docs)."""
+    what it is ``waiting_for`` (see the module docs). Only the valid parts of ``previous`` are
+    carried (:func:`awsip.status.salvage.salvage`)."""
+    previous = salvage(previous)
     before = conditions_by_type(previous)
     stamp = format_time(now)
     wanted = (

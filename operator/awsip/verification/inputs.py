@@ -48,8 +48,9 @@ class ProviderInputs(Protocol):
     def secret_value(self, namespace: str, name: str, key: str) -> str:
         """The decoded value of ``key`` in Secret ``namespace/name``.
 
-        Raises :class:`InputNotFoundError` when the Secret or key is missing, and
-        :class:`InputUnavailableError` when the API server cannot be reached.
+        Raises :class:`InputNotFoundError` when the Secret or key is missing,
+        :class:`InputUnavailableError` when the API server cannot be reached, and
+        :class:`InvalidInputError` when the key holds something other than text (binary data).
         """
         ...
 
