@@ -3,7 +3,7 @@
 Issue 14: 16 providers (as many as ``--workers``) of one namespace, each with a costly required
 policy, held every worker, and another namespace's good provider waited minutes. Here the world of
 the other benchmarks (benchmarks/harness.py: moto with IAM auth, kmock, ``awsip run`` in a process
-of its own, default settings: 16 workers, a quarter of them per namespace, 5 s of CPU per policy
+of its own, default settings: 16 workers, an eighth of them per namespace, 5 s of CPU per policy
 check) gets:
 
 * the hostile namespace: 16 providers, each with a required policy of its own (a ConfigMap: 100
@@ -73,7 +73,7 @@ def main() -> int:
         if args.namespace_workers:
             extra.append(f"--namespace-workers={args.namespace_workers}")
         process = OperatorProcess.awsip(
-            world, workers=16, calls_per_second=0, metrics_port=free_port(), extra=extra
+            world, settings=["--workers=16"], metrics_port=free_port(), extra=extra
         ).start()
         stopped_in = float("nan")
         try:
@@ -116,7 +116,7 @@ def main() -> int:
         finally:
             process.stop()
 
-    share = args.namespace_workers or "4 (a quarter of 16)"
+    share = args.namespace_workers or "2 (an eighth of 16)"
     print(
         "== hostile tenants: a good provider's time to Ready next to 16 costly providers of another namespace"
     )
@@ -125,7 +125,10 @@ def main() -> int:
     )
     print(f"   idle operator:         median {_ms(idle)} (runs: {', '.join(_ms([v]) for v in idle)})")
     print(f"   16 hostile providers:  median {_ms(loaded)} (runs: {', '.join(_ms([v]) for v in loaded)})")
-    print(f"   ratio {statistics.median(loaded) / statistics.median(idle):.2f}x (target: within 2x)")
+    print(
+        f"   ratio {statistics.median(loaded) / statistics.median(idle):.2f}x (target: within 2x), "
+        f"worst {max(loaded) / statistics.median(idle):.2f}x"
+    )
     print(f"   hostile providers still being processed when each good one was Ready: {unsettled}")
     reasons: dict[str, int] = {}
     for status, reason in verdicts:

@@ -74,3 +74,12 @@ async def test_a_cancelled_waiter_gives_its_place_up() -> None:
 def test_counts_must_be_positive() -> None:
     with pytest.raises(ValueError):
         FairShare(total=0, per_namespace=1)
+
+
+def test_the_default_share_is_an_eighth_of_the_workers() -> None:
+    from awsip.controller.config import OperatorConfig
+
+    assert OperatorConfig(workers=16).namespace_share == 2
+    assert OperatorConfig(workers=4).namespace_share == 1
+    assert OperatorConfig(workers=16, namespace_workers=5).namespace_share == 5
+    assert OperatorConfig(workers=4, namespace_workers=20).namespace_share == 4

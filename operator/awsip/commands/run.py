@@ -122,7 +122,7 @@ def add_parser(subparsers: Any) -> None:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="at most N verifications of one namespace at once (default: a quarter of --workers)",
+        help="at most N verifications of one namespace at once (default: an eighth of --workers)",
     )
     own.add_argument(
         "--policy-check-seconds",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class OperatorConfig:
     #: Threads for the blocking boto3 calls: at most this many verifications run at once.
     workers: int = 16
-    #: At most this many of them for one namespace at once (0: a quarter of ``workers``, at least
+    #: At most this many of them for one namespace at once (0: an eighth of ``workers``, at least
     #: one), so that one namespace cannot hold every worker (see controller/fair_share.py).
     namespace_workers: int = 0
     #: CPU seconds the policy engine may spend in one verification (and four times as many
@@ -49,7 +49,7 @@ class OperatorConfig:
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         if self.namespace_workers < 0:
-            raise ValueError("namespace_workers must be 0 (a quarter of workers) or positive")
+            raise ValueError("namespace_workers must be 0 (an eighth of workers) or positive")
         if not self.policy_check_seconds > 0:
             raise ValueError("policy_check_seconds must be positive")
         for name in ("sts_calls_per_second", "account_calls_per_second", "aws_calls_per_second"):
@@ -67,7 +67,7 @@ class OperatorConfig:
     @property
     def namespace_share(self) -> int:
         """How many verifications one namespace may run at once."""
-        share = self.namespace_workers or max(1, self.workers // 4)
+        share = self.namespace_workers or max(1, self.workers // 8)
         return min(share, self.workers)
 
 

@@ -5,7 +5,7 @@ rule, one namespace with as many slow or costly providers as there are workers h
 and every other namespace waits -- a tenant starving the rest. So, in front of the pool:
 
 - a namespace runs at most ``per_namespace`` verifications at once (``--namespace-workers``; by
-  default a quarter of the workers), so that the other workers stay free for other namespaces;
+  default an eighth of the workers), so that the other workers stay free for other namespaces;
 - when a worker frees up, the namespaces waiting for one take turns (round robin), whatever
   their number of waiting providers.
 
