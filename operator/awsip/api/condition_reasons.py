@@ -103,6 +103,8 @@ class Reason:
     KUBERNETES_UNAVAILABLE: Final = "KubernetesUnavailable"
     # any check: something other than AWS answered (awsip.aws.errors); asked again next interval
     AWS_ANSWER_UNPARSABLE: Final = "AWSAnswerUnparsable"
+    # any check: a bug in awsip ended the verification; retried with backoff (the log has the trace)
+    INTERNAL_ERROR: Final = "InternalError"
 
 
 class FindingCode:

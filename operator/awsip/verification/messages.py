@@ -139,6 +139,14 @@ def aws_answer_unparsable(error: ClassifiedError, *, step: str) -> str:
     )
 
 
+def internal_error(error: BaseException) -> str:
+    return condition_message(
+        f"awsip failed during the verification ({type(error).__name__}): a bug in awsip, not in "
+        "this provider's spec or its AWS account. Retrying with backoff; please report it with the "
+        "operator's log, which has the details."
+    )
+
+
 def kubernetes_unavailable(detail: str) -> str:
     return condition_message(f"The Kubernetes API could not be read ({detail}); retrying.")
 

@@ -96,7 +96,11 @@ def verify(
     limits: WorkLimits = DEFAULT_LIMITS,
     stopping: threading.Event | None = None,
 ) -> VerificationResult:
-    """Verify one provider. Blocking (run it in a worker thread); never raises for AWS or user errors.
+    """Verify one provider. Blocking (run it in a worker thread); never raises.
+
+    AWS and user errors become checks; a bug in awsip becomes an Unknown ``InternalError`` check,
+    retried with backoff like a transient AWS failure, so one provider that trips a bug neither
+    stops the others nor loses its previous verdict's details.
 
     ``limits`` bound the policy engine's work, and ``stopping`` (set when the operator stops) ends
     it early (see :mod:`awsip.verification.work_budget`)."""
@@ -109,6 +113,11 @@ def verify(
         )
     except AwsError as error:  # a safety net: every step classifies its own errors
         result = run.result(_transient("the verification", _classify(error)))
+    except Exception as error:  # a bug: the provider still gets a status saying so, and a retry
+        # The exception's text may quote inputs (an External ID, a policy): it goes to the log,
+        # whose formatter redacts remembered secrets, never to the status.
+        log.error("Verification of %s failed unexpectedly", ref, exc_info=True)
+        result = run.result(Check("Unknown", Reason.INTERNAL_ERROR, messages.internal_error(error), True))
     result = run.redacted(result)
     log.debug(
         "verified %s: RoleAssumed=%s PermissionsVerified=%s TrustPolicySecure=%s transient=%s%s",
