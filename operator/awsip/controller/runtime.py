@@ -601,12 +601,7 @@ class Runtime:
         if not operations:
             return True
         try:
-            stored = await self._kube_pool.run(
-                self.kube.patch_status, provider.namespace, provider.name, operations
-            )
-        except NotFoundError:
-            self.forget(provider.body)
-            return False
+            stored = await self._send_status_patch(provider, operations)
         except PatchRefusedError as refused:
             stored_now = await self._refused(provider, refused)
             if stored_now is None:
@@ -618,15 +613,25 @@ class Runtime:
             operations = uid_bound_patch(live if isinstance(live, dict) else None, new, uid=provider.uid)
             if not operations:
                 return True
-            try:
-                stored = await self._kube_pool.run(
-                    self.kube.patch_status, provider.namespace, provider.name, operations
-                )
-            except NotFoundError:
-                self.forget(provider.body)
-                return False
+            stored = await self._send_status_patch(provider, operations)
+        if stored is None:
+            return False
         provider.took_patch(new, stored)  # the status we wrote is the one we know (see provider_state)
         return True
+
+    async def _send_status_patch(
+        self, provider: Provider, operations: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The object as stored after the patch; None when it is gone (forgotten: its loop ends).
+        A refusal (:class:`PatchRefusedError`) is the caller's to judge."""
+        try:
+            stored: dict[str, Any] = await self._kube_pool.run(
+                self.kube.patch_status, provider.namespace, provider.name, operations
+            )
+        except NotFoundError:
+            self.forget(provider.body)
+            return None
+        return stored
 
     async def _refused(self, provider: Provider, refused: PatchRefusedError) -> dict[str, Any] | None:
         """A refused status patch: the provider as stored now if it is still this loop's object;
