@@ -18,6 +18,7 @@ from awsip.redaction import (
     redact,
     redact_values,
     remember_secret,
+    values_redactor,
 )
 
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -152,6 +153,26 @@ def test_remembered_values_are_bounded_oldest_first() -> None:
     assert found == {"first-secret", "third-secret"}  # "first" was used again, so "second" went
 
 
+def test_remembering_compiles_nothing_until_a_record_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[int] = []
+    original = redaction._value_pattern
+
+    def counting(values: object) -> object:
+        compiled.append(1)
+        return original(values)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redaction, "_value_pattern", counting)
+    remembered = RememberedSecrets()
+    for index in range(100):  # one External ID per verification
+        remembered.add(f"external-id-{index:03d}")
+    assert compiled == []
+    pattern = remembered.pattern
+    assert pattern is not None and pattern.search("... external-id-042 ...")
+    assert remembered.pattern is pattern and compiled == [1]  # once, until something new comes
+    remembered.add("external-id-100")
+    assert remembered.pattern is not pattern and compiled == [1, 1]
+
+
 # --- redact_values: a verification's own secrets, in what becomes a status or an event ---
 
 
@@ -186,3 +207,10 @@ def test_every_character_of_every_occurrence_is_masked(values: list[str], text: 
             for start in range(len(value) - size + 1):
                 assert value[start : start + size] not in masked.replace(MASK, "\0"), (value, masked)
     assert set(masked) <= set(MASK) | set("x")
+
+
+def test_a_redactor_masks_many_texts_with_one_pattern() -> None:
+    clean = values_redactor(["tenant/7f3c:42+x", None, ""])
+    assert clean("a tenant/7f3c:42+x b") == f"a {MASK} b"
+    assert clean(f"c {quote_plus('tenant/7f3c:42+x')}") == f"c {MASK}"
+    assert values_redactor([None, ""])("nothing to hide") == "nothing to hide"

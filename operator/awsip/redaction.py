@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 from urllib.parse import quote, quote_plus
 
@@ -163,8 +163,15 @@ def _mask_occurrences(text: str, pattern: re.Pattern[str]) -> str:
 
 def redact_values(text: str, values: Iterable[str | None]) -> str:
     """``text`` with every occurrence of each non-empty value (verbatim or URL-encoded) masked."""
+    return values_redactor(values)(text)
+
+
+def values_redactor(values: Iterable[str | None]) -> Callable[[str], str]:
+    """:func:`redact_values` for many texts and the same values: the pattern is compiled once."""
     pattern = _value_pattern(value for value in values if value)
-    return text if pattern is None else _mask_occurrences(text, pattern)
+    if pattern is None:
+        return lambda text: text
+    return lambda text: _mask_occurrences(text, pattern)
 
 
 class RememberedSecrets:
@@ -179,8 +186,22 @@ class RememberedSecrets:
         self.min_length = min_length
         self._values: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
-        self.pattern: re.Pattern[str] | None = None
-        """What :func:`redact` looks for (None while nothing is remembered)."""
+        self._pattern: re.Pattern[str] | None = None
+        self._stale = False
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """What :func:`redact` looks for (None while nothing is remembered).
+
+        Compiled when it is needed, not at each :meth:`add`: an operator remembers a value per
+        verification and logs far less often, and the pattern of thousands of values takes
+        milliseconds to compile.
+        """
+        with self._lock:
+            if self._stale:
+                self._pattern = _value_pattern(self._values)
+                self._stale = False
+            return self._pattern
 
     def add(self, value: str | None) -> None:
         if not value or len(value) < self.min_length:
@@ -192,7 +213,7 @@ class RememberedSecrets:
             self._values[value] = None
             while len(self._values) > self.max_entries:
                 self._values.popitem(last=False)
-            self.pattern = _value_pattern(self._values)
+            self._stale = True
 
 
 #: The operator's remembered secrets (one per process; tests may swap in a fresh one).

@@ -112,3 +112,30 @@ def test_a_denial_of_the_operator_on_a_policy_is_not_generalised() -> None:
         with pytest.raises(ClientError):
             FallbackReader(session, operator, denials=denials, role_arn=ROLE).call("iam:GetPolicy", read)
     assert operator.calls == 2
+
+
+def test_a_simulation_denied_to_a_role_in_another_account_is_not_asked_again() -> None:
+    denials: TtlCache[tuple[str, str, str], dict[str, Any]] = TtlCache(3600)
+    session = Client("session", denies=True)
+    for _ in range(3):  # three verifications of the role: one call, then the memo's answer
+        with pytest.raises(ClientError) as raised:
+            FallbackReader(session, None, denials=denials, role_arn=ROLE).call(
+                "iam:SimulatePrincipalPolicy", read
+            )
+        assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert session.calls == 1
+    # Reads are asked every time (a fixed policy shows at the next verification), and so is another role.
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            FallbackReader(session, None, denials=denials, role_arn=ROLE).call("iam:GetRole", read)
+    with pytest.raises(ClientError):
+        FallbackReader(session, None, denials=denials, role_arn=ROLE + "2").call(
+            "iam:SimulatePrincipalPolicy", read
+        )
+    assert session.calls == 4
+    # A simulation the session may run is never held back.
+    allowed = Client("allowed")
+    assert FallbackReader(allowed, None, denials=denials, role_arn=ROLE + "3").call(
+        "iam:SimulatePrincipalPolicy", read
+    )
+    assert allowed.calls == 1

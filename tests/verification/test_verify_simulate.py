@@ -3,23 +3,35 @@ SimulatePrincipalPolicy (moto does not implement it)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws import IamPolicySimulator
 from awsip.aws.policy_simulator import ContextEntry, SimulationRequest, SimulationResult
-from awsip.sandbox.aws_seed import create_operator_user, create_provider_role
+from awsip.profiles import load_profile
+from awsip.sandbox.aws_seed import (
+    OPERATOR_POLICY,
+    create_managed_policy,
+    create_operator_user,
+    create_provider_role,
+)
 from awsip.verification import ProviderRef, VerificationResult, verify
 from tests.aws.moto_fixtures import Sandbox
+from tests.support.aws_calls import count_calls
+from tests.support.moto_accounts import in_account
 from tests.verification.fakes import FakeInputs, FakeSimulator
 
 EXTERNAL_ID = "ext-id-7f3a9c1e"
+#: The module (the package exports its function ``verify`` under the same name).
+verify_module = importlib.import_module("awsip.verification.verify")
 REF = ProviderRef("team-a", "prod")
 
 
@@ -228,3 +240,30 @@ def test_simulate_end_to_end_through_stubber(sandbox: Sandbox) -> None:
     assert [(m.action, m.reason) for m in result.permissions_status.missing] == [
         ("ec2:DeleteVpc", f"SimulatePrincipalPolicy: explicitDeny on {vpc}")
     ]
+
+
+def test_auto_asks_a_role_in_another_account_to_simulate_once_while_denied(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The role reads itself (the operator reads IAM in its own account only) but may not simulate.
+    reads = {"Version": "2012-10-17", "Statement": [OPERATOR_POLICY["Statement"][1]]}
+    iam = in_account(sandbox.server.client("iam"), "222233334444")
+    policy = create_managed_policy(iam, "capa-minimal", load_profile("capa-minimal"))
+    role_arn = create_provider_role(
+        iam, "capa", trusted_principal_arn=sandbox.operator.arn, external_id=EXTERNAL_ID,
+        managed_policy_arns=[policy], inline_policies={"read-itself": reads},
+    )  # fmt: skip
+    sandbox.auth()
+    built: list[int] = []
+    real = verify_module.simulation_requests
+    monkeypatch.setattr(
+        verify_module, "simulation_requests", lambda *a, **k: built.append(1) or real(*a, **k)
+    )
+    aws = sandbox.services()
+    calls = count_calls(aws)
+    results = [verify(REF, spec(role_arn, "Auto"), aws=aws, inputs=FakeInputs()) for _ in range(3)]
+    for result in results:
+        assert result.permissions is not None and result.permissions.reason == "AllPermissionsGranted"
+    # One denied call, then the memo answers: no call, and no simulation requests built for nothing.
+    assert calls.get("iam:SimulatePrincipalPolicy") == 1
+    assert built == [1]

@@ -25,6 +25,14 @@ ROLE_OPERATIONS: Final = frozenset(
 )
 
 
+#: An operation whose AccessDenied to the session is remembered even with no operator to fall back
+#: on (a role in another account): asked again, it would only be denied again, at the cost of a
+#: call in the role's account on every verification; a denied simulation changes no verdict (Auto
+#: runs Local only). Denied reads are asked every time: a person fixing the role's policy expects
+#: the next verification to see it.
+SESSION_DENIAL_REMEMBERED: Final = "iam:SimulatePrincipalPolicy"
+
+
 class DenialMemo(Protocol):
     """Where AccessDenied answers are remembered across verifications (``AwsServices.denials``)."""
 
@@ -49,7 +57,8 @@ class FallbackReader:
     With ``denials`` (and the ``role_arn``), AccessDenied answers outlive the verification: an
     operation denied to the role's session goes straight to the operator in later verifications
     of the same role too, and an operation of :data:`ROLE_OPERATIONS` denied to the operator on
-    this role raises that same AccessDenied again without asking AWS, until the memo forgets it.
+    this role raises that same AccessDenied again without asking AWS, until the memo forgets it;
+    so does :data:`SESSION_DENIAL_REMEMBERED` denied to the session of a role in another account.
     """
 
     def __init__(
@@ -76,15 +85,20 @@ class FallbackReader:
         ):
             self.denied_to_session.add(operation)
         if operation not in self.denied_to_session:
+            alone = self.operator_iam is None and operation == SESSION_DENIAL_REMEMBERED
+            if alone:
+                response = self._remembered("session", operation)
+                if response is not None:
+                    raise ClientError(response, operation.split(":", 1)[-1])
             try:
                 return read(self.session_iam)
             except ClientError as error:
                 classified = classify_error(error)
-                if (
-                    classified is None
-                    or classified.kind is not ErrorKind.ACCESS_DENIED
-                    or self.operator_iam is None
-                ):
+                if classified is None or classified.kind is not ErrorKind.ACCESS_DENIED:
+                    raise
+                if self.operator_iam is None:
+                    if alone:
+                        self._remember("session", operation, error)
                     raise
                 self.denied_to_session.add(operation)
                 self._remember("session", operation, error)

@@ -27,6 +27,7 @@ variables and clients only, and every message is redacted before it is returned.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -51,7 +52,7 @@ from awsip.policy import PolicyDocument, PolicyParseError, check_coverage, decod
 from awsip.policy.findings import PolicyFinding, findings_for
 from awsip.policy.limits import beyond_iam_limits
 from awsip.profiles import load_profile
-from awsip.redaction import redact_values, remember_secret
+from awsip.redaction import remember_secret, values_redactor
 from awsip.trust import analyze_trust_policy
 from awsip.verification import messages
 from awsip.verification.inputs import (
@@ -73,7 +74,7 @@ from awsip.verification.permission_verdicts import (
     simulated_verdicts,
 )
 from awsip.verification.reader import FallbackReader
-from awsip.verification.simulation_requests import simulation_requests
+from awsip.verification.simulation_requests import Samples, simulation_requests
 from awsip.verification.work_budget import (
     Stopping,
     WorkBudgetExceeded,
@@ -145,6 +146,14 @@ class _Stop(Exception):
     def __init__(self, result: VerificationResult) -> None:
         super().__init__("verification stopped")
         self.result = result
+
+
+@functools.lru_cache(maxsize=16)
+def _profile(name: str) -> tuple[dict[str, Any], PolicyDocument]:
+    """A built-in profile and its parsed form, read and parsed once per process: they never change,
+    and one parsed document is compiled once by the policy engine (it compiles by document)."""
+    document = load_profile(name)
+    return document, parse_policy(document, name=name)
 
 
 def _classify(error: BaseException) -> ClassifiedError:
@@ -230,8 +239,7 @@ class _Verification:
     def redacted(self, result: VerificationResult) -> VerificationResult:
         """The result with every secret that this verification handled removed from its text."""
 
-        def clean(text: str) -> str:
-            return redact_values(text, self._secrets)
+        clean = values_redactor(self._secrets)
 
         def clean_check(check: Check | None) -> Check | None:
             return None if check is None else replace(check, message=clean(check.message))
@@ -396,10 +404,8 @@ class _Verification:
     def _required_policy(self) -> tuple[_RequiredPolicy | None, Check | None]:
         policy = self.spec.required_policy
         if policy.profile is not None:
-            document = load_profile(policy.profile)
-            return _RequiredPolicy(
-                document, parse_policy(document, name=policy.profile), policy.profile, None
-            ), None
+            document, parsed = _profile(policy.profile)
+            return _RequiredPolicy(document, parsed, policy.profile, None), None
         ref = policy.config_map_ref
         assert ref is not None
         source = f"ConfigMap {self.ref.namespace}/{ref.name} key {ref.key!r}"
@@ -658,23 +664,26 @@ class _Verification:
         )
 
     def _simulate(self, reader: FallbackReader, required: _RequiredPolicy) -> list[Verdict]:
-        with bounded_work(self.limits, self.stopping):
-            samples = simulation_requests(
-                required.document,
-                partition=self.spec.partition,
-                account=self.spec.account_id,
-                region=self.region,
-                catalog=optional_catalog(),
-            )
-        requests = [item.request for item in samples.requests]
+        @functools.cache
+        def samples() -> Samples:
+            # Only when IAM is asked: a simulation the memo of denials answers costs nothing.
+            with bounded_work(self.limits, self.stopping):
+                return simulation_requests(
+                    required.document,
+                    partition=self.spec.partition,
+                    account=self.spec.account_id,
+                    region=self.region,
+                    catalog=optional_catalog(),
+                )
+
         simulate: Callable[[Any], Any] = lambda client: self.aws.simulator_factory(client).simulate(  # noqa: E731
-            self.spec.role_arn, requests
+            self.spec.role_arn, [item.request for item in samples().requests]
         )
         results = reader.call("iam:SimulatePrincipalPolicy", simulate)
-        verdicts = simulated_verdicts(samples.requests, results)
+        verdicts = simulated_verdicts(samples().requests, results)
         verdicts += [
             Verdict(action, "*", "Unknown", "action patterns cannot be simulated")
-            for action in samples.not_simulated
+            for action in samples().not_simulated
         ]
         return verdicts
 
