@@ -167,11 +167,21 @@ def redact_values(text: str, values: Iterable[str | None]) -> str:
 
 
 def values_redactor(values: Iterable[str | None]) -> Callable[[str], str]:
-    """:func:`redact_values` for many texts and the same values: the pattern is compiled once."""
-    pattern = _value_pattern(value for value in values if value)
-    if pattern is None:
-        return lambda text: text
-    return lambda text: _mask_occurrences(text, pattern)
+    """:func:`redact_values` for many texts and the same values: the pattern is compiled once, and
+    only if one of the texts holds one of the values (most hold none: a plain substring test says
+    so for much less than compiling the pattern of a session token costs)."""
+    kept = [value for value in values if value]
+    forms = {form for value in kept for form in (value, quote(value, safe=""), quote_plus(value))}
+    pattern: list[re.Pattern[str] | None] = []
+
+    def redact(text: str) -> str:
+        if not any(form in text for form in forms):
+            return text
+        if not pattern:
+            pattern.append(_value_pattern(kept))
+        return text if pattern[0] is None else _mask_occurrences(text, pattern[0])
+
+    return redact
 
 
 class RememberedSecrets:
