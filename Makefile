@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/e2e.py
 	$(PY) benchmarks/scale.py --floor
 	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/scale.py --versus-floor --accounts 100
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
