@@ -94,3 +94,28 @@ def test_after_a_long_outage_one_credentials_failure_is_still_a_retry() -> None:
     assert summary(status)["Ready"] == ("Unknown", "OperatorCredentialsUnavailable")
     status = build_status(CREDENTIALS_FAIL, status, generation=1, now=START + timedelta(hours=1, seconds=5))
     assert summary(status)["Ready"] == ("False", "OperatorCredentialsUnavailable")
+
+
+def test_a_bug_that_keeps_failing_a_provider_becomes_a_fault_after_the_grace_period() -> None:
+    # verify() turns an exception into a transient InternalError check: retried with backoff, and
+    # after the grace period Stalled, so that kubectl wait and Argo CD stop waiting for it.
+    bug = VerificationResult(
+        ref=REF,
+        role_arn=ROLE,
+        role_assumed=Check(
+            "Unknown", Reason.INTERNAL_ERROR, "awsip failed during the verification (KeyError).", True
+        ),
+    )
+    status = build_status(VERIFIED, None, generation=1, now=START)
+    status = build_status(bug, status, generation=1, now=START + timedelta(seconds=30))
+    assert summary(status)["Ready"] == ("Unknown", "InternalError")
+    assert summary(status)["Stalled"] == ("False", "Retrying")
+    assert details(status) == details(build_status(VERIFIED, None, generation=1, now=START))
+    status = build_status(bug, status, generation=1, now=START + timedelta(minutes=5))
+    assert summary(status)["Ready"] == ("Unknown", "InternalError")
+    status = build_status(bug, status, generation=1, now=START + CREDENTIALS_GRACE + timedelta(minutes=1))
+    assert summary(status)["Ready"] == ("False", "InternalError")
+    assert summary(status)["Stalled"] == ("True", "InternalError")
+    assert "please report it with the operator's log" in status["conditions"][0]["message"]
+    healed = build_status(VERIFIED, status, generation=1, now=START + timedelta(minutes=20))
+    assert summary(healed)["Ready"] == ("False", "MissingPermissions")

@@ -57,9 +57,13 @@ def is_current(status: Mapping[str, Any] | None, generation: int | None) -> bool
     ready = find_condition(status, ConditionType.READY)
     if ready is None or ready.get("status") not in ("True", "False"):
         return False  # never verified, or the last attempt could not decide (transient)
-    if ready.get("reason") in (Reason.NOT_PERMITTED, Reason.OPERATOR_CREDENTIALS_UNAVAILABLE):
-        # Refused by the tenancy rules, or the operator's own credentials failed for long (a
-        # restart is what fixes them, and must verify at once): not a verdict about the role.
+    if ready.get("reason") in (
+        Reason.NOT_PERMITTED,
+        Reason.OPERATOR_CREDENTIALS_UNAVAILABLE,
+        Reason.INTERNAL_ERROR,
+    ):
+        # Refused by the tenancy rules, or the operator's own credentials or code failed for long
+        # (a restart is what fixes them, and must verify at once): not a verdict about the role.
         return False
     reconciling = find_condition(status, ConditionType.RECONCILING)
     return not (reconciling is not None and reconciling.get("status") == "True")

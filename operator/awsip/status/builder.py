@@ -28,7 +28,8 @@ trust policy) is kept. Only when the credentials failed on the previous attempt 
 ``RoleAssumed`` has been Unknown for :data:`CREDENTIALS_GRACE` (its ``lastTransitionTime``) does
 the status call it what it then is, a fault of the operator's setup that a person must fix: Ready
 False, Stalled True, the details still kept. The controller keeps retrying with backoff either way
-(the verification result stays transient).
+(the verification result stays transient). A bug in awsip that fails every verification of a
+provider (``InternalError``) is treated the same way (:data:`LASTING_FAULTS`).
 
 Times and generations
 ---------------------
@@ -69,32 +70,44 @@ from awsip.verification.outcome import Check, VerificationResult
 
 _OWN_TYPES = ConditionType.ALL
 
-#: How long failing operator credentials are shown as a retry (Unknown) before they are shown as a
-#: fault (False, Stalled): longer than any credential rotation, short enough for an alert to matter.
+#: How long a failure that says nothing about the provider is shown as a retry (Unknown) before it is
+#: shown as a fault (False, Stalled): longer than any credential rotation, short enough for an alert
+#: to matter.
 CREDENTIALS_GRACE: Final = timedelta(minutes=10)
 
+#: The transient failures of the operator itself that become a fault when they last, and what the
+#: fault asks of a person: expired or rejected operator credentials, and a bug in awsip that
+#: fails every verification of a provider (``InternalError``; without this, ``kubectl wait`` and
+#: Argo CD would show such a provider as in progress for ever).
+LASTING_FAULTS: Final = {
+    Reason.OPERATOR_CREDENTIALS_UNAVAILABLE: "a person must fix the operator's credentials.",
+    Reason.INTERNAL_ERROR: "please report it with the operator's log; the retries go on.",
+}
 
-def _credentials_failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: datetime) -> bool:
-    """Whether the operator's credentials have failed for longer than :data:`CREDENTIALS_GRACE`."""
+
+def _failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the operator's own failure (:data:`LASTING_FAULTS`) has lasted
+    :data:`CREDENTIALS_GRACE`: seen on the previous attempt too, with ``RoleAssumed`` Unknown for
+    that long (a fault once shown stays one until a verification works)."""
     check = result.role_assumed
-    if not (check.transient and check.reason == Reason.OPERATOR_CREDENTIALS_UNAVAILABLE):
+    if not (check.transient and check.reason in LASTING_FAULTS):
         return False
     previous = before.get(ConditionType.ROLE_ASSUMED) or {}
-    if previous.get("reason") != Reason.OPERATOR_CREDENTIALS_UNAVAILABLE:
+    if previous.get("reason") != check.reason:
         return False
     if previous.get("status") == "False":
-        return True  # already shown as a fault: it stays one until the credentials work
+        return True  # already shown as a fault: it stays one until the failure ends
     since = parse_time(previous.get("lastTransitionTime"))
     moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     return since is not None and moment - since >= CREDENTIALS_GRACE
 
 
-def _lasting_credentials_failure(check: Check) -> Check:
+def _lasting_failure(check: Check) -> Check:
     minutes = int(CREDENTIALS_GRACE.total_seconds() // 60)
     return Check(
         "False",
         check.reason,
-        f"{check.message} (For more than {minutes} minutes: a person must fix the operator's credentials.)",
+        f"{check.message} (For more than {minutes} minutes: {LASTING_FAULTS[check.reason]})",
     )
 
 
@@ -155,8 +168,8 @@ def build_status(
 
     # Kept while the verdict cannot be reached, escalated or not (see the module docs).
     keep_session = result.role_assumed.transient
-    if _credentials_failure_lasts(result, before, now):
-        result = replace(result, role_assumed=_lasting_credentials_failure(result.role_assumed))
+    if _failure_lasts(result, before, now):
+        result = replace(result, role_assumed=_lasting_failure(result.role_assumed))
     ready = _ready(result)
     transient = result.transient
     if transient:
