@@ -31,7 +31,7 @@ resource types, the pair gets the *formal* check above, over every string, and t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -81,17 +81,50 @@ def analyze(
     outcomes: Outcomes,
     catalog: Catalog | None = None,
     scopes: Scopes | None = None,
+    prepared: Mapping[Hashable, _Scope] | None = None,
 ) -> CoverageReport:
     """Coverage of every required (statement, action) by the compiled identity policies and boundary.
 
     ``solver``, ``outcomes`` and ``scopes`` are the engine's
     (:meth:`awsip.policy.engine.PolicyEngine.check_coverage`); ``catalog`` shapes the requests (None:
-    the formal check everywhere).
+    the formal check everywhere); ``prepared``: scopes worked out ahead (:func:`prepare_scopes`).
     """
     checker = _Checker(required, list(identity), boundary, solver, outcomes, catalog)
     if scopes is not None:
         checker.scopes = scopes
+    if prepared is not None:
+        checker.prepared = prepared
     return checker.run()
+
+
+def prepare_scopes(required: CompiledPolicy, *, solver: Solver, catalog: Catalog | None) -> PreparedScopes:
+    """The scope of every (statement, action) of a required policy, with what a check reads of it.
+
+    A scope is a property of the required policy and the catalog alone: worked out once (the
+    operator does it for the built-in profiles at startup), it answers every later check of that
+    policy exactly as the one a check would work out on its way (the same function builds both).
+    The readable samples of the statement's resource patterns and the resources' automata are
+    made too, as the first check would make them.
+    """
+    checker = _Checker(required, [], None, solver, Lru(1), catalog)
+    found: PreparedScopes = {}
+    if catalog is None:
+        return found
+    for rst in required.statements:
+        if rst.deny or rst.actions_negated:
+            continue
+        for pattern in rst.statement.actions.patterns:
+            if pattern.has_wildcards:
+                continue  # the formal check: nothing to work out
+            key = _scope_key(rst, pattern, catalog)
+            if key in found:
+                continue
+            scope = found[key] = checker._find_scope(rst, pattern.text)
+            # What _Cell._resource reads first: samples within the required resource patterns.
+            for text in [g.text for g in rst.static_globs] if not rst.resources_negated else ["*"]:
+                scope.samples(text, catalog)
+            _ = scope.language
+    return found
 
 
 @dataclass(frozen=True)
@@ -150,9 +183,18 @@ class _Scope:
 
 _GET_CALLER_IDENTITY = "sts:getcalleridentity"
 
+
+def _scope_key(rst: CompiledStatement, pattern: Pattern, catalog: Catalog) -> Hashable:
+    """A scope's key: by the statement's policy name and content, so a document parsed again
+    (the operator parses the required policy for every verification) finds it."""
+    return ("scope", rst.key, pattern.text.lower(), id(catalog))
+
+
 #: Which requests each (required statement, action) stands for: a property of the required policy
 #: and the catalog alone, so an engine keeps them like compiled matchers (not with the outcomes).
 Scopes = Lru[Hashable, _Scope]
+#: The scopes of prepared required policies (:func:`prepare_scopes`), kept whole.
+PreparedScopes = dict[Hashable, _Scope]
 
 
 def _multivalued(documents: Sequence[PolicyDocument]) -> frozenset[str]:
@@ -207,6 +249,7 @@ class _Checker:
     ) -> None:
         self.catalog = catalog
         self.scopes: Scopes = Lru(256)
+        self.prepared: Mapping[Hashable, _Scope] = {}
         self.required = required
         self.identity = identity
         self.bound = bound
@@ -263,8 +306,10 @@ class _Checker:
             return _Scope("formal", "no authorization catalog: every string is a possible resource")
         if pattern is None or pattern.has_wildcards:
             return _Scope("formal", "an action pattern is checked over every action name and resource")
-        key = ("scope", rst.key, pattern.text.lower(), id(self.catalog))
-        found = self.scopes.get(key)
+        key = _scope_key(rst, pattern, self.catalog)
+        found = self.prepared.get(key)
+        if found is None:
+            found = self.scopes.get(key)
         if found is None:
             found = self._find_scope(rst, pattern.text)
             self.scopes.put(key, found)

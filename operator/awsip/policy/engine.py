@@ -18,7 +18,7 @@ from collections.abc import Hashable, Sequence
 
 from awsip.catalog import Catalog, optional_catalog
 from awsip.policy.caches import EngineLimits, Lru, PatternCaches
-from awsip.policy.coverage import Outcomes, Scopes, analyze
+from awsip.policy.coverage import Outcomes, PreparedScopes, Scopes, analyze, prepare_scopes
 from awsip.policy.match import CompiledPolicy, compile_policy
 from awsip.policy.model import Decision, PolicyDocument, Request
 from awsip.policy.report import CoverageReport
@@ -43,6 +43,9 @@ class CompiledPolicies:
         self._actions = limits.actions_per_policy
         self.identity: dict[int, CompiledPolicy] = {}
         self.boundary: dict[int, CompiledPolicy] = {}
+        #: Identity policies compiled ahead (PolicyEngine.prepare), by name and content: outside
+        #: the bound and kept by clear(); a document parsed again finds its entry here.
+        self.prepared: dict[tuple[str, str], CompiledPolicy] = {}
         self.tick = 0  # advanced on every compilation; a hit stamps the entry with it
         self._weight = 0
         self._lock = threading.Lock()
@@ -68,6 +71,10 @@ class CompiledPolicies:
         return out
 
     def compile(self, document: PolicyDocument, boundary: bool) -> CompiledPolicy:
+        if not boundary and self.prepared:
+            prepared = self.prepared.get(document.key)
+            if prepared is not None:
+                return prepared
         compiled = compile_policy(document, boundary=boundary, patterns=self._patterns, actions=self._actions)
         table = self.boundary if boundary else self.identity
         with self._lock:
@@ -95,11 +102,13 @@ class CompiledPolicies:
             del (self.boundary if flag else self.identity)[key]
             self._weight -= compiled.weight
 
-    def clear(self) -> None:
+    def clear(self, prepared: bool = False) -> None:
         with self._lock:
             self.identity.clear()
             self.boundary.clear()
             self._weight = 0
+            if prepared:
+                self.prepared.clear()
 
     @property
     def weight(self) -> int:
@@ -124,6 +133,8 @@ class PolicyEngine:
         self.compiled = CompiledPolicies(self.patterns, self.limits)
         self._outcomes: Outcomes = Lru(self.limits.outcomes)
         self._scopes: Scopes = Lru(self.limits.outcomes)
+        self._prepared_scopes: PreparedScopes = {}
+        self._prepare_lock = threading.Lock()
         self._reports: Lru[Hashable, CoverageReport] = Lru(self.limits.reports)
 
     def simulate(
@@ -162,9 +173,28 @@ class PolicyEngine:
             outcomes=self._outcomes,
             catalog=self.catalog,
             scopes=self._scopes,
+            prepared=self._prepared_scopes,
         )
         self._reports.put(key, report)
         return report.copy()
+
+    def prepare(self, required: PolicyDocument) -> None:
+        """Compile a required policy ahead of its checks, and the requests each of its actions
+        stands for (opening the catalog if need be): what depends on that policy and the catalog
+        alone, so that a check spends its time on the role's policies.
+
+        For a policy known before any role is checked: ``awsip run`` prepares the built-in
+        profiles at startup. Found by the document's name and content (a document parsed again
+        finds it); kept outside the caches' bounds and by :meth:`clear`, until
+        ``clear(prepared=True)``. Verdicts are the same as without (tests compare them).
+        """
+        compiled = compile_policy(
+            required, boundary=False, patterns=self.patterns, actions=self.limits.actions_per_policy
+        )
+        scopes = prepare_scopes(compiled, solver=self.solver, catalog=self.catalog)
+        with self._prepare_lock:
+            self._prepared_scopes.update(scopes)
+            self.compiled.prepared[required.key] = compiled
 
     @property
     def catalog(self) -> Catalog | None:
@@ -173,20 +203,25 @@ class PolicyEngine:
             self._catalog = optional_catalog()
         return self._catalog
 
-    def clear(self, *, results_only: bool = False) -> None:
+    def clear(self, *, results_only: bool = False, prepared: bool = False) -> None:
         """Forget what the engine remembers (the benchmark measures cold checks this way).
 
         ``results_only``: forget coverage reports and outcomes, keep compiled policies, patterns,
         automata, solver answers and the requests each required action stands for (its scope).
+        What :meth:`prepare` made is kept unless ``prepared`` (the operator makes it once, at
+        startup).
         """
         self._reports.clear()
         self._outcomes.clear()
         if results_only:
             return
-        self.compiled.clear()
+        self.compiled.clear(prepared)
         self.patterns.clear()
         self.solver.clear()
         self._scopes.clear()
+        if prepared:
+            with self._prepare_lock:
+                self._prepared_scopes.clear()
 
     def usage(self) -> dict[str, int]:
         """How full each cache is: entries, or weight for the weighed ones (see EngineLimits)."""
@@ -197,6 +232,8 @@ class PolicyEngine:
             **self.solver.usage(),
             "outcomes": len(self._outcomes),
             "scopes": len(self._scopes),
+            "prepared_policies": len(self.compiled.prepared),
+            "prepared_scopes": len(self._prepared_scopes),
             "reports": len(self._reports),
         }
 

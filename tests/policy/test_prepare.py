@@ -1,0 +1,133 @@
+"""A required policy prepared ahead (PolicyEngine.prepare, what ``awsip run`` does for the built-in
+profiles at startup) gives the very verdicts of one compiled on the way, and is found again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from awsip.policy import ActionResult, CoverageReport, PolicyDocument, PolicyEngine, parse_policy
+from awsip.profiles import load_profile
+
+from .helpers import allow, deny, doc, fixture, managed, seed
+from .test_properties import FAST, documents
+
+#: Attached sets with every status among them: covered, missing with witnesses, Unknown.
+ATTACHED: dict[str, list[str]] = {
+    "benchmark": [
+        "AmazonEC2FullAccess",
+        "AmazonEKSClusterPolicy",
+        "AmazonEKSServicePolicy",
+        "AmazonEKSWorkerNodePolicy",
+        "AutoScalingFullAccess",
+        "ElasticLoadBalancingFullAccess",
+        "IAMReadOnlyAccess",
+        "AmazonSSMReadOnlyAccess",
+        "SecretsManagerReadWrite",
+        "ReadOnlyAccess",
+    ],
+    "power-user": ["PowerUserAccess"],
+    "admin": ["AdministratorAccess"],
+    "ec2-only": ["AmazonEC2FullAccess"],
+}
+CONDITIONAL = doc(
+    allow("iam:PassRole", "*", condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
+    allow("ec2:*", "arn:aws:ec2:*:*:instance/*"),
+    deny("ec2:TerminateInstances", "*", condition={"StringNotLike": {"aws:PrincipalTag/team": ["a*"]}}),
+    # Together they cover every eks action; the engine cannot prove it: Unknown.
+    allow("eks:*", "*", condition={"StringLike": {"test:k": "a*"}}),
+    allow("eks:*", "*", condition={"StringNotLike": {"test:k": "a*"}}),
+    name="conditional",
+)
+
+
+def _verdicts(report: CoverageReport) -> tuple[Any, list[ActionResult]]:
+    """Everything a report says: its JSON and every result (covered ones too: reasons, notes)."""
+    return report.to_json(), report.results
+
+
+def _reports(engine: PolicyEngine, required: PolicyDocument, sets: list[list[PolicyDocument]]) -> list[Any]:
+    return [_verdicts(engine.check_coverage(required, attached)) for attached in sets]
+
+
+def _sets() -> list[list[PolicyDocument]]:
+    sets = [[managed(name) for name in names] for names in ATTACHED.values()]
+    return [*sets, [CONDITIONAL], [fixture("deny-eks.json"), managed("PowerUserAccess")]]
+
+
+def test_a_prepared_profile_gives_the_verdicts_of_one_compiled_on_the_way() -> None:
+    sets = _sets()
+    expected = _reports(PolicyEngine(), seed(), sets)
+    statuses = {r.status for _, results in expected for r in results}
+    assert statuses == {"Covered", "NotCovered", "Unknown"}  # the comparison sees every kind
+    engine = PolicyEngine()
+    engine.prepare(seed())
+    assert engine.usage()["prepared_policies"] == 1 and engine.usage()["prepared_scopes"] > 100
+    assert _reports(engine, seed(), sets) == expected  # a document parsed again: the prepared one
+    # Nothing of the required policy compiled again: only the attached documents were.
+    assert engine.usage()["compiled_policies"] == sum(len(s) for s in sets)
+    assert engine.usage()["scopes"] == 0  # every scope came from the prepared ones
+    engine.clear()  # what the benchmark's cold checks do: the prepared policy stays
+    assert engine.usage()["prepared_policies"] == 1
+    assert _reports(engine, seed(), sets) == expected
+    engine.clear(prepared=True)
+    assert engine.usage()["prepared_policies"] == engine.usage()["prepared_scopes"] == 0
+    assert _reports(engine, seed(), sets) == expected
+
+
+def test_another_name_or_content_is_not_taken_for_the_prepared_policy() -> None:
+    engine = PolicyEngine()
+    engine.prepare(seed())
+    renamed = parse_policy(load_profile("capa-minimal"), name="capa-minimal-copy")
+    changed_source = load_profile("capa-minimal")
+    changed_source["Statement"][0]["Action"] = ["ec2:DescribeVpcs"]
+    changed = parse_policy(changed_source, name="capa-minimal")
+    attached = [managed("AmazonEC2FullAccess")]
+    for required in (renamed, changed):
+        assert _verdicts(engine.check_coverage(required, attached)) == (
+            _verdicts(PolicyEngine().check_coverage(required, attached))
+        )
+    assert engine.usage()["compiled_policies"] == 3  # both compiled on their own, and the attached one
+
+
+@pytest.mark.parametrize("catalog", ["default", None])
+def test_preparing_without_or_with_the_catalog(catalog: str | None) -> None:
+    engine = PolicyEngine(catalog=catalog)
+    engine.prepare(seed())
+    expected = _verdicts(PolicyEngine(catalog=catalog).check_coverage(seed(), [CONDITIONAL]))
+    assert _verdicts(engine.check_coverage(seed(), [CONDITIONAL])) == expected
+    assert (engine.usage()["prepared_scopes"] > 0) is (catalog is not None)
+
+
+@FAST
+@given(required=documents(required=True), attached=documents())
+def test_prepared_and_lazily_compiled_agree_on_random_policies(
+    required: dict[str, Any], attached: dict[str, Any]
+) -> None:
+    name = "random-required"
+    policies = [parse_policy(attached, name="attached")]
+    expected = _verdicts(PolicyEngine().check_coverage(parse_policy(required, name=name), policies))
+    engine = PolicyEngine()
+    engine.prepare(parse_policy(required, name=name))
+    assert _verdicts(engine.check_coverage(parse_policy(required, name=name), policies)) == expected
+    assert engine.usage()["compiled_policies"] == 1  # the attached policy alone
+
+
+def test_awsip_run_prepares_the_built_in_profiles_as_the_verification_names_them() -> None:
+    from awsip.commands.run import prepare_policy_engine
+    from awsip.policy import default_engine
+    from awsip.profiles import PROFILES
+
+    engine = default_engine()
+    engine.clear(prepared=True)
+    try:
+        prepare_policy_engine()
+        assert engine.usage()["prepared_policies"] == len(PROFILES)
+        # The verification parses the profile's document under the profile's name.
+        required = parse_policy(load_profile("capa-minimal"), name="capa-minimal")
+        engine.check_coverage(required, [managed("AmazonEC2FullAccess")])
+        assert engine.usage()["compiled_policies"] == 1 and engine.usage()["scopes"] == 0
+    finally:
+        engine.clear(prepared=True)
