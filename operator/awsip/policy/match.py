@@ -16,6 +16,7 @@ operators, negation): the variable only matters when there are values to compare
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -88,9 +89,11 @@ class CompiledStatement:
     statement: Statement
     deny: bool
     actions_negated: bool
-    exact: dict[str, frozenset[str]]  # service -> action names (lower case) without wildcards
-    wild: dict[str, tuple[str, ...]]  # service -> names with wildcards (lower case)
-    generic: tuple[Glob, ...]  # patterns whose service part has wildcards (e.g. "*")
+    #: The action patterns whose service part is literal, lower case and sorted: the names of one
+    #: service are a range of it, indexed the first time the service is asked about (a statement
+    #: such as ReadOnlyAccess's names 300 services; a check asks about a handful).
+    named: tuple[str, ...]
+    generic: tuple[Glob, ...]  # patterns whose service part has wildcards (e.g. "*"), or no ':'
     resources_negated: bool
     any_resource: bool  # Resource "*"
     static_globs: tuple[Glob, ...]
@@ -100,15 +103,15 @@ class CompiledStatement:
     key: tuple[str, int, str, bool] = field(init=False)
     opaque: bool = field(init=False)  # depends on other context keys through policy variables
     conditions: tuple[Clause, ...] = field(init=False)
-    #: The regular expression of ``wild[service]``, compiled on first use (a statement's services
-    #: bound it; most services are never asked about).
-    _wild_regex: dict[str, re.Pattern[str]] = field(init=False, repr=False)
+    #: Per service asked about: its names without wildcards, and one regular expression for those
+    #: with wildcards (None if none).
+    _services: dict[str, tuple[frozenset[str], re.Pattern[str] | None]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.key = (self.ref.policy, self.ref.index, self.statement.fingerprint, self.ref.boundary)
         self.opaque = bool(self.variable_patterns) or any(c.clause.opaque for c in self.clauses)
         self.conditions = tuple(c.clause for c in self.clauses)
-        self._wild_regex = {}
+        self._services = {}
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -116,8 +119,25 @@ class CompiledStatement:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CompiledStatement) and self.key == other.key
 
-    def services(self) -> set[str]:
-        return set(self.exact) | set(self.wild)
+    def names_service(self, service: str) -> bool:
+        """Whether one of the patterns with a literal service part names ``service`` (lower case)."""
+        prefix = service + ":"
+        named = self.named
+        index = bisect_left(named, prefix)
+        return index < len(named) and named[index].startswith(prefix)
+
+    def _names_of(self, service: str) -> tuple[frozenset[str], re.Pattern[str] | None]:
+        found = self._services.get(service)
+        if found is None:
+            named = self.named
+            # The patterns "service:..." sort between "service:" and "service;" (';' follows ':').
+            start, end = bisect_left(named, service + ":"), bisect_left(named, service + ";")
+            cut = len(service) + 1
+            names = [text[cut:] for text in named[start:end]]
+            wild = tuple(n for n in names if "*" in n or "?" in n)
+            exact = frozenset(n for n in names if "*" not in n and "?" not in n)
+            found = self._services[service] = (exact, _names_regex(wild) if wild else None)
+        return found
 
     def matches_action(self, action: str) -> bool:
         lower = action.lower()
@@ -127,15 +147,9 @@ class CompiledStatement:
     def matches_split(self, lower: str, service: str | None, name: str) -> bool:
         """matches_action for an action already lower-cased and split at its first ':'."""
         hit = False
-        if service is not None:
-            names = self.exact.get(service)
-            if names is not None and name in names:
-                hit = True
-            else:
-                regex = self._wild_regex.get(service)
-                if regex is None and service in self.wild:
-                    regex = self._wild_regex[service] = _names_regex(self.wild[service])
-                hit = regex is not None and regex.fullmatch(name) is not None
+        if service is not None and self.named:
+            exact, regex = self._names_of(service)
+            hit = name in exact or (regex is not None and regex.fullmatch(name) is not None)
         if not hit and self.generic:
             hit = any(g.matches(lower) for g in self.generic)
         return hit != self.actions_negated
@@ -182,24 +196,21 @@ def compile_statement(
 ) -> CompiledStatement:
     """Matchers for one statement (``patterns``: an engine's caches; by default nothing is cached)."""
     patterns = patterns or Patterns()
-    exact_names: dict[str, set[str]] = {}
-    wild_names: dict[str, list[str]] = {}
+    texts = [pattern.text.lower() for pattern in statement.actions.patterns]
+    # Service parts, "*" for a pattern without ':' (such a pattern is generic too).
+    heads = "".join([text.partition(":")[0] if ":" in text else "*" for text in texts])
     generic: list[Glob] = []
-    for pattern in statement.actions.patterns:
-        service, colon, name = pattern.text.lower().partition(":")
-        if not colon or "*" in service or "?" in service:
-            generic.append(action_glob(pattern, patterns))
-        elif "*" in name or "?" in name:
-            if service in wild_names:
-                wild_names[service].append(name)
+    if "*" in heads or "?" in heads:
+        # Some pattern has a wildcard in its service part or no ':': sorted out one by one.
+        named = []
+        for pattern, text in zip(statement.actions.patterns, texts, strict=True):
+            service, colon, _ = text.partition(":")
+            if not colon or "*" in service or "?" in service:
+                generic.append(action_glob(pattern, patterns))
             else:
-                wild_names[service] = [name]
-        elif service in exact_names:
-            exact_names[service].add(name)
-        else:
-            exact_names[service] = {name}
-    exact = {service: frozenset(names) for service, names in exact_names.items()}
-    wild = {service: tuple(names) for service, names in wild_names.items()}
+                named.append(text)
+        texts = named
+    texts.sort()
     resources = statement.resources
     static_globs = []
     variable_patterns = []
@@ -219,8 +230,7 @@ def compile_statement(
         statement=statement,
         deny=deny,
         actions_negated=statement.actions.negated,
-        exact=exact,
-        wild=wild,
+        named=tuple(texts),
         generic=tuple(generic),
         resources_negated=resources.negated,
         any_resource=any_resource,
@@ -256,15 +266,7 @@ class CompiledPolicy:
         #: What it weighs in an engine's cache: patterns, plus room for the remembered actions.
         self.weight = self.pattern_count + actions
         self.last_used = 0  # set by the engine's cache of compiled policies
-        by_service: dict[str, list[CompiledStatement]] = {}
-        generic: list[CompiledStatement] = []
-        for st in statements:
-            if st.actions_negated or st.generic:
-                generic.append(st)
-            for service in st.services():
-                by_service.setdefault(service, []).append(st)
-        self._by_service = by_service
-        self._generic = tuple(generic)
+        self._generic = tuple(st for st in statements if st.actions_negated or st.generic)
         self._candidates: dict[str | None, tuple[CompiledStatement, ...]] = {}
         self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
 
@@ -275,10 +277,14 @@ class CompiledPolicy:
         """
         found = self._candidates.get(service)
         if found is None:
-            chosen = set(self._generic)
-            if service is not None:
-                chosen.update(self._by_service.get(service, ()))
-            found = tuple(sorted(chosen, key=lambda st: st.ref.index))
+            if service is None:
+                found = self._generic
+            else:
+                found = tuple(
+                    st
+                    for st in self.statements
+                    if st.actions_negated or st.generic or st.names_service(service)
+                )
             self._candidates[service] = found
         return found
 
