@@ -46,6 +46,7 @@ from awsip.policy.match import (
     action_glob,
     is_opaque,
     lookup_in,
+    matching_statements,
     service_of,
 )
 from awsip.policy.model import Clause, Pattern, PolicyDocument, Request
@@ -366,7 +367,7 @@ class _Checker:
             action = pattern.text
             if action.lower() == _GET_CALLER_IDENTITY:
                 return _Outcome("Covered", GET_CALLER_IDENTITY_REASON)
-            identity = [st for p in self.identity for st in p.matching_action(action)]
+            identity = matching_statements(self.identity, action)
             bound = [] if self.bound is None else list(self.bound.matching_action(action))
             denies = [d for d in self.required_denies if d.matches_action(action)]
             return self._cell(rst, action, identity, bound, denies, scope)

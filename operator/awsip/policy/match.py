@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from awsip.policy.caches import Patterns
@@ -298,11 +298,37 @@ class CompiledPolicy:
         if found is None:
             lower = action.lower()
             service, colon, name = lower.partition(":")
-            key = service if colon else None
-            found = tuple(st for st in self.candidates(key) if st.matches_split(lower, key, name))
-            if len(self._by_action) < self._actions:
-                self._by_action[action] = found
+            found = self._match(action, lower, service if colon else None, name)
         return found
+
+    def _match(
+        self, action: str, lower: str, service: str | None, name: str
+    ) -> tuple[CompiledStatement, ...]:
+        candidates = self._candidates.get(service)
+        if candidates is None:
+            candidates = self.candidates(service)
+        found = (
+            tuple([st for st in candidates if st.matches_split(lower, service, name)]) if candidates else ()
+        )
+        if len(self._by_action) < self._actions:
+            self._by_action[action] = found
+        return found
+
+
+def matching_statements(policies: Sequence[CompiledPolicy], action: str) -> list[CompiledStatement]:
+    """:meth:`CompiledPolicy.matching_action` of each policy in turn, the action split once (a
+    coverage check asks this of every attached policy for every required action)."""
+    lower = action.lower()
+    service, colon, name = lower.partition(":")
+    key = service if colon else None
+    out: list[CompiledStatement] = []
+    for policy in policies:
+        found = policy._by_action.get(action)
+        if found is None:
+            found = policy._match(action, lower, key, name)
+        if found:
+            out.extend(found)
+    return out
 
 
 def compile_policy(

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 
 from awsip.policy.interrupt import checkpoint
 from awsip.policy.model import Wild
@@ -150,10 +151,12 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
     atoms: list[tuple[int, str]] = []
     regex: list[str] = []
     colons = 0
+    stars = 0
     for token in tokens:
-        in_prefix = arn and colons < 5
         if isinstance(token, Wild):
+            in_prefix = arn and colons < 5
             if token is Wild.STAR:
+                stars += 1
                 atoms.append((STAR_NC if in_prefix else STAR, ""))
                 regex.append("[^:]*" if in_prefix else ".*")
             else:
@@ -161,21 +164,21 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
                 regex.append("[^:]" if in_prefix else ".")
             continue
         text = token.lower() if ignore_case else token
-        for char in text:
-            atoms.append((LIT, char))
-            if char == ":":
-                colons += 1
+        atoms.extend(zip(repeat(LIT), text))  # one atom per character (patterns are long ARNs)
+        colons += text.count(":")
         regex.append(re.escape(text))
-    # Collapse runs of stars: "**" is "*".
-    collapsed: list[tuple[int, str]] = []
-    for atom in atoms:
-        if collapsed and atom[0] in (STAR, STAR_NC) and collapsed[-1][0] == atom[0]:
-            continue
-        collapsed.append(atom)
-    text = "".join(t.value if isinstance(t, Wild) else t for t in tokens)
+    collapsed = atoms
+    if stars > 1:
+        # Collapse runs of stars: "**" is "*".
+        collapsed = []
+        for atom in atoms:
+            if collapsed and atom[0] in (STAR, STAR_NC) and collapsed[-1][0] == atom[0]:
+                continue
+            collapsed.append(atom)
+    text = "".join([t.value if isinstance(t, Wild) else t for t in tokens])
     literal = None
-    if all(kind == LIT for kind, _ in collapsed):
-        literal = "".join(char for _, char in collapsed)
+    if not any(isinstance(t, Wild) for t in tokens):
+        literal = "".join([char for _, char in collapsed])
     return Glob(
         text=text,
         atoms=tuple(collapsed),
