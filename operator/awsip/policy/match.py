@@ -148,7 +148,8 @@ class CompiledStatement:
         """matches_action for an action already lower-cased and split at its first ':'."""
         hit = False
         if service is not None and self.named:
-            exact, regex = self._names_of(service)
+            found = self._services.get(service)
+            exact, regex = found if found is not None else self._names_of(service)
             hit = name in exact or (regex is not None and regex.fullmatch(name) is not None)
         if not hit and self.generic:
             hit = any(g.matches(lower) for g in self.generic)
@@ -307,9 +308,12 @@ class CompiledPolicy:
         candidates = self._candidates.get(service)
         if candidates is None:
             candidates = self.candidates(service)
-        found = (
-            tuple([st for st in candidates if st.matches_split(lower, service, name)]) if candidates else ()
-        )
+        if not candidates:
+            found: tuple[CompiledStatement, ...] = ()
+        elif len(candidates) == 1:  # the common case: no tuple to build
+            found = candidates if candidates[0].matches_split(lower, service, name) else ()
+        else:
+            found = tuple([st for st in candidates if st.matches_split(lower, service, name)])
         if len(self._by_action) < self._actions:
             self._by_action[action] = found
         return found
