@@ -260,6 +260,8 @@ class Nfa:
     def __init__(self, globs: tuple[Glob, ...], budget: StepBudget | None = None) -> None:
         self.globs = globs
         self.budget = budget if budget is not None else StepBudget(LOCAL_STEPS)
+        # One state per atom, and one accepting state ending each glob (kind -1). Built a glob at a
+        # time (a cold check builds automata of ARN patterns of a hundred atoms and more).
         kinds: list[int] = []
         chars: list[str] = []
         ci: list[bool] = []
@@ -267,38 +269,42 @@ class Nfa:
         starts: list[int] = []
         for glob in globs:
             starts.append(len(kinds))
-            for kind, char in glob.atoms:
-                kinds.append(kind)
-                chars.append(char)
-                ci.append(glob.ignore_case)
-                accept.append(False)
+            atoms = glob.atoms
+            if atoms:
+                glob_kinds, glob_chars = zip(*atoms, strict=True)
+                kinds.extend(glob_kinds)
+                chars.extend(glob_chars)
             kinds.append(-1)  # end of this glob
             chars.append("")
-            ci.append(glob.ignore_case)
+            ci.extend([glob.ignore_case] * (len(atoms) + 1))
+            accept.extend([False] * len(atoms))
             accept.append(True)
         self._kinds = kinds
         self._chars = chars
         self._ci = ci
         self._accept = accept
         # closure[s]: s plus the states reachable by skipping stars (which match the empty string).
-        closure: list[frozenset[int]] = [frozenset()] * len(kinds)
-        for s in range(len(kinds) - 1, -1, -1):
+        closure: list[frozenset[int]] = list(map(frozenset, zip(range(len(kinds)), strict=True)))
+        for s in range(len(kinds) - 2, -1, -1):
             if kinds[s] in (STAR, STAR_NC):
-                closure[s] = frozenset({s}) | closure[s + 1]
-            else:
-                closure[s] = frozenset({s})
+                closure[s] = closure[s] | closure[s + 1]
         self._closure = closure
         # universal[s]: from s every continuation is accepted (only '*' atoms up to the end).
         universal = [False] * len(kinds)
-        for s in range(len(kinds) - 1, -1, -1):
-            universal[s] = kinds[s] == -1 or (kinds[s] == STAR and universal[s + 1])
-        self._universal = [u and kinds[s] != -1 for s, u in enumerate(universal)]
+        for end, kind in enumerate(kinds):
+            if kind == -1:
+                s = end - 1
+                while s >= 0 and kinds[s] == STAR:
+                    universal[s] = True
+                    s -= 1
+        self._universal = universal
         start: set[int] = set()
         for s in starts:
             start |= closure[s]
         self.start: State = frozenset(start)
         self._steps: dict[tuple[State, str], State] = {}
         self._accepts: dict[State, bool] = {}
+        self._alphabet: frozenset[str] | None = None
 
     def accepts(self, state: State) -> bool:
         result = self._accepts.get(state)
@@ -343,17 +349,22 @@ class Nfa:
         self.budget.refund(len(self._steps) + len(self._accepts))
         self.budget = StepBudget(0)
 
-    def alphabet(self) -> set[str]:
-        chars: set[str] = set()
-        for s, kind in enumerate(self._kinds):
-            if kind == LIT:
-                char = self._chars[s]
-                chars.add(char)
-                if self._ci[s]:
-                    for variant in (char.upper(), char.lower()):
-                        if len(variant) == 1:
-                            chars.add(variant)
-        return chars
+    def alphabet(self) -> frozenset[str]:
+        """The characters of the globs' literals, both cases where they ignore case (worked out
+        once: an automaton kept by an engine takes part in many searches)."""
+        found = self._alphabet
+        if found is None:
+            chars: set[str] = set()
+            for s, kind in enumerate(self._kinds):
+                if kind == LIT:
+                    char = self._chars[s]
+                    chars.add(char)
+                    if self._ci[s]:
+                        for variant in (char.upper(), char.lower()):
+                            if len(variant) == 1:
+                                chars.add(variant)
+            found = self._alphabet = frozenset(chars)
+        return found
 
 
 #: Builds (or recalls) the automaton of a union of globs; :class:`Nfa` itself builds a fresh one.

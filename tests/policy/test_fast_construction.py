@@ -1,5 +1,6 @@
-"""compile_glob, written for speed (the engine compiles thousands of patterns on a cold check),
-builds the very globs of the plain character-by-character construction it replaced."""
+"""compile_glob and the automata (Nfa), written for speed (a cold check compiles thousands of
+patterns and builds automata of long ARN patterns), build exactly what the plain one-character-
+at-a-time constructions they replaced built."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from awsip.policy.model import Wild
-from awsip.policy.wildcard import ANY1, ANY1_NC, LIT, STAR, STAR_NC, Resolved, compile_glob
+from awsip.policy.wildcard import ANY1, ANY1_NC, LIT, STAR, STAR_NC, Glob, Nfa, Resolved, compile_glob
 
 from .test_properties import FAST
 
@@ -64,3 +65,53 @@ def test_compiled_globs_are_those_of_the_plain_construction(
     glob = compile_glob(tokens, ignore_case, arn)
     fields = (glob.text, glob.atoms, glob.ignore_case, glob.source, glob.literal, glob.universal)
     assert fields == plain_compile(tokens, ignore_case, arn)
+
+
+def plain_automaton(globs: tuple[Glob, ...]) -> tuple[object, ...]:
+    """The automaton's tables built one state at a time (the engine's before it was made faster)."""
+    kinds: list[int] = []
+    chars: list[str] = []
+    ci: list[bool] = []
+    accept: list[bool] = []
+    starts: list[int] = []
+    for glob in globs:
+        starts.append(len(kinds))
+        for kind, char in glob.atoms:
+            kinds.append(kind)
+            chars.append(char)
+            ci.append(glob.ignore_case)
+            accept.append(False)
+        kinds.append(-1)
+        chars.append("")
+        ci.append(glob.ignore_case)
+        accept.append(True)
+    closure: list[frozenset[int]] = [frozenset()] * len(kinds)
+    for s in range(len(kinds) - 1, -1, -1):
+        closure[s] = frozenset({s}) | closure[s + 1] if kinds[s] in (STAR, STAR_NC) else frozenset({s})
+    universal = [False] * len(kinds)
+    for s in range(len(kinds) - 1, -1, -1):
+        universal[s] = kinds[s] == -1 or (kinds[s] == STAR and universal[s + 1])
+    universal = [u and kinds[s] != -1 for s, u in enumerate(universal)]
+    start: set[int] = set()
+    for s in starts:
+        start |= closure[s]
+    alphabet: set[str] = set()
+    for s, kind in enumerate(kinds):
+        if kind == LIT:
+            alphabet.add(chars[s])
+            if ci[s]:
+                alphabet.update(v for v in (chars[s].upper(), chars[s].lower()) if len(v) == 1)
+    return kinds, chars, ci, accept, closure, universal, frozenset(start), alphabet
+
+
+@FAST
+@given(
+    globs=st.lists(
+        st.tuples(st.lists(token, max_size=8).map(tuple), st.booleans(), st.booleans()), max_size=4
+    ).map(lambda specs: tuple(compile_glob(tokens, ignore_case, arn) for tokens, ignore_case, arn in specs))
+)
+def test_automata_are_those_of_the_plain_construction(globs: tuple[Glob, ...]) -> None:
+    nfa = Nfa(globs)
+    built = (nfa._kinds, nfa._chars, nfa._ci, nfa._accept, nfa._closure, nfa._universal, nfa.start)
+    assert (*built, nfa.alphabet()) == plain_automaton(globs)
+    assert nfa.alphabet() == plain_automaton(globs)[-1]  # worked out once, the same again
