@@ -51,3 +51,45 @@ def test_compiled_statements_match_actions_as_the_reference_does(
         expected = reference.statement_applies(statement, action, "r", {})
         assert compiled.statements[0].matches_action(action) is expected, action
         assert (compiled.matching_action(action) == compiled.statements) is expected, action
+
+
+@FAST
+@given(
+    action_patterns=st.lists(patterns, min_size=1, max_size=8, unique=True),
+    asked=st.lists(actions, min_size=1, max_size=12),
+    negated=st.booleans(),
+    fill=st.sampled_from(["", "x", "essages", ":"]),
+    shift=st.integers(-3, 8),
+)
+def test_matching_many_actions_at_once_is_matching_them_one_by_one(
+    action_patterns: list[str], asked: list[str], negated: bool, fill: str, shift: int
+) -> None:
+    key = "NotAction" if negated else "Action"
+    statements = [
+        {"Effect": "Allow", key: action_patterns, "Resource": "*"},
+        {"Effect": "Deny", "Action": action_patterns[:1], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:*", "ec2:Get*"], "Resource": "*"},
+    ]
+    try:
+        document = parse_policy({"Statement": statements})
+    except PolicyParseError:
+        assume(False)
+    every = asked + [a for p in action_patterns for a in _near(p, fill, shift)]
+    one_by_one = compile_policy(document, boundary=False)
+    at_once = compile_policy(document, boundary=False)
+    at_once.match_many(every, key="required")
+    for action in every:
+        expected = tuple(st for st in one_by_one.statements if st.matches_action(action))
+        assert one_by_one.matching_action(action) == expected
+        assert at_once.matching_action(action) == expected, action
+        assert [s.key for s in at_once.matching_action(action)] == [s.key for s in expected]
+
+
+def test_matching_many_actions_stays_within_the_bound_and_is_done_once() -> None:
+    document = parse_policy({"Statement": [{"Effect": "Allow", "Action": "ec2:Get*", "Resource": "*"}]})
+    compiled = compile_policy(document, boundary=False, actions=3)
+    compiled.match_many([f"ec2:GetThing{i}" for i in range(10)], key="k")
+    assert len(compiled._by_action) == 3
+    compiled.match_many(["ec2:Other"], key="k")  # the same key: nothing more
+    assert "ec2:Other" not in compiled._by_action
+    assert compiled.matching_action("ec2:GetThing9") == compiled.statements  # answered all the same

@@ -264,6 +264,17 @@ class _Checker:
         self.required_denies = [st for st in required.statements if st.deny]
 
     def run(self) -> CoverageReport:
+        # The statements matching each required action, worked out for all of them at once.
+        concrete = [
+            p.text
+            for rst in self.required.statements
+            if not rst.deny and not rst.actions_negated
+            for p in rst.statement.actions.patterns
+            if not p.has_wildcards
+        ]
+        key = self.required.document.key
+        for policy in [*self.identity, *([self.bound] if self.bound is not None else [])]:
+            policy.match_many(concrete, key)
         report = CoverageReport(
             required=self.required.document.name,
             policies=tuple(p.document.name for p in self.identity),
