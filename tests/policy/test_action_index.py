@@ -7,7 +7,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from awsip.policy import PolicyParseError, parse_policy
-from awsip.policy.match import compile_policy
+from awsip.policy.match import compile_policy, group_actions, matching_statements
 
 from . import reference
 from .test_properties import FAST
@@ -77,19 +77,21 @@ def test_matching_many_actions_at_once_is_matching_them_one_by_one(
     every = asked + [a for p in action_patterns for a in _near(p, fill, shift)]
     one_by_one = compile_policy(document, boundary=False)
     at_once = compile_policy(document, boundary=False)
-    at_once.match_many(every, key="required")
+    at_once.match_many(group_actions(every), key="required")
     for action in every:
         expected = tuple(st for st in one_by_one.statements if st.matches_action(action))
         assert one_by_one.matching_action(action) == expected
         assert at_once.matching_action(action) == expected, action
         assert [s.key for s in at_once.matching_action(action)] == [s.key for s in expected]
+        fresh = compile_policy(document, boundary=False)  # nothing remembered yet
+        assert matching_statements([at_once, fresh, one_by_one], action) == [*expected] * 3
 
 
 def test_matching_many_actions_stays_within_the_bound_and_is_done_once() -> None:
     document = parse_policy({"Statement": [{"Effect": "Allow", "Action": "ec2:Get*", "Resource": "*"}]})
     compiled = compile_policy(document, boundary=False, actions=3)
-    compiled.match_many([f"ec2:GetThing{i}" for i in range(10)], key="k")
+    compiled.match_many(group_actions([f"ec2:GetThing{i}" for i in range(10)]), key="k")
     assert len(compiled._by_action) == 3
-    compiled.match_many(["ec2:Other"], key="k")  # the same key: nothing more
+    compiled.match_many(group_actions(["ec2:Other"]), key="k")  # the same key: nothing more
     assert "ec2:Other" not in compiled._by_action
     assert compiled.matching_action("ec2:GetThing9") == compiled.statements  # answered all the same

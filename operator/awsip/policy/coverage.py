@@ -44,6 +44,7 @@ from awsip.policy.match import (
     CompiledPolicy,
     CompiledStatement,
     action_glob,
+    group_actions,
     is_opaque,
     lookup_in,
     matching_statements,
@@ -272,9 +273,10 @@ class _Checker:
             for p in rst.statement.actions.patterns
             if not p.has_wildcards
         ]
+        groups = group_actions(concrete)
         key = self.required.document.key
         for policy in [*self.identity, *([self.bound] if self.bound is not None else [])]:
-            policy.match_many(concrete, key)
+            policy.match_many(groups, key)
         report = CoverageReport(
             required=self.required.document.name,
             policies=tuple(p.document.name for p in self.identity),
