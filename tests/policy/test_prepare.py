@@ -115,15 +115,15 @@ def test_prepared_and_lazily_compiled_agree_on_random_policies(
     assert engine.usage()["compiled_policies"] == 1  # the attached policy alone
 
 
-def test_awsip_run_prepares_the_built_in_profiles_as_the_verification_names_them() -> None:
-    from awsip.commands.run import prepare_policy_engine
+def test_the_built_in_profiles_are_prepared_as_the_verification_names_them() -> None:
     from awsip.policy import default_engine
+    from awsip.policy.startup import prepare_builtin_profiles
     from awsip.profiles import PROFILES
 
     engine = default_engine()
     engine.clear(prepared=True)
     try:
-        prepare_policy_engine()
+        prepare_builtin_profiles()
         assert engine.usage()["prepared_policies"] == len(PROFILES)
         # The verification parses the profile's document under the profile's name.
         required = parse_policy(load_profile("capa-minimal"), name="capa-minimal")

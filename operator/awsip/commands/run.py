@@ -175,18 +175,6 @@ def configure_logs(args: argparse.Namespace, *, stream: TextIO | None = None) ->
         logging.getLogger("asyncio").setLevel(logging.WARNING)
 
 
-def prepare_policy_engine() -> None:
-    """The policy engine's work that depends on no role, done before the first verification: the
-    authorization catalog opened and the built-in profiles prepared (docs/policy-engine.md,
-    "Performance"), so that no provider's first check pays for it (~50 ms, once)."""
-    from awsip.policy import default_engine, parse_policy
-    from awsip.profiles import PROFILES, load_profile
-
-    engine = default_engine()
-    for name in PROFILES:  # named as the verification names a profile's document
-        engine.prepare(parse_policy(load_profile(name), name=name))
-
-
 def run(args: argparse.Namespace) -> int:
     from awsip.controller import handlers  # registers the handlers with Kopf
 
@@ -196,7 +184,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"awsip run: {missing}", file=sys.stderr)
         return 2
     configure_logs(args)
-    prepare_policy_engine()
+    # The policy engine's work that depends on no role, before the first verification (~50 ms).
+    from awsip.policy.startup import prepare_builtin_profiles
+
+    prepare_builtin_profiles()
     memo = kopf.Memo()
     memo[handlers.CONFIG_KEY] = config
     kopf.run(
