@@ -86,3 +86,46 @@ def test_without_a_catalog_the_patterns_are_instantiated() -> None:
         i.request.resource_arn for i in samples.requests if i.request.action == "eks:DescribeCluster"
     ]
     assert len(described) == 2  # cluster and nodegroup patterns alike
+
+
+def test_remembered_samples_and_formats_are_those_worked_out_afresh(catalog: Catalog) -> None:
+    """ArnFormat.sample remembers its first answers per format, Action.formats its formats, and
+    resource_sample may be given a memoized matches_resource: the answers do not change."""
+    from functools import lru_cache
+
+    from awsip.catalog.arn_formats import parse_arn_format
+
+    for name in ("ec2:RunInstances", "iam:PassRole", "eks:DescribeNodegroup", "ssm:GetParameter"):
+        action = catalog.action(name)
+        assert action is not None
+        assert action.formats == tuple(r.resource_type.arn for r in action.resource_types)
+        assert list(action.formats_required_first) == [
+            r.resource_type.arn for r in sorted(action.resource_types, key=lambda r: not r.required)
+        ]
+        for fmt in action.formats:
+            afresh = parse_arn_format(fmt.text, fmt.partitions)
+            for partition in catalog.partitions:
+                for account in ("123456789012", ACCOUNT):
+                    assert fmt.sample(partition, account=account) == afresh.sample(partition, account=account)
+                    assert fmt.sample(partition, account=account) == afresh.sample(partition, account=account)
+        memoized = lru_cache(maxsize=None)(action.matches_resource)
+        for pattern in (
+            "*",
+            "arn:*:iam::*:role/*",
+            "arn:aws:ec2:*:*:instance/*",
+            "arn:aws:ssm:*::parameter/aws/*",
+        ):
+            for partition in catalog.partitions:
+                plain = resource_sample(action, pattern, partition=partition)
+                assert resource_sample(action, pattern, partition=partition, matches=memoized) == plain
+
+
+def test_a_format_keeps_a_bounded_number_of_samples(catalog: Catalog) -> None:
+    from awsip.catalog.arn_formats import _SAMPLES_KEPT
+
+    action = catalog.action("iam:PassRole")
+    assert action is not None
+    fmt = action.formats[0]
+    samples = [fmt.sample(account=f"{n:012d}") for n in range(_SAMPLES_KEPT * 2)]
+    assert len(set(samples)) == _SAMPLES_KEPT * 2  # every account's own sample...
+    assert len(fmt._samples) <= _SAMPLES_KEPT  # ...and only the first ones kept

@@ -134,10 +134,26 @@ class ArnFormat:
         name: str = "example",
     ) -> str:
         """A readable ARN of this format: ``region`` (default: the partition's first), ``name`` for
-        every name."""
+        every name. The first few are remembered per format: coverage asks for the samples of the
+        same partitions and sample accounts again and again (the operator's own samples name each
+        provider's account: not all of those are kept)."""
         partition_name = partition.name if partition is not None else self.partitions[0]
         if region is None:
             region = partition.regions[0] if partition is not None and partition.regions else "us-east-1"
+        key = (partition_name, region, account, name)
+        samples = self._samples
+        found = samples.get(key)
+        if found is None:
+            found = self._sample(partition_name, region, account, name)
+            if len(samples) < _SAMPLES_KEPT:
+                samples[key] = found
+        return found
+
+    @cached_property
+    def _samples(self) -> dict[tuple[str, str, str, str], str]:
+        return {}
+
+    def _sample(self, partition_name: str, region: str, account: str, name: str) -> str:
         out: list[str] = []
         for token in self.tokens:
             if isinstance(token, str):
@@ -157,6 +173,9 @@ class ArnFormat:
     def __str__(self) -> str:
         return self.text
 
+
+#: Samples remembered per format (a few partitions times the two sample accounts, with room).
+_SAMPLES_KEPT = 64
 
 _SLOT_REGEX = {
     SlotKind.SEGMENT: "[^:]+",

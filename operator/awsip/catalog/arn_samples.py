@@ -17,7 +17,7 @@ names none of the action's resources.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from awsip.catalog.authorization import Action
@@ -65,8 +65,14 @@ def resource_sample(
     region: str | None = None,
     account: str = SAMPLE_ACCOUNT,
     name: str = SAMPLE_NAME,
+    matches: Callable[[str], bool] | None = None,
 ) -> str | None:
-    """A resource that a request for ``action`` can name and that ``pattern`` matches, or None."""
+    """A resource that a request for ``action`` can name and that ``pattern`` matches, or None.
+
+    ``matches``: ``action.matches_resource``, or a memoized copy of it (a caller asking for the
+    samples of many partitions and accounts tries the same candidates again).
+    """
+    matches = matches or action.matches_resource
     partition_name = partition.name if partition is not None else "aws"
     if region is None:
         region = partition.regions[0] if partition is not None and partition.regions else "us-east-1"
@@ -75,10 +81,9 @@ def resource_sample(
     if pattern == "*" and action.star and not action.resource_types:
         return "*"
     for candidate in _filled(pattern, partition_name, region, account, name):
-        if candidate != "*" and action.matches_resource(candidate):
+        if candidate != "*" and matches(candidate):
             return candidate
-    rows = sorted(action.resource_types, key=lambda r: not r.required)  # required types first
-    for fmt in (r.resource_type.arn for r in rows):
+    for fmt in action.formats_required_first:
         candidate = fmt.sample(partition, region=region, account=account, name=name)
         if fmt.matches(candidate) and pattern_matches(pattern, candidate):
             return candidate

@@ -118,9 +118,15 @@ class Action:
     def full_name(self) -> str:
         return f"{self.service}:{self.name}"
 
-    @property
+    @cached_property
     def formats(self) -> tuple[ArnFormat, ...]:
+        """The ARN formats of its resource types (worked out once: samples ask for them often)."""
         return tuple(r.resource_type.arn for r in self.resource_types)
+
+    @cached_property
+    def formats_required_first(self) -> tuple[ArnFormat, ...]:
+        """:attr:`formats`, those of required resource types first (stable otherwise)."""
+        return tuple(r.resource_type.arn for r in sorted(self.resource_types, key=lambda r: not r.required))
 
     def matches_resource(self, resource: str) -> bool:
         """Whether a request for this action can name ``resource`` (its ARN, or ``*``)."""
@@ -128,7 +134,10 @@ class Action:
             return True
         if resource == "*" and self.star:
             return True
-        return any(f.matches(resource) for f in self.formats)
+        for fmt in self.formats:  # noqa: SIM110 - a loop: samples ask this for every candidate
+            if fmt.matches(resource):
+                return True
+        return False
 
     def __str__(self) -> str:
         return self.full_name

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from awsip.catalog import Action as CatalogAction
 from awsip.catalog import Catalog, CatalogUnavailable
@@ -156,9 +156,12 @@ class _Scope:
         if found is None:
             known = self.known
             partitions = catalog.partitions if catalog is not None else ()
+            # The partitions and accounts often fill the pattern in alike: each candidate ARN is
+            # matched against the action's formats once.
+            matches = None if known is None else lru_cache(maxsize=None)(known.matches_resource)
             candidates = (
                 (
-                    resource_sample(known, pattern, partition=partition, account=account)
+                    resource_sample(known, pattern, partition=partition, account=account, matches=matches)
                     for partition in partitions
                     for account in _SAMPLE_ACCOUNTS
                 )
