@@ -3,16 +3,20 @@ profiles at startup) gives the very verdicts of one compiled on the way, and is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from awsip.policy import ActionResult, CoverageReport, PolicyDocument, PolicyEngine, parse_policy
+from awsip.policy.caches import Patterns
+from awsip.policy.solver import Solver, Undecidable, required_context
 from awsip.profiles import load_profile
 
 from .helpers import allow, deny, doc, fixture, managed, seed
-from .test_properties import FAST, documents
+from .test_properties import FAST, conditions, documents
 
 #: Attached sets with every status among them: covered, missing with witnesses, Unknown.
 ATTACHED: dict[str, list[str]] = {
@@ -131,3 +135,34 @@ def test_the_built_in_profiles_are_prepared_as_the_verification_names_them() -> 
         assert engine.usage()["compiled_policies"] == 1 and engine.usage()["scopes"] == 0
     finally:
         engine.clear(prepared=True)
+
+
+@FAST
+@given(
+    block=conditions(False),
+    multivalued=st.sets(st.sampled_from(["test:s", "test:n", "test:m", "test:b", "other:key"])),
+    prepare=st.booleans(),
+)
+def test_a_required_context_depends_on_its_own_keys_being_multivalued_only(
+    block: dict[str, Any], multivalued: set[str], prepare: bool
+) -> None:
+    """The solver remembers (and prepares) a required statement's context by which of its keys are
+    multivalued: the answer is the one worked out with every multivalued key."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    if block:
+        statement["Condition"] = block
+    clauses = parse_policy({"Version": "2012-10-17", "Statement": [statement]}).statements[0].conditions
+    keys = frozenset(multivalued)
+
+    def answer(call: Callable[[], object]) -> object:
+        try:
+            return call()
+        except Undecidable as error:
+            return ("undecidable", str(error))
+
+    expected = answer(lambda: required_context(clauses, keys))
+    solver = Solver(Patterns(), 16)
+    if prepare:
+        solver.prepare_required_context(clauses, frozenset(k for k in keys if k != "other:key"))
+    assert answer(lambda: solver.required_context(clauses, keys)) == expected
+    assert answer(lambda: solver.required_context(clauses, keys | {"unrelated:key"})) == expected

@@ -202,7 +202,9 @@ Scopes = Lru[Hashable, _Scope]
 PreparedScopes = dict[Hashable, _Scope]
 
 
-def _multivalued(documents: Sequence[PolicyDocument]) -> frozenset[str]:
+def multivalued_keys(documents: Sequence[PolicyDocument]) -> frozenset[str]:
+    """The keys a check treats as multivalued: the known ones, and those the documents use with a
+    set operator."""
     keys = set(MULTIVALUED_KEYS)
     for document in documents:
         for statement in document.statements:
@@ -264,7 +266,7 @@ class _Checker:
         documents = [required.document, *(p.document for p in identity)]
         if bound is not None:
             documents.append(bound.document)
-        self.multivalued = _multivalued(documents)
+        self.multivalued = multivalued_keys(documents)
         self.required_denies = [st for st in required.statements if st.deny]
 
     def run(self) -> CoverageReport:

@@ -18,7 +18,7 @@ from collections.abc import Hashable, Sequence
 
 from awsip.catalog import Catalog, optional_catalog
 from awsip.policy.caches import EngineLimits, Lru, PatternCaches
-from awsip.policy.coverage import Outcomes, PreparedScopes, Scopes, analyze, prepare_scopes
+from awsip.policy.coverage import Outcomes, PreparedScopes, Scopes, analyze, multivalued_keys, prepare_scopes
 from awsip.policy.match import CompiledPolicy, compile_policy
 from awsip.policy.model import Decision, PolicyDocument, Request
 from awsip.policy.report import CoverageReport
@@ -192,6 +192,10 @@ class PolicyEngine:
             required, boundary=False, patterns=self.patterns, actions=self.limits.actions_per_policy
         )
         scopes = prepare_scopes(compiled, solver=self.solver, catalog=self.catalog)
+        multivalued = multivalued_keys([required])  # those of the required policy alone
+        for statement in compiled.statements:
+            if not statement.deny:
+                self.solver.prepare_required_context(statement.conditions, multivalued)
         with self._prepare_lock:
             self._prepared_scopes.update(scopes)
             self.compiled.prepared[required.key] = compiled
@@ -217,7 +221,7 @@ class PolicyEngine:
             return
         self.compiled.clear(prepared)
         self.patterns.clear()
-        self.solver.clear()
+        self.solver.clear(prepared)
         self._scopes.clear()
         if prepared:
             with self._prepare_lock:

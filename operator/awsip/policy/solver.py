@@ -22,6 +22,7 @@ An empty string or list counts as an absent key, so present values are non-empty
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -430,7 +431,29 @@ class Solver:
         self.patterns = patterns
         self.implied = lru_cache(maxsize=answers)(partial(implied, patterns=patterns))
         self.disjoint = lru_cache(maxsize=answers)(partial(disjoint, patterns=patterns))
-        self.required_context = lru_cache(maxsize=answers)(partial(required_context, patterns=patterns))
+        self._required_context = lru_cache(maxsize=answers)(partial(required_context, patterns=patterns))
+        #: Contexts of prepared required statements (PolicyEngine.prepare), kept by clear().
+        self._prepared: dict[tuple[tuple[Clause, ...], frozenset[str]], Context | None] = {}
+
+    def required_context(self, required: tuple[Clause, ...], multivalued: frozenset[str]) -> Context | None:
+        """:func:`required_context`, remembered. Its answer depends on which keys of ``required``
+        are multivalued, not on the others: it is remembered by those (the attached policies
+        add keys to ``multivalued`` that the required clauses seldom use)."""
+        narrowed = multivalued.intersection([clause.key for clause in required])
+        key = (required, narrowed)
+        prepared = self._prepared
+        if prepared and key in prepared:
+            return prepared[key]
+        return self._required_context(required, narrowed)
+
+    def prepare_required_context(self, required: tuple[Clause, ...], multivalued: frozenset[str]) -> None:
+        """Work out the context of a required statement ahead (kept until ``clear(prepared=True)``);
+        one that cannot be decided is left to the check, which says so."""
+        narrowed = multivalued.intersection([clause.key for clause in required])
+        with contextlib.suppress(Undecidable):
+            self._prepared[(required, narrowed)] = required_context(
+                required, narrowed, patterns=self.patterns
+            )
 
     def find_context(
         self, required: Sequence[Clause], extra: Sequence[Lit], multivalued: frozenset[str]
@@ -445,14 +468,16 @@ class Solver:
     ) -> Iterable[tuple[Context, tuple[int, ...]]]:
         return search_contexts(required, choices, multivalued, patterns=self.patterns)
 
-    def clear(self) -> None:
+    def clear(self, prepared: bool = False) -> None:
         self.implied.cache_clear()
         self.disjoint.cache_clear()
-        self.required_context.cache_clear()
+        self._required_context.cache_clear()
+        if prepared:
+            self._prepared.clear()
 
     def usage(self) -> dict[str, int]:
         return {
             "implied": self.implied.cache_info().currsize,
             "disjoint": self.disjoint.cache_info().currsize,
-            "required_context": self.required_context.cache_info().currsize,
+            "required_context": self._required_context.cache_info().currsize,
         }
