@@ -179,9 +179,10 @@ class PolicyEngine:
         return report.copy()
 
     def prepare(self, required: PolicyDocument) -> None:
-        """Compile a required policy ahead of its checks, and the requests each of its actions
-        stands for (opening the catalog if need be): what depends on that policy and the catalog
-        alone, so that a check spends its time on the role's policies.
+        """Compile a required policy ahead of its checks, with the requests each of its actions
+        stands for (opening the catalog if need be) and the contexts its conditions allow: what
+        depends on that policy and the catalog alone, so that a check spends its time on the
+        role's policies.
 
         For a policy known before any role is checked: ``awsip run`` prepares the built-in
         profiles at startup. Found by the document's name and content (a document parsed again
