@@ -61,6 +61,8 @@ class SeenRequest:
     access_key: str = ""
     #: AWS query protocol: the form parameters (first value of each).
     params: dict[str, str] = field(default_factory=dict)
+    #: The request's headers, names in lower case (the last value of a repeated one).
+    headers: dict[str, str] = field(default_factory=dict)
     #: The status answered: the emulator's, or the fault's.
     status: int = 0
     faulted: bool = False
@@ -288,6 +290,7 @@ def _describe(id_: int, request: aiohttp.web.BaseRequest, body: bytes) -> SeenRe
         action=action,
         access_key=access_key,
         params=params,
+        headers={name.lower(): value for name, value in request.headers.items()},
     )
 
 
