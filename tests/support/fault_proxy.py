@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 import aiohttp
 import aiohttp.web
 
+from awsip.sandbox.background import BackgroundServer
+
 _HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -117,46 +119,20 @@ def operation(name: str) -> Callable[[SeenRequest], bool]:
     return lambda request: request.operation == name
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     def __init__(self, target: str) -> None:
+        super().__init__("the fault proxy")
         self.target = target.rstrip("/")
         self.port = 0
         self._faults: list[Fault] = []
         self._seen: list[SeenRequest] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping: asyncio.Event | None = None
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FaultProxy:
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve()), name="fault-proxy", daemon=True
-        )
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the fault proxy did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-            self._thread.join(timeout=10)
-        self._thread = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     # -- faults and records ----------------------------------------------------------------------
 
@@ -194,9 +170,7 @@ class FaultProxy:
 
     # -- serving ---------------------------------------------------------------------------------
 
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+    async def serve(self, ready: Callable[[], None], stopping: asyncio.Event) -> None:
         server = aiohttp.web.Server(self._handle)
         runner = aiohttp.web.ServerRunner(server, handle_signals=False)
         await runner.setup()
@@ -207,8 +181,8 @@ class FaultProxy:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
         async with aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session:
             self._session = session
-            self._ready.set()
-            await self._stopping.wait()
+            ready()
+            await stopping.wait()
         await runner.cleanup()
 
     def _record(self, request: SeenRequest) -> None:

@@ -41,9 +41,8 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -54,6 +53,7 @@ import yaml
 
 from awsip.api import constants
 from awsip.sandbox import table
+from awsip.sandbox.background import BackgroundServer
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.request_selectors import Selector, SelectorError, selector_for
 
@@ -398,64 +398,28 @@ def declare_resources(emulator: kmock.KubernetesEmulator) -> None:
     )
 
 
-class KubeEmulator:
+class KubeEmulator(BackgroundServer):
     """A :class:`SandboxKubernetesEmulator` served on ``127.0.0.1`` from a background thread."""
 
     def __init__(self, *, port: int = 0, emulator: SandboxKubernetesEmulator | None = None) -> None:
         """``emulator``: a subclass instance (e.g. one that counts requests); declared here."""
+        super().__init__("the Kubernetes emulator")
         self._port = port
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
         self.emulator = emulator if emulator is not None else SandboxKubernetesEmulator()
         declare_resources(self.emulator)
         self.url = ""
 
-    def start(self, timeout: float = 30) -> KubeEmulator:
-        self._thread = threading.Thread(target=self._main, name="kube-emulator", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError("the Kubernetes emulator did not start in time")
-        if self._failure is not None:
-            raise RuntimeError(f"the Kubernetes emulator failed to start: {self._failure}")
-        return self
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # surfaced to start() if it happens before ready
-            self._failure = exc
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+    async def serve(self, ready: Callable[[], None], stopping: asyncio.Event) -> None:
         async with self.emulator, kmock.Server(self.emulator, host="127.0.0.1", port=self._port) as server:
             self.url = f"http://127.0.0.1:{server.port}"
-            self._ready.set()
-            await self._stopping.wait()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-            self._thread.join(timeout=30)
-        self._thread = None
-
-    def __enter__(self) -> KubeEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            ready()
+            await stopping.wait()
 
     # -- access from other threads ----------------------------------------------------------------
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         """Run a coroutine in the emulator's loop (kmock's state is only safe to touch there)."""
-        if self._loop is None:
-            raise RuntimeError("the Kubernetes emulator is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def requests(self) -> list[Any]:
         """A snapshot of every request served so far (kmock's ``Request`` objects), oldest first."""

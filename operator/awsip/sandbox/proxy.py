@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
+from collections.abc import Callable
+
+from awsip.sandbox.background import BackgroundServer
 
 
-class TcpProxy:
+class TcpProxy(BackgroundServer):
     def __init__(self, target_host: str, target_port: int) -> None:
+        super().__init__("the TCP proxy")
         self._target = (target_host, target_port)
         self._available = True
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping: asyncio.Event | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
@@ -31,45 +30,22 @@ class TcpProxy:
     def available(self) -> bool:
         return self._available
 
-    def start(self) -> TcpProxy:
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve()), name="aws-proxy", daemon=True
-        )
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the TCP proxy did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-            self._thread.join(timeout=10)
-        self._thread = None
-
-    def __enter__(self) -> TcpProxy:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
     def set_available(self, available: bool) -> None:
         self._available = available
-        if not available and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._cut_all)
+        if not available:
+            self.call_soon(self._cut_all)
 
     def _cut_all(self) -> None:
         for writer in list(self._writers):
             _abort(writer)
         self._writers.clear()
 
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+    async def serve(self, ready: Callable[[], None], stopping: asyncio.Event) -> None:
         server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
+        ready()
         async with server:
-            await self._stopping.wait()
+            await stopping.wait()
             self._cut_all()
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
