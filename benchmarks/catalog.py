@@ -28,20 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-MANAGED = ROOT / "tests" / "fixtures" / "policies" / "aws-managed"
-ATTACHED = (
-    "AmazonEC2FullAccess",
-    "AmazonEKSClusterPolicy",
-    "AmazonEKSServicePolicy",
-    "AmazonEKSWorkerNodePolicy",
-    "AutoScalingFullAccess",
-    "ElasticLoadBalancingFullAccess",
-    "IAMReadOnlyAccess",
-    "AmazonSSMReadOnlyAccess",
-    "SecretsManagerReadWrite",
-    "ReadOnlyAccess",
-)
+from managed_policies import ROOT, attached_paths, parse_attached
+
 LOAD_TARGET_MS = 300.0
 CLI_TARGET_S = 1.0
 PROCESSES = 7
@@ -53,10 +41,7 @@ def child(mode: str) -> float:
     from awsip.profiles import load_profile
 
     required = parse_policy(load_profile("capa-minimal"), name="capa-minimal")
-    attached = [
-        parse_policy((MANAGED / f"{name}.json").read_text(), name=f"arn:aws:iam::aws:policy/{name}")
-        for name in ATTACHED
-    ]
+    attached = parse_attached()
     start = time.perf_counter()
     from awsip.catalog import default_catalog
 
@@ -116,7 +101,7 @@ def main() -> None:
 
 def cli_check() -> float:
     awsip = Path(sys.executable).with_name("awsip")
-    command = [str(awsip), "policy", "check", "--policy", *(str(MANAGED / f"{n}.json") for n in ATTACHED)]
+    command = [str(awsip), "policy", "check", "--policy", *map(str, attached_paths())]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - start

@@ -37,32 +37,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from awsip.policy import PolicyDocument, Request, check_coverage, default_engine, parse_policy, simulate
+from awsip.policy import Request, check_coverage, default_engine, parse_policy, simulate
 from awsip.policy.startup import prepare_builtin_profiles
 from awsip.profiles import load_profile
+from managed_policies import parse_attached
 
-MANAGED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "policies" / "aws-managed"
-ATTACHED = (
-    "AmazonEC2FullAccess",
-    "AmazonEKSClusterPolicy",
-    "AmazonEKSServicePolicy",
-    "AmazonEKSWorkerNodePolicy",
-    "AutoScalingFullAccess",
-    "ElasticLoadBalancingFullAccess",
-    "IAMReadOnlyAccess",
-    "AmazonSSMReadOnlyAccess",
-    "SecretsManagerReadWrite",
-    "ReadOnlyAccess",
-)
 COVERAGE_TARGET_MS = 5.0
 SIMULATE_TARGET_US = 50.0
-
-
-def parse_attached() -> list[PolicyDocument]:
-    return [
-        parse_policy((MANAGED / f"{name}.json").read_text(), name=f"arn:aws:iam::aws:policy/{name}")
-        for name in ATTACHED
-    ]
 
 
 def median(measure: Callable[[], float], runs: int) -> float:
@@ -81,7 +62,7 @@ FIRST_CHECK = textwrap.dedent(
     """
     import json, sys, time
     sys.path.insert(0, sys.argv[1])
-    from policy_engine import parse_attached
+    from managed_policies import parse_attached
     from awsip.policy import check_coverage, parse_policy
     from awsip.policy.startup import prepare_builtin_profiles
     from awsip.profiles import load_profile
