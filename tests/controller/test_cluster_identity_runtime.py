@@ -19,10 +19,9 @@ from awsip.controller.config import OperatorConfig
 from awsip.controller.kube_identities import ClusterAPINotInstalled
 from awsip.controller.runtime import Runtime
 from awsip.verification import ProviderInputs, ProviderRef, VerificationResult
-from tests.controller.test_runtime import FakeKube, FakeVerify, outcome
+from tests.controller.runtime_fakes import ARN, FakeKube, FakeVerify, outcome
 from tests.controller.waiting import Clock, idle, ready, until
 
-ARN = "arn:aws:iam::123456789012:role/capa"
 IDENTITY = {"clusterAPI": {"roleIdentity": {"name": "team-a-capa"}}}
 RETRY_BASE, RETRY_MAX = 0.05, 0.2
 
@@ -97,21 +96,6 @@ def _merge(target: Any, patch: Any) -> Any:
 @pytest.fixture()
 def identities() -> FakeIdentities:
     return FakeIdentities()
-
-
-@pytest.fixture()
-def verify() -> FakeVerify:
-    return FakeVerify()
-
-
-@pytest.fixture()
-def kube() -> FakeKube:
-    return FakeKube()
-
-
-@pytest.fixture()
-def clock() -> Clock:
-    return Clock()
 
 
 def make_runtime(

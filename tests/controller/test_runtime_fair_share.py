@@ -12,7 +12,7 @@ from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.runtime import Runtime
 from awsip.verification import ProviderInputs, ProviderRef, VerificationResult
-from tests.controller.test_runtime import SPEC, FakeKube, outcome
+from tests.controller.runtime_fakes import SPEC, FakeKube, outcome
 from tests.controller.waiting import Clock, until
 
 

@@ -16,7 +16,7 @@ from awsip.controller.runtime import Runtime
 from awsip.observability import metrics
 from awsip.observability.metrics import Metrics
 from awsip.verification import ProviderRef
-from tests.controller.test_runtime import FakeKube, FakeVerify, body, outcome, verified_status
+from tests.controller.runtime_fakes import FakeKube, FakeVerify, body, outcome, verified_status
 from tests.controller.waiting import Clock, idle, until
 
 
@@ -25,11 +25,6 @@ def gauges(monkeypatch: pytest.MonkeyPatch) -> Metrics:
     isolated = Metrics()
     monkeypatch.setattr(metrics, "METRICS", isolated)
     return isolated
-
-
-@pytest.fixture()
-def verify() -> FakeVerify:
-    return FakeVerify()
 
 
 @pytest.fixture()

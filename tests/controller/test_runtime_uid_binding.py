@@ -18,18 +18,8 @@ from awsip.controller.backend import Backend
 from awsip.controller.config import OperatorConfig
 from awsip.controller.kube_client import PatchRefusedError
 from awsip.controller.runtime import Runtime
-from tests.controller.test_runtime import SPEC, FakeKube, FakeVerify, body
+from tests.controller.runtime_fakes import SPEC, FakeKube, FakeVerify, body
 from tests.controller.waiting import Clock, idle, ready, until
-
-
-@pytest.fixture()
-def verify() -> FakeVerify:
-    return FakeVerify()
-
-
-@pytest.fixture()
-def kube() -> FakeKube:
-    return FakeKube()
 
 
 @pytest.fixture()
