@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.support.fault_proxy import FaultProxy, aws_error, operation
-
-
-class Echo(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) + b"|host=" + self.headers["Host"].encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
+from tests.support.http_upstream import http_upstream
 
 
 @pytest.fixture()
 def proxy() -> Iterator[FaultProxy]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with FaultProxy(f"http://127.0.0.1:{server.server_address[1]}") as faults:
+    with http_upstream() as port, FaultProxy(f"http://127.0.0.1:{port}") as faults:
         yield faults
-    server.shutdown()
-    server.server_close()
 
 
 def post(proxy: FaultProxy, body: bytes) -> tuple[int, bytes]:
