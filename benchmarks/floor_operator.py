@@ -30,6 +30,7 @@ from botocore.credentials import Credentials
 
 from awsip.api import constants
 from awsip.controller import kube_client as kube
+from awsip.status import uid_bound_patch
 
 _state: dict[str, Any] = {}
 _session = threading.local()
@@ -64,7 +65,7 @@ def login(**_: Any) -> kopf.ConnectionInfo:
     return kube.connection_info(kube.load_configuration())
 
 
-def _verify(namespace: str, name: str, spec: dict[str, Any]) -> None:
+def _verify(namespace: str, name: str, uid: str | None, spec: dict[str, Any]) -> None:
     params = {"RoleArn": spec["roleARN"], "RoleSessionName": f"floor-{name}"[:64]}
     if spec.get("externalID"):
         params["ExternalId"] = spec["externalID"]
@@ -86,7 +87,9 @@ def _verify(namespace: str, name: str, spec: dict[str, Any]) -> None:
         "message": "Assumed.",
         "lastTransitionTime": now,
     }
-    _state["kube"].patch_status(namespace, name, {"conditions": [ready], "lastVerifiedTime": now})
+    # The same kind of write as awsip's: a JSON patch bound to the object's uid.
+    status = {"conditions": [ready], "lastVerifiedTime": now}
+    _state["kube"].patch_status(namespace, name, uid_bound_patch(None, status, uid=uid))
 
 
 @kopf.on.event(constants.GROUP, constants.VERSION, constants.PLURAL)
@@ -95,7 +98,8 @@ async def event(type: str | None, body: kopf.Body, **_: Any) -> None:
         return
     spec = dict(body.get("spec") or {})
     namespace, name = str(body.metadata.namespace), str(body.metadata.name)
-    await asyncio.get_running_loop().run_in_executor(_pool(), _verify, namespace, name, spec)
+    uid = body.metadata.uid
+    await asyncio.get_running_loop().run_in_executor(_pool(), _verify, namespace, name, uid, spec)
 
 
 def main() -> None:
