@@ -3,11 +3,14 @@ never a different answer than the automaton search would give."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from awsip.policy import check_coverage, parse_policy, simulate
 from awsip.policy.caches import Patterns
 from awsip.policy.coverage import _plainly_disjoint
 from awsip.policy.patterns import static
-from awsip.policy.wildcard import Glob, Language
+from awsip.policy.wildcard import Glob, Language, find_string
 from awsip.profiles import load_profile
 
 from .helpers import allow, deny, doc, seed
@@ -32,6 +35,27 @@ def test_a_glob_complemented_by_itself_is_plainly_empty() -> None:
     folded = glob(ROLE, ignore_case=True)
     assert not _plainly_disjoint([Language((folded,), True), Language((role,), False)])
     assert not _plainly_disjoint([Language((role,), True)])
+
+
+def test_the_complement_of_an_allow_on_every_resource_is_plainly_empty() -> None:
+    role, anything = glob(ROLE), glob("*")
+    assert anything.universal and not glob("**a").universal
+    # No glob shared, but the complement of "*" (with anything else) holds no string.
+    assert _plainly_disjoint([Language((role,), True), Language((glob("x*"), anything), False)])
+    assert not _plainly_disjoint([Language((role,), True), Language((glob("?*"),), False)])
+    assert not _plainly_disjoint([Language((anything,), True), Language((role,), False)])
+
+
+_GLOBS = st.text(alphabet="ab*?", max_size=5).map(lambda text: glob(text or "a"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.lists(_GLOBS, min_size=1, max_size=3), st.booleans()), min_size=1, max_size=3))
+def test_plainly_disjoint_languages_share_no_string(languages: list[tuple[list[Glob], bool]]) -> None:
+    """The shortcut never says "disjoint" where the automaton search finds a common string."""
+    built = [Language(tuple(globs), positive) for globs, positive in languages]
+    if _plainly_disjoint(built):
+        assert find_string(built) is None
 
 
 def test_a_copy_of_the_required_policy_under_another_name_covers_it() -> None:

@@ -819,12 +819,15 @@ def _plainly_disjoint(languages: Sequence[Language]) -> bool:
     """Whether the languages share no string, seen without automata: every glob of a positive one
     is also a glob of a complemented one (the same atoms) -- the common case of an Allow that
     names exactly the resources the required statement names, which the automaton search would
-    take milliseconds to prove."""
+    take milliseconds to prove -- or a complemented language holds a glob of every string (an
+    Allow on ``*``): its complement is empty."""
     excluded = {
         (g.atoms, g.ignore_case) for language in languages if not language.positive for g in language.globs
     }
     if not excluded:
         return False
+    if any(g.universal for language in languages if not language.positive for g in language.globs):
+        return True
     return any(
         language.positive
         and language.globs

@@ -68,18 +68,33 @@ Token = str | Wild | Variable
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """A string of the policy language, split into literal text, wildcards and variables."""
+    """A string of the policy language, split into literal text, wildcards and variables.
+
+    What is derived from the tokens is worked out on first use and remembered (a coverage check
+    asks it of the same patterns thousands of times; parsing, which makes thousands of patterns
+    for a policy such as ReadOnlyAccess, does not pay for it).
+    """
 
     text: str
     tokens: tuple[Token, ...]
+    _variables: tuple[Variable, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _wildcards: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def variables(self) -> tuple[Variable, ...]:
-        return tuple(t for t in self.tokens if isinstance(t, Variable))
+        found = self._variables
+        if found is None:
+            found = tuple(t for t in self.tokens if isinstance(t, Variable))
+            object.__setattr__(self, "_variables", found)
+        return found
 
     @property
     def has_wildcards(self) -> bool:
-        return any(isinstance(t, Wild) for t in self.tokens)
+        found = self._wildcards
+        if found is None:
+            found = any(isinstance(t, Wild) for t in self.tokens)
+            object.__setattr__(self, "_wildcards", found)
+        return found
 
     def __str__(self) -> str:
         return self.text
@@ -116,10 +131,37 @@ class Clause:
     if_exists: bool
     key_name: str  # as written
     values: tuple[Pattern, ...]
+    #: Remembered on first use: the key, whether the clause is opaque, the hash (clauses are the
+    #: keys of the condition solver's memoized answers, asked for thousands of times per check).
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
+    _opaque: bool | None = field(default=None, init=False, repr=False, compare=False)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        found = self._hash
+        if found is None:
+            found = hash(
+                (
+                    self.operator,
+                    self.base,
+                    self.family,
+                    self.negated,
+                    self.qualifier,
+                    self.if_exists,
+                    self.key_name,
+                    self.values,
+                )
+            )
+            object.__setattr__(self, "_hash", found)
+        return found
 
     @property
     def key(self) -> str:
-        return self.key_name.lower()
+        found = self._key
+        if found is None:
+            found = self.key_name.lower()
+            object.__setattr__(self, "_key", found)
+        return found
 
     @property
     def variables(self) -> tuple[Variable, ...]:
@@ -128,7 +170,11 @@ class Clause:
     @property
     def opaque(self) -> bool:
         """Whether the clause depends on other context keys through policy variables."""
-        return any(p.variables for p in self.values)
+        found = self._opaque
+        if found is None:
+            found = any(p.variables for p in self.values)
+            object.__setattr__(self, "_opaque", found)
+        return found
 
     def __str__(self) -> str:
         values = [p.text for p in self.values]
