@@ -19,6 +19,7 @@ from awsip.sandbox.aws_seed import (
     OperatorUser,
     create_managed_policy,
     create_operator_user,
+    create_provider_role,
 )
 
 _ISOLATION = {
@@ -66,6 +67,17 @@ class Sandbox:
 
     def auth(self, enabled: bool = True) -> None:
         self.server.set_iam_auth(enabled)
+
+    def capa_role(self, external_id: str | None, name: str = "capa") -> str:
+        """The ARN of a new role that trusts the operator (with ``external_id``) and has the CAPA
+        policy attached: the good provider most verification tests start from."""
+        return create_provider_role(
+            self.iam,
+            name,
+            trusted_principal_arn=self.operator.arn,
+            external_id=external_id,
+            managed_policy_arns=[self.capa_policy_arn],
+        )
 
 
 def isolate_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:

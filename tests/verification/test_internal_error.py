@@ -18,7 +18,6 @@ import pytest
 from awsip.api.condition_reasons import Reason
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.observability.logs import RedactFilter
-from awsip.sandbox.aws_seed import create_provider_role
 from awsip.status import build_status
 from awsip.verification import ProviderRef, verify
 from tests.aws.moto_fixtures import Sandbox
@@ -32,13 +31,7 @@ verify_module = importlib.import_module("awsip.verification.verify")
 def test_a_bug_in_a_step_becomes_an_internal_error_verdict(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    role = create_provider_role(
-        sandbox.iam,
-        "capa",
-        trusted_principal_arn=sandbox.operator.arn,
-        external_id=EXTERNAL_ID,
-        managed_policy_arns=[sandbox.capa_policy_arn],
-    )
+    role = sandbox.capa_role(EXTERNAL_ID)
     sandbox.auth()
     calls: list[object] = []
 

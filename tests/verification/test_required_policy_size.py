@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
-from awsip.sandbox.aws_seed import create_provider_role
 from awsip.status import build_status
 from awsip.verification import ProviderRef, verify
 from tests.aws.moto_fixtures import Sandbox
@@ -16,13 +15,7 @@ EXTERNAL_ID = "ext-id-size-1"
 
 
 def test_a_required_policy_past_iams_size_is_an_invalid_required_policy(sandbox: Sandbox) -> None:
-    role = create_provider_role(
-        sandbox.iam,
-        "capa",
-        trusted_principal_arn=sandbox.operator.arn,
-        external_id=EXTERNAL_ID,
-        managed_policy_arns=[sandbox.capa_policy_arn],
-    )
+    role = sandbox.capa_role(EXTERNAL_ID)
     sandbox.auth()
     huge = {
         "Version": "2012-10-17",

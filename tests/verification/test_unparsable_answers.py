@@ -15,7 +15,6 @@ from botocore.parsers import ResponseParserError
 from awsip.api.condition_reasons import Reason
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.aws.errors import ErrorKind, classify_error
-from awsip.sandbox.aws_seed import create_provider_role
 from awsip.status import build_status
 from awsip.verification import ProviderRef, verify
 from tests.aws.moto_fixtures import Sandbox
@@ -44,13 +43,7 @@ def test_an_unparsable_answer_is_classified_apart_and_not_transient() -> None:
 def test_a_verification_that_gets_a_page_instead_of_an_answer_ends(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, step: str, response: tuple[int, bytes, str]
 ) -> None:
-    role = create_provider_role(
-        sandbox.iam,
-        "capa",
-        trusted_principal_arn=sandbox.operator.arn,
-        external_id=EXTERNAL_ID,
-        managed_policy_arns=[sandbox.capa_policy_arn],
-    )
+    role = sandbox.capa_role(EXTERNAL_ID)
     sandbox.auth()
     spec = AWSInfrastructureProviderSpec.model_validate({"roleARN": role, "externalID": EXTERNAL_ID})
     with FaultProxy(sandbox.endpoint) as proxy:

@@ -13,7 +13,6 @@ import pytest
 from awsip.api.v1alpha1 import AWSInfrastructureProviderSpec
 from awsip.policy import check_coverage, default_engine, parse_policy
 from awsip.profiles import load_profile
-from awsip.sandbox.aws_seed import create_provider_role
 from awsip.verification import ProviderRef, verify
 from awsip.verification.work_budget import (
     Stopping,
@@ -60,13 +59,7 @@ def test_the_engine_stops_beyond_the_budget_and_when_asked_to() -> None:
 def test_the_policy_of_the_report_is_stopped_by_the_budget_not_worked_through(sandbox: Sandbox) -> None:
     # About the policy of issue 14's report: 1,000 wildcard statements, within IAM's largest size
     # (so not refused for it), which kept a worker busy for minutes.
-    role = create_provider_role(
-        sandbox.iam,
-        "capa",
-        trusted_principal_arn=sandbox.operator.arn,
-        external_id=EXTERNAL_ID,
-        managed_policy_arns=[sandbox.capa_policy_arn],
-    )
+    role = sandbox.capa_role(EXTERNAL_ID)
     sandbox.auth()
     default_engine().clear()
     huge = json.dumps(oversized_required_policy(), indent=2)
@@ -86,13 +79,7 @@ def test_the_policy_of_the_report_is_stopped_by_the_budget_not_worked_through(sa
 
 
 def test_a_required_policy_too_costly_to_check_is_reported_not_retried(sandbox: Sandbox) -> None:
-    role = create_provider_role(
-        sandbox.iam,
-        "capa",
-        trusted_principal_arn=sandbox.operator.arn,
-        external_id=EXTERNAL_ID,
-        managed_policy_arns=[sandbox.capa_policy_arn],
-    )
+    role = sandbox.capa_role(EXTERNAL_ID)
     sandbox.auth()
     default_engine().clear()
     costly = json.dumps(costly_required_policy(60))
@@ -109,13 +96,7 @@ def test_a_required_policy_too_costly_to_check_is_reported_not_retried(sandbox: 
 
 
 def test_a_verification_stops_when_the_operator_does(sandbox: Sandbox) -> None:
-    role = create_provider_role(
-        sandbox.iam,
-        "capa",
-        trusted_principal_arn=sandbox.operator.arn,
-        external_id=EXTERNAL_ID,
-        managed_policy_arns=[sandbox.capa_policy_arn],
-    )
+    role = sandbox.capa_role(EXTERNAL_ID)
     sandbox.auth()
     default_engine().clear()
     inputs = FakeInputs(
