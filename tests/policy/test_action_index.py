@@ -7,7 +7,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from awsip.policy import PolicyParseError, parse_policy
-from awsip.policy.match import compile_policy, group_actions, matching_statements
+from awsip.policy.match import _generic_texts, compile_policy, group_actions, matching_statements
 
 from . import reference
 from .test_properties import FAST
@@ -95,3 +95,16 @@ def test_matching_many_actions_stays_within_the_bound_and_is_done_once() -> None
     compiled.match_many(group_actions(["ec2:Other"]), key="k")  # the same key: nothing more
     assert "ec2:Other" not in compiled._by_action
     assert compiled.matching_action("ec2:GetThing9") == compiled.statements  # answered all the same
+
+
+def _generic_one_by_one(texts: list[str]) -> frozenset[str]:
+    """The plain definition: no ':', or a wildcard before the first one."""
+    return frozenset(t for t in texts if ":" not in t or any(c in t.partition(":")[0] for c in "*?"))
+
+
+@FAST
+@given(st.lists(st.one_of(patterns, parts), max_size=12))
+@example(["ec2:get*", "ec2*:x", "ec2;:y", "ec:z", "ec2messages:a", "*", ":get", "a?:b"])
+def test_generic_patterns_are_found_a_service_at_a_time(texts: list[str]) -> None:
+    lowered = sorted(t.lower() for t in texts)
+    assert _generic_texts(lowered) == _generic_one_by_one(lowered)

@@ -45,7 +45,6 @@ from awsip.policy.match import (
     CompiledStatement,
     action_glob,
     group_actions,
-    is_opaque,
     lookup_in,
     matching_statements,
     service_of,
@@ -745,15 +744,19 @@ class _Cell:
     def _allows(self, allows: list[CompiledStatement], side: str) -> _Outcome | None:
         unconditional: list[CompiledStatement] = []
         conditional: list[CompiledStatement] = []
+        implied = self.solver.implied
         for st in allows:
-            if not is_opaque(st) and self.solver.implied(self.conditions, _clauses(st), self.mv) == "yes":
+            # An Allow without conditions (nor variables) applies in every context: nothing to ask.
+            if not st.opaque and (
+                not st.clauses or implied(self.conditions, st.conditions, self.mv) == "yes"
+            ):
                 unconditional.append(st)
             else:
                 conditional.append(st)
+        if any(g.universal for st in unconditional if not st.resources_negated for g in st.static_globs):
+            return None  # an Allow of every resource in every required context
         outside = _outside(unconditional)
         gap = list(self.req) + outside
-        if any(g.universal for st in unconditional if not st.resources_negated for g in st.static_globs):
-            return None
         if self.scope.language is not None and outside:
             # Without the catalog's scope first: it only narrows the required requests, so a gap
             # empty without it is empty with it -- the common case of an Allow that names the
