@@ -345,7 +345,7 @@ class _Checker:
             return _Scope("formal", f"the catalog ({self.catalog.source}) does not know {what}: formal check")
         if known.formal:
             return _Scope("formal", known.note)
-        if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
+        if rst.opaque:  # variables in its resources or conditions
             return _Scope("catalog", known.note, known)  # Unknown anyway
         required = Language(rst.static_globs, not rst.resources_negated)
         names = self._names_a_resource(rst, known, required)
@@ -499,10 +499,10 @@ class _Checker:
         key = (
             rst.key,
             service_of(action),
-            tuple(st.key for st in identity),
-            tuple(st.key for st in bound),
+            tuple([st.key for st in identity]),
+            tuple([st.key for st in bound]),
             self.bound is not None,
-            tuple(st.key for st in denies),
+            tuple([st.key for st in denies]),
             self.multivalued,
             scope.key,
         )
@@ -613,7 +613,7 @@ class _Cell:
 
     def _analyze(self) -> _Outcome:
         rst = self.rst
-        if rst.variable_patterns or any(c.clause.opaque for c in rst.clauses):
+        if rst.opaque:  # variables in its resources or conditions
             return _Outcome("Unknown", "the required statement uses policy variables")
         self.req = [Language(rst.static_globs, not rst.resources_negated)]
         # Only the requests AWS can make for the action: _resource adds the scope's constraint.
