@@ -3,11 +3,19 @@ matches actions exactly as the reference evaluator does, whatever the patterns l
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from awsip.policy import PolicyParseError, parse_policy
-from awsip.policy.match import _generic_texts, compile_policy, group_actions, matching_statements
+from awsip.policy.match import (
+    _generic_texts,
+    _names_regex,
+    compile_policy,
+    group_actions,
+    matching_statements,
+)
 
 from . import reference
 from .test_properties import FAST
@@ -108,3 +116,16 @@ def _generic_one_by_one(texts: list[str]) -> frozenset[str]:
 def test_generic_patterns_are_found_a_service_at_a_time(texts: list[str]) -> None:
     lowered = sorted(t.lower() for t in texts)
     assert _generic_texts(lowered) == _generic_one_by_one(lowered)
+
+
+def _names_regex_char_by_char(names: tuple[str, ...]) -> str:
+    """The plain construction: each character escaped, or a wildcard."""
+    sources = ["".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in n) for n in names]
+    return "(?:" + "|".join(sources) + ")"
+
+
+@FAST
+@given(st.lists(st.text(alphabet="ab*?\\|.\n:", max_size=6), min_size=1, max_size=4).map(tuple))
+@example(("a\\*", "\\\\?", "x|y*", "*"))
+def test_the_names_regex_is_the_plain_construction(names: tuple[str, ...]) -> None:
+    assert _names_regex(names).pattern == _names_regex_char_by_char(names)

@@ -273,9 +273,14 @@ def _generic_texts(texts: list[str]) -> frozenset[str]:
 
 
 def _names_regex(names: tuple[str, ...]) -> re.Pattern[str]:
-    """One regular expression for action names with wildcards."""
-    sources = ["".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in n) for n in names]
-    return re.compile("(?:" + "|".join(sources) + ")", re.DOTALL)
+    """One regular expression for action names with wildcards.
+
+    Escaped a name at a time, then the wildcards put back in all at once: ``re.escape`` writes
+    ``*`` and ``?`` as ``\\*`` and ``\\?`` (ending an odd run of backslashes, so never part of an
+    escaped backslash) and escapes ``|`` too.
+    """
+    escaped = "|".join([re.escape(name) for name in names])
+    return re.compile("(?:" + escaped.replace("\\*", ".*").replace("\\?", ".") + ")", re.DOTALL)
 
 
 class CompiledPolicy:
