@@ -318,9 +318,11 @@ class CompiledPolicy:
                 found = self._generic
             else:
                 found = tuple(
-                    st
-                    for st in self.statements
-                    if st.actions_negated or st.generic or st.names_service(service)
+                    [
+                        st
+                        for st in self.statements
+                        if st.actions_negated or st.generic or st.names_service(service)
+                    ]
                 )
             self._candidates[service] = found
         return found
@@ -341,23 +343,29 @@ class CompiledPolicy:
             if len(self._matched) >= 64:  # a bound: forgetting only costs a pass of lookups
                 self._matched.clear()
             self._matched.add(key)
-        room = self._actions - len(self._by_action)
+        by_action = self._by_action
+        room = self._actions - len(by_action)
         for service, by_name in groups.items():
             candidates = self.candidates(service)
             if not candidates:
                 continue  # matching_statements sees that no statement can match
-            matched: dict[str, list[CompiledStatement]] = {}
             names = frozenset(by_name)
-            for st in candidates:  # in document order
-                for name in st.names_matching(service, names):
-                    matched.setdefault(name, []).append(st)
+            matched: dict[str, tuple[CompiledStatement, ...]]
+            if len(candidates) == 1:  # the common case: the candidates are the answer, or none
+                matched = dict.fromkeys(candidates[0].names_matching(service, names), candidates)
+            else:
+                lists: dict[str, list[CompiledStatement]] = {}
+                for st in candidates:  # in document order
+                    for name in st.names_matching(service, names):
+                        lists.setdefault(name, []).append(st)
+                matched = {name: tuple(found) for name, found in lists.items()}
             for name, actions in by_name.items():
-                found = tuple(matched.get(name, ()))
+                found = matched.get(name, ())
                 for action in actions:
                     if room <= 0:
                         return
-                    if action not in self._by_action:
-                        self._by_action[action] = found
+                    if action not in by_action:
+                        by_action[action] = found
                         room -= 1
 
     def matching_action(self, action: str) -> tuple[CompiledStatement, ...]:
