@@ -126,6 +126,9 @@ class Runtime:
         self.kube = kube
         self.clock = clock
         self.providers: dict[str, Provider] = {}
+        #: The same providers by (namespace, name): an object replaced under its name is found
+        #: without a scan of every provider (once per new object: quadratic for a mass creation).
+        self._by_name: dict[tuple[str, str], dict[str, Provider]] = {}
         self._aws_pool = WorkerPool(config.workers, "awsip-aws")
         self.shares = FairShare(config.workers, config.namespace_share)
         self._kube_pool = WorkerPool(config.kube_workers, "awsip-kube")
@@ -174,7 +177,7 @@ class Runtime:
             if self._replaced(raw):
                 return  # a late event of an object that a newer one by its name replaced
             provider = Provider.first_seen(raw)
-            self.providers[provider.key] = provider
+            self._follow(provider)
         else:
             provider.update(raw)  # a changed spec is verified at once (see Provider.update)
         if requested:
@@ -201,17 +204,16 @@ class Runtime:
             provider.task = None
             # Stopped for a deletion, a pause or the exit: a resumed daemon starts from the status.
             if self.providers.get(provider.key) is provider:
-                del self.providers[provider.key]
+                self._unfollow(provider.key)
 
     def forget(self, body: Mapping[str, Any], *, why: str = "the provider is deleted") -> None:
         """The provider is gone (or going): stop its loop and drop everything about it."""
-        provider = self.providers.pop(provider_key(body), None)
+        provider = self._unfollow(provider_key(body))
         if provider is None:
             return
         provider.wake.set()  # its loop ends (after a verification under way), see _run()
-        if not any(
-            (p.namespace, p.name) == (provider.namespace, provider.name) for p in self.providers.values()
-        ):  # a new object by the same name has gauges of its own
+        if (provider.namespace, provider.name) not in self._by_name:
+            # (a new object by the same name has gauges of its own)
             metrics.forget_provider(provider.namespace, provider.name)
         provider_logger(logger, provider.namespace, provider.name).debug("Forgotten: %s.", why)
 
@@ -231,7 +233,7 @@ class Runtime:
         created = parse_time(metadata.get("creationTimestamp"))
         if created is None:
             return False
-        for other in [p for p in self.providers.values() if (p.namespace, p.name) == name]:
+        for other in list(self._by_name.get(name, {}).values()):
             other_created = parse_time((other.body.get("metadata") or {}).get("creationTimestamp"))
             if other_created is None or other_created == created:
                 continue
@@ -239,6 +241,20 @@ class Runtime:
                 return True
             self.forget(other.body, why=f"replaced by a new object with uid {metadata.get('uid')}")
         return False
+
+    def _follow(self, provider: Provider) -> None:
+        self.providers[provider.key] = provider
+        self._by_name.setdefault((provider.namespace, provider.name), {})[provider.key] = provider
+
+    def _unfollow(self, key: str) -> Provider | None:
+        provider = self.providers.pop(key, None)
+        if provider is not None:
+            name = (provider.namespace, provider.name)
+            same = self._by_name.get(name, {})
+            same.pop(key, None)
+            if not same:
+                self._by_name.pop(name, None)
+        return provider
 
     def summary(self) -> dict[str, int]:
         """For the liveness probe."""
@@ -258,6 +274,7 @@ class Runtime:
             await self.tenancy.close()
         await self.events.close()
         self.providers.clear()
+        self._by_name.clear()
         self._aws_pool.shutdown()
         self._kube_pool.shutdown()
         self.kube.close()
