@@ -19,10 +19,9 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from harness import OperatorProcess, World, free_port, percentile, provider_manifest, wait_until
+from harness import OperatorProcess, World, free_port, percentile, provider_manifest
 
 
 def main() -> int:
@@ -42,7 +41,7 @@ def main() -> int:
             world, settings=["--workers=4"], metrics_port=free_port(), extra=[f"--liveness={liveness}"]
         ).start()
         try:
-            wait_until(lambda: _up(liveness, process), timeout=60, what="the operator")
+            process.wait_live(liveness)
             latencies = []
             for index, role in enumerate(roles):
                 name = f"provider-{index:03d}"
@@ -68,15 +67,6 @@ def main() -> int:
         f"min {1000 * min(latencies):.0f} ms, max {1000 * max(latencies):.0f} ms"
     )
     return 0
-
-
-def _up(url: str, process: OperatorProcess) -> bool:
-    process.check_running()
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -581,6 +582,19 @@ class OperatorProcess:
         if self.process.poll() is not None:
             tail = self.log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"the operator exited with {self.process.returncode}:\n{tail}")
+
+    def wait_live(self, url: str, *, timeout: float = 60) -> None:
+        """Until the liveness endpoint ``url`` answers 200 (fails at once if the process exits)."""
+
+        def live() -> bool:
+            self.check_running()
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    return bool(response.status == 200)
+            except OSError:
+                return False
+
+        wait_until(live, timeout=timeout, interval=0.1, what="the operator's liveness endpoint")
 
 
 def wait_until(

@@ -31,11 +31,9 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from awsip.api import constants
 from awsip.sandbox.aws_seed import create_managed_policy, create_provider_role, provider_trust_policy
 from harness import OperatorProcess, RoleSpec, World, free_port, provider_manifest, wait_until
 
@@ -77,7 +75,7 @@ def main() -> int:
         ).start()
         stopped_in = float("nan")
         try:
-            wait_until(lambda: _up(liveness, process), timeout=60, what="the operator")
+            process.wait_live(liveness)
             roles = iter(good_roles)
             for index in range(args.warmup):
                 _time_to_ready(world, process, f"warmup-{index}", next(roles))
@@ -168,30 +166,14 @@ def _configmap(namespace: str, name: str, document: dict[str, Any]) -> dict[str,
 
 
 def _hostile_manifest(namespace: str, name: str, role: RoleSpec) -> dict[str, Any]:
-    return {
-        "apiVersion": constants.API_VERSION,
-        "kind": constants.KIND,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "roleARN": role.arn,
-            "externalID": role.external_id,
-            "requiredPolicy": {"configMapRef": {"name": name, "key": "policy.json"}},
-            "verification": {"method": "Local"},
-        },
-    }
+    manifest = provider_manifest(namespace, name, role)
+    manifest["spec"]["requiredPolicy"] = {"configMapRef": {"name": name, "key": "policy.json"}}
+    manifest["spec"]["verification"] = {"method": "Local"}
+    return manifest
 
 
 def _ms(values: list[float]) -> str:
     return f"{1000 * statistics.median(values):.0f} ms"
-
-
-def _up(url: str, process: OperatorProcess) -> bool:
-    process.check_running()
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

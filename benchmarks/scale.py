@@ -46,7 +46,6 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,18 +202,6 @@ def compare(args: argparse.Namespace, results: list[FirstPass]) -> None:
           f"(target {TARGET_FLOOR_RATIO:g}x); with awsip's defaults: {defaults.seconds / floor.seconds:.2f}x")  # fmt: skip
 
 
-def wait_ready(url: str, process: OperatorProcess, timeout: float = 60) -> None:
-    def ready() -> bool:
-        process.check_running()
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    wait_until(ready, timeout=timeout, interval=0.1, what="the operator's liveness endpoint")
-
-
 def run(world: World, args: argparse.Namespace, setup: Setup) -> FirstPass:
     where = f"{args.roles} roles" + (f" in {args.accounts} accounts" if args.accounts > 1 else "")
     print(f"\n== scale: {args.providers} providers, {args.namespaces} namespaces, {where}; {setup.label}")
@@ -254,7 +241,7 @@ def run(world: World, args: argparse.Namespace, setup: Setup) -> FirstPass:
         )
     process.start()
     try:
-        wait_ready(liveness, process)
+        process.wait_live(liveness)
         baseline_metrics = {} if setup.floor else wait_for_metrics(metrics_port)
         emulator = world.emulator
         aws_before = len(world.aws_log.snapshot())

@@ -114,3 +114,24 @@ async def test_a_patch_refused_for_a_stale_status_is_made_again_from_the_stored_
     assert kube.refused == [("p", "uid-p")]
     assert "uid-p" in runtime.providers
     assert ready(kube.of("p")[-1]) == ("True", "Verified")
+
+
+async def test_a_forgotten_object_no_longer_stands_for_its_name(runtime: Runtime, kube: FakeKube) -> None:
+    # The runtime finds an object's namesakes by name (no scan of every provider); once the newer
+    # object is deleted, an object by that name with an older creation time (restored from a
+    # backup) is followed again, not taken for a late event of a replaced object.
+    kube.uids["p"] = "uid-new"
+    serve(runtime, created("p", "uid-new", "2026-01-01T10:05:00Z"))
+    await until(idle(runtime, "uid-new"))
+    deleted = created("p", "uid-new", "2026-01-01T10:05:00Z")
+    deleted["metadata"]["deletionTimestamp"] = "2026-01-01T11:00:00Z"
+    runtime.observe(deleted)
+    assert runtime.providers == {}
+
+    kube.uids["p"] = "uid-restored"
+    restored = serve(runtime, created("p", "uid-restored", "2026-01-01T10:00:00Z"))
+    await until(idle(runtime, "uid-restored"))
+
+    assert set(runtime.providers) == {"uid-restored"}
+    assert not restored.done()
+    assert ready(kube.of("p")[-1]) == ("True", "Verified")

@@ -8,7 +8,7 @@ from typing import Any
 from awsip.api.condition_reasons import Reason
 from awsip.api.v1alpha1 import PermissionsStatus, TrustPolicyStatus
 from awsip.status import build_status
-from awsip.status.builder import CREDENTIALS_GRACE
+from awsip.status.builder import LASTING_FAULT_GRACE
 from awsip.verification import Check, ProviderRef, VerificationResult
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -63,10 +63,10 @@ def test_credentials_that_keep_failing_become_a_fault_after_the_grace_period() -
     failing_since = moment = START + timedelta(seconds=30)
     status = build_status(CREDENTIALS_FAIL, status, generation=1, now=moment)
     # Retried (with backoff, by the controller) and still Unknown until the grace period is over.
-    while moment - failing_since < CREDENTIALS_GRACE:
+    while moment - failing_since < LASTING_FAULT_GRACE:
         moment += timedelta(seconds=90)
         status = build_status(CREDENTIALS_FAIL, status, generation=1, now=moment)
-        expected = "Unknown" if moment - failing_since < CREDENTIALS_GRACE else "False"
+        expected = "Unknown" if moment - failing_since < LASTING_FAULT_GRACE else "False"
         assert summary(status)["Ready"] == (expected, "OperatorCredentialsUnavailable"), moment - START
     assert summary(status)["Stalled"] == ("True", "OperatorCredentialsUnavailable")
     assert summary(status)["Reconciling"] == ("False", "VerificationComplete")
@@ -113,7 +113,7 @@ def test_a_bug_that_keeps_failing_a_provider_becomes_a_fault_after_the_grace_per
     assert details(status) == details(build_status(VERIFIED, None, generation=1, now=START))
     status = build_status(bug, status, generation=1, now=START + timedelta(minutes=5))
     assert summary(status)["Ready"] == ("Unknown", "InternalError")
-    status = build_status(bug, status, generation=1, now=START + CREDENTIALS_GRACE + timedelta(minutes=1))
+    status = build_status(bug, status, generation=1, now=START + LASTING_FAULT_GRACE + timedelta(minutes=1))
     assert summary(status)["Ready"] == ("False", "InternalError")
     assert summary(status)["Stalled"] == ("True", "InternalError")
     assert "please report it with the operator's log" in status["conditions"][0]["message"]

@@ -49,7 +49,17 @@ aws_errors = st.builds(
 def aws_checks(draw: st.DrawFn) -> Check:
     """A check as verify() words it for an AWS answer."""
     error = draw(aws_errors)
-    kind = draw(st.sampled_from(["denied", "rejected", "credentials", "unavailable", "trust", "simulate"]))
+    kinds = [
+        "denied",
+        "rejected",
+        "credentials",
+        "credentials-retry",
+        "unavailable",
+        "trust",
+        "simulate",
+        "bug",
+    ]
+    kind = draw(st.sampled_from(kinds))
     if kind == "denied":
         text = messages.access_denied(
             role_arn=ROLE, operator=OPERATOR, external_id_configured=True, session_tags=True, error=error
@@ -60,6 +70,12 @@ def aws_checks(draw: st.DrawFn) -> Check:
     if kind == "credentials":
         text = messages.operator_credentials(error, step="sts:GetCallerIdentity")
         return Check("False", "OperatorCredentialsUnavailable", text)
+    if kind == "credentials-retry":  # as verify() reports them first: a retry (issue 14, item 4)
+        text = messages.operator_credentials(error, step="sts:AssumeRole")
+        return Check("Unknown", "OperatorCredentialsUnavailable", text, transient=True)
+    if kind == "bug":  # an exception in awsip itself, whatever its type and text
+        exception = draw(st.sampled_from([KeyError, ValueError, RuntimeError, TypeError]))(error.message)
+        return Check("Unknown", "InternalError", messages.internal_error(exception), transient=True)
     if kind == "unavailable":
         text = messages.aws_unavailable(error, step="iam:GetRole")
         return Check("Unknown", "AWSUnavailable", text, transient=True)

@@ -17,6 +17,8 @@ Errors
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Final, Protocol
 
 import kubernetes.client
@@ -30,6 +32,17 @@ REQUEST_TIMEOUT: Final = (10, 30)
 
 class ClusterAPINotInstalled(Exception):
     """The API server does not serve awsclusterroleidentities.infrastructure.cluster.x-k8s.io/v1beta2."""
+
+
+@contextmanager
+def _not_installed_on_404() -> Iterator[None]:
+    """A 404 on a list or a create can only mean the resource itself: CAPA's CRDs are missing."""
+    try:
+        yield
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ClusterAPINotInstalled() from None
+        raise
 
 
 class IdentityApi(Protocol):
@@ -93,7 +106,7 @@ class KubeIdentities:
         return found if isinstance(found, dict) else None
 
     def list_identities(self, owner_uid: str) -> list[dict[str, Any]]:
-        try:
+        with _not_installed_on_404():
             response: Any = self._custom.list_cluster_custom_object(
                 ri.GROUP,
                 ri.VERSION,
@@ -102,15 +115,11 @@ class KubeIdentities:
                 _request_timeout=REQUEST_TIMEOUT,
                 _preload_content=False,
             )
-        except ApiException as exc:
-            if exc.status == 404:
-                raise ClusterAPINotInstalled() from None
-            raise
         items = json.loads(response.data).get("items") or []
         return [item for item in items if isinstance(item, dict)]
 
     def create_identity(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
+        with _not_installed_on_404():
             response: Any = self._custom.create_cluster_custom_object(
                 ri.GROUP,
                 ri.VERSION,
@@ -119,10 +128,6 @@ class KubeIdentities:
                 _request_timeout=REQUEST_TIMEOUT,
                 _preload_content=False,
             )
-        except ApiException as exc:
-            if exc.status == 404:
-                raise ClusterAPINotInstalled() from None
-            raise
         created = json.loads(response.data)
         return created if isinstance(created, dict) else {}
 

@@ -25,7 +25,7 @@ Expired or rejected operator credentials (``OperatorCredentialsUnavailable``) ar
 a token rotation race lasts seconds, and says nothing about any provider. ``RoleAssumed`` and Ready
 are Unknown, the retry is under way, and what the last verification found (account, permissions,
 trust policy) is kept. Only when the credentials failed on the previous attempt too and
-``RoleAssumed`` has been Unknown for :data:`CREDENTIALS_GRACE` (its ``lastTransitionTime``) does
+``RoleAssumed`` has been Unknown for :data:`LASTING_FAULT_GRACE` (its ``lastTransitionTime``) does
 the status call it what it then is, a fault of the operator's setup that a person must fix: Ready
 False, Stalled True, the details still kept. The controller keeps retrying with backoff either way
 (the verification result stays transient). A bug in awsip that fails every verification of a
@@ -73,7 +73,7 @@ _OWN_TYPES = ConditionType.ALL
 #: How long a failure that says nothing about the provider is shown as a retry (Unknown) before it is
 #: shown as a fault (False, Stalled): longer than any credential rotation, short enough for an alert
 #: to matter.
-CREDENTIALS_GRACE: Final = timedelta(minutes=10)
+LASTING_FAULT_GRACE: Final = timedelta(minutes=10)
 
 #: The transient failures of the operator itself that become a fault when they last, and what the
 #: fault asks of a person: expired or rejected operator credentials, and a bug in awsip that
@@ -87,7 +87,7 @@ LASTING_FAULTS: Final = {
 
 def _failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: datetime) -> bool:
     """Whether the operator's own failure (:data:`LASTING_FAULTS`) has lasted
-    :data:`CREDENTIALS_GRACE`: seen on the previous attempt too, with ``RoleAssumed`` Unknown for
+    :data:`LASTING_FAULT_GRACE`: seen on the previous attempt too, with ``RoleAssumed`` Unknown for
     that long (a fault once shown stays one until a verification works)."""
     check = result.role_assumed
     if not (check.transient and check.reason in LASTING_FAULTS):
@@ -99,11 +99,11 @@ def _failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: d
         return True  # already shown as a fault: it stays one until the failure ends
     since = parse_time(previous.get("lastTransitionTime"))
     moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    return since is not None and moment - since >= CREDENTIALS_GRACE
+    return since is not None and moment - since >= LASTING_FAULT_GRACE
 
 
 def _lasting_failure(check: Check) -> Check:
-    minutes = int(CREDENTIALS_GRACE.total_seconds() // 60)
+    minutes = int(LASTING_FAULT_GRACE.total_seconds() // 60)
     return Check(
         "False",
         check.reason,
