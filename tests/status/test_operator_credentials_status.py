@@ -119,3 +119,22 @@ def test_a_bug_that_keeps_failing_a_provider_becomes_a_fault_after_the_grace_per
     assert "please report it with the operator's log" in status["conditions"][0]["message"]
     healed = build_status(VERIFIED, status, generation=1, now=START + timedelta(minutes=20))
     assert summary(healed)["Ready"] == ("False", "MissingPermissions")
+
+
+def test_the_same_attempt_built_again_is_not_a_second_sighting() -> None:
+    # Found by the status fuzz test: after a long outage, a credentials failure built twice at
+    # the same moment (a rebuild, not a retry) must give the same status; the next attempt, later,
+    # is the second sighting.
+    aws_down = VerificationResult(
+        ref=REF,
+        role_arn=ROLE,
+        role_assumed=Check("Unknown", Reason.AWS_UNAVAILABLE, "AWS could not be reached.", transient=True),
+    )
+    status = build_status(aws_down, None, generation=1, now=START)
+    moment = START + timedelta(hours=1)
+    first = build_status(CREDENTIALS_FAIL, status, generation=1, now=moment)
+    rebuilt = build_status(CREDENTIALS_FAIL, first, generation=1, now=moment)
+    assert rebuilt == first
+    assert summary(rebuilt)["Ready"] == ("Unknown", "OperatorCredentialsUnavailable")
+    retried = build_status(CREDENTIALS_FAIL, first, generation=1, now=moment + timedelta(seconds=5))
+    assert summary(retried)["Ready"] == ("False", "OperatorCredentialsUnavailable")

@@ -24,8 +24,9 @@ The operator's own credentials
 Expired or rejected operator credentials (``OperatorCredentialsUnavailable``) are transient first:
 a token rotation race lasts seconds, and says nothing about any provider. ``RoleAssumed`` and Ready
 are Unknown, the retry is under way, and what the last verification found (account, permissions,
-trust policy) is kept. Only when the credentials failed on the previous attempt too and
-``RoleAssumed`` has been Unknown for :data:`LASTING_FAULT_GRACE` (its ``lastTransitionTime``) does
+trust policy) is kept. Only when the credentials failed on the previous attempt too (an earlier
+one: a status built again from the same attempt, with the same ``lastVerifiedTime``, is not a
+second sighting, so that building a status is stable) and ``RoleAssumed`` has been Unknown for :data:`LASTING_FAULT_GRACE` (its ``lastTransitionTime``) does
 the status call it what it then is, a fault of the operator's setup that a person must fix: Ready
 False, Stalled True, the details still kept. The controller keeps retrying with backoff either way
 (the verification result stays transient). A bug in awsip that fails every verification of a
@@ -85,7 +86,9 @@ LASTING_FAULTS: Final = {
 }
 
 
-def _failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: datetime) -> bool:
+def _failure_lasts(
+    result: VerificationResult, before: Mapping[str, Any], now: datetime, *, rebuilt: bool
+) -> bool:
     """Whether the operator's own failure (:data:`LASTING_FAULTS`) has lasted
     :data:`LASTING_FAULT_GRACE`: seen on the previous attempt too, with ``RoleAssumed`` Unknown for
     that long (a fault once shown stays one until a verification works)."""
@@ -97,6 +100,8 @@ def _failure_lasts(result: VerificationResult, before: Mapping[str, Any], now: d
         return False
     if previous.get("status") == "False":
         return True  # already shown as a fault: it stays one until the failure ends
+    if rebuilt:
+        return False  # the same attempt built again (same lastVerifiedTime): not seen twice
     since = parse_time(previous.get("lastTransitionTime"))
     moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     return since is not None and moment - since >= LASTING_FAULT_GRACE
@@ -168,7 +173,8 @@ def build_status(
 
     # Kept while the verdict cannot be reached, escalated or not (see the module docs).
     keep_session = result.role_assumed.transient
-    if _failure_lasts(result, before, now):
+    rebuilt = previous.get("lastVerifiedTime") == stamp
+    if _failure_lasts(result, before, now, rebuilt=rebuilt):
         result = replace(result, role_assumed=_lasting_failure(result.role_assumed))
     ready = _ready(result)
     transient = result.transient
