@@ -24,6 +24,9 @@ and to the tests -- in the harness, never in the product:
   so ``kubectl wait awsip/NAME`` reported another provider's condition and ``kubectl describe``
   listed other objects' events. Lists and watches are filtered here
   (:mod:`awsip.sandbox.request_selectors`), and a field the API server does not index is refused with 400.
+* A request about one object (get, patch, delete) checks every stored object of every kind, so
+  its cost grows with everything stored (a thousand Events slow every later patch); objects are
+  indexed by name here (:mod:`awsip.sandbox.object_index`), as a real API server's store is keyed.
 * Resources are only discoverable when declared: :func:`declare_resources` declares the core
   kinds the operator and kubectl touch (namespaces, events, secrets, configmaps) and the CRD.
 
@@ -55,6 +58,7 @@ from awsip.api import constants
 from awsip.sandbox import table
 from awsip.sandbox.background import BackgroundServer
 from awsip.sandbox.client import SandboxClient
+from awsip.sandbox.object_index import NameIndexedStore
 from awsip.sandbox.request_selectors import Selector, SelectorError, selector_for
 
 T = TypeVar("T")
@@ -70,6 +74,9 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
+        # kmock scans every stored object for a request about one object; index them by name.
+        # (kmock's ObjectsArray is a frozen attrs class: its inner dict is replaced before any use.)
+        object.__setattr__(self._objects, "_objects", NameIndexedStore(self._objects._objects))
         self.namespaces: dict[str, dict[str, Any]] = {}
         self._namespace_watchers: dict[asyncio.Queue[dict[str, Any]], Selector] = {}
 
@@ -155,6 +162,16 @@ class SandboxKubernetesEmulator(kmock.KubernetesEmulator):
         finally:
             self._namespace_watchers.pop(queue, None)
         return response
+
+    def _KubernetesEmulator__get_objs(self, request: Any, strict: bool) -> list[Any]:
+        # kmock's own lookup (name-mangled: its methods call this one), but over the objects with
+        # the requested name only (see awsip.sandbox.object_index); kmock's check decides, as before.
+        store = self._objects._objects
+        if request.name is None or not isinstance(store, NameIndexedStore):
+            found: list[Any] = super()._KubernetesEmulator__get_objs(request, strict)  # type: ignore[misc]
+            return found
+        check = self._KubernetesEmulator__check  # type: ignore[attr-defined]
+        return [store[key] for key in store.named(request.name) if check(request, *key, strict=strict)]
 
     async def _handle(self, request: Any) -> Any:
         data = request.data
