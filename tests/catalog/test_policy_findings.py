@@ -202,3 +202,22 @@ def test_well_formed_actions_pass(catalog: Catalog) -> None:
     not_action = document({"Effect": "Deny", "NotAction": "iam:", "Resource": "*"})
     with pytest.raises(PolicyParseError, match="NotAction"):
         check_action_syntax(not_action)
+
+
+def test_copies_of_a_policy_under_other_names_get_the_same_findings_naming_each_copy(
+    catalog: Catalog,
+) -> None:
+    # Findings are remembered per statement content (an organisation's accounts hold copies of one
+    # policy): each copy's findings must still name that copy, and a different statement its own.
+    statements = [stmt(["ec2:RunInstancez", "eks:ListClusters"], CLUSTERS, Sid="Typo"), stmt("s3:GetObject")]
+    first = findings_for([document(*statements, name="account-1/capa")], catalog)
+    second = findings_for([document(*statements, name="account-2/capa")], catalog)
+    assert first and {f.policy for f in first} == {"account-1/capa"}
+    assert {f.policy for f in second} == {"account-2/capa"}
+    assert [(f.code, f.action, f.statement, f.message) for f in first] == [
+        (f.code, f.action, f.statement, f.message) for f in second
+    ]
+    other = findings_for(
+        [document(stmt(["ec2:RunInstancez"], "*", Sid="Typo"), name="account-3/capa")], catalog
+    )
+    assert codes(other) == [("UnknownAction", "ec2:RunInstancez")]
