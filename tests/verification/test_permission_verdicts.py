@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from awsip.api.v1alpha1 import MAX_MISSING_LISTED
 from awsip.aws.policy_simulator import SimulationRequest, SimulationResult
 from awsip.policy import check_coverage, parse_policy
@@ -120,3 +123,44 @@ def test_engine_results_map_to_verdicts() -> None:
     )
     verdicts = local_verdicts(check_coverage(required, [granted]).results)
     assert [(x.action, x.status) for x in verdicts] == [("ec2:A", "Covered"), ("ec2:B", "NotCovered")]
+
+
+def _reference_combine(local: list[Verdict] | None, simulated: list[Verdict] | None) -> list[Verdict]:
+    """The rules of the module's docstring, written plainly (the model ``combine`` is checked against)."""
+    order: dict[str, None] = {}
+    for verdict in [*(local or []), *(simulated or [])]:
+        order.setdefault(verdict.action.lower(), None)
+    out = []
+    for key in order:
+        mine = [x for x in local or [] if x.action.lower() == key]
+        theirs = [x for x in simulated or [] if x.action.lower() == key]
+        both = [*mine, *theirs]
+        missing = [x for x in both if x.status == "NotCovered"]
+        if missing:
+            out.append(missing[0])
+        elif (mine and all(x.status == "Covered" for x in mine)) or (
+            theirs and all(x.status == "Covered" for x in theirs)
+        ):
+            out.append(Verdict(both[0].action, both[0].resource, "Covered", both[0].reason))
+        else:
+            out.append(next(x for x in both if x.status == "Unknown"))
+    return out
+
+
+_verdicts = st.lists(
+    st.builds(
+        v,
+        st.sampled_from(["ec2:RunInstances", "EC2:runinstances", "iam:GetRole", "eks:DescribeCluster"]),
+        st.sampled_from(["Covered", "NotCovered", "Unknown"]),
+        st.sampled_from(["", "no Allow", "allowed", "needs a context key"]),
+        st.sampled_from(["*", "arn:aws:eks:*:*:cluster/*"]),
+    ),
+    max_size=8,
+)
+
+
+@given(st.none() | _verdicts, st.none() | _verdicts)
+def test_combine_agrees_with_the_plain_reading_of_its_rules(
+    local: list[Verdict] | None, simulated: list[Verdict] | None
+) -> None:
+    assert combine(local, simulated) == _reference_combine(local, simulated)

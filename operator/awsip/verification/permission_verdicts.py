@@ -83,29 +83,57 @@ def simulated_verdicts(
     return verdicts
 
 
+class _Tally:
+    """What one required action's verdicts add up to, seen in one pass (see :func:`combine`)."""
+
+    __slots__ = ("first", "local_covered", "missing", "simulate_covered", "unknown")
+
+    def __init__(self, first: Verdict) -> None:
+        self.first = first  # the first verdict, Local's if any
+        self.missing: Verdict | None = None  # the first NotCovered, Local's before Simulate's
+        self.unknown: Verdict | None = None  # the first Unknown, Local's before Simulate's
+        # Every verdict of the method Covered (None: the method said nothing of the action).
+        self.local_covered: bool | None = None
+        self.simulate_covered: bool | None = None
+
+
 def combine(local: Sequence[Verdict] | None, simulated: Sequence[Verdict] | None) -> list[Verdict]:
-    """One verdict per distinct required action, in the order the required policy lists them."""
-    order: dict[str, str] = {}
-    by_method: dict[str, tuple[list[Verdict], list[Verdict]]] = {}
-    for index, verdicts in enumerate((local or [], simulated or [])):
+    """One verdict per distinct required action, in the order the required policy lists them.
+
+    Runs for every verification (a thousand providers, a thousand times): one pass over the
+    verdicts, no list built per action.
+    """
+    tallies: dict[str, _Tally] = {}
+    for from_local, verdicts in ((True, local or ()), (False, simulated or ())):
         for verdict in verdicts:
             key = verdict.action.lower()
-            order.setdefault(key, verdict.action)
-            by_method.setdefault(key, ([], []))[index].append(verdict)
+            tally = tallies.get(key)
+            if tally is None:
+                tally = tallies[key] = _Tally(verdict)
+            covered = verdict.status == "Covered"
+            if from_local:
+                tally.local_covered = covered and tally.local_covered is not False
+            else:
+                tally.simulate_covered = covered and tally.simulate_covered is not False
+            if verdict.status == "NotCovered":
+                if tally.missing is None:
+                    tally.missing = verdict
+            elif not covered and tally.unknown is None:
+                tally.unknown = verdict
     combined = []
-    for key in order:
-        from_local, from_simulate = by_method[key]
-        missing = next((v for v in [*from_local, *from_simulate] if v.status == "NotCovered"), None)
-        if missing is not None:
-            combined.append(missing)
-        elif (from_local and all(v.status == "Covered" for v in from_local)) or (
-            from_simulate and all(v.status == "Covered" for v in from_simulate)
-        ):
-            first = (from_local or from_simulate)[0]
-            combined.append(Verdict(first.action, first.resource, "Covered", first.reason))
+    for tally in tallies.values():
+        if tally.missing is not None:
+            combined.append(tally.missing)
+        elif tally.local_covered or tally.simulate_covered:
+            first = tally.first
+            combined.append(
+                first
+                if first.status == "Covered"
+                else Verdict(first.action, first.resource, "Covered", first.reason)
+            )
         else:
-            undecided = next(v for v in [*from_local, *from_simulate] if v.status == "Unknown")
-            combined.append(undecided)
+            assert tally.unknown is not None  # neither missing nor covered: some verdict is Unknown
+            combined.append(tally.unknown)
     return combined
 
 
