@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -167,7 +166,11 @@ class Runtime:
         """The latest state of a provider; ``requested``: its spec must be verified now."""
         if self._closed:
             return
-        raw = copy.deepcopy(dict(body))
+        # The top level is ours (the runtime replaces ``status`` in it); the parts below are shared
+        # with Kopf's copy of the object and never changed, by Kopf or by awsip (status building
+        # is pure: the status fuzz tests check that the status before is left as it was). A
+        # deep copy of every watch event cost more than 2% of the operator's CPU at scale.
+        raw = dict(body)
         metadata = raw.get("metadata") or {}
         if metadata.get("deletionTimestamp"):
             self.forget(raw)
