@@ -439,7 +439,7 @@ class Runtime:
             or (generation is not None and previous.get("observedGeneration") != generation)
         )
         started = time.monotonic()
-        running = asyncio.Event()
+        running: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         verification = asyncio.ensure_future(self._verification(provider, spec, running))
         if starting:
             reconciling = reconciling_status(
@@ -485,34 +485,57 @@ class Runtime:
             log.debug("Verified in %.1fs: Ready=%s (%s).", duration, ready.get("status"), reason)
 
     async def _slow(
-        self, verification: asyncio.Future[VerificationResult], running: asyncio.Event, *, stale: bool
+        self, verification: asyncio.Future[VerificationResult], running: asyncio.Future[None], *, stale: bool
     ) -> bool:
         """Whether ``verification`` is still under way ``reconciling_delay_seconds`` after it started
         running in the pool -- or, when the status shows a verdict (``stale``: of an older spec),
-        after now, its waiting for a worker included."""
-        if not stale:
-            started: asyncio.Future[Any] = asyncio.ensure_future(running.wait())
-            pending: set[asyncio.Future[Any]] = {verification, started}
-            try:
-                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                started.cancel()
+        after now, its waiting for a worker included.
+
+        One future decided by callbacks (the verification's end, a timer started when it runs):
+        this runs for every new provider, and waiting with ``asyncio.wait`` on a task made to
+        wait for the start cost over 3% of the operator's CPU in a mass creation."""
         if verification.done():
             return False
-        done, _ = await asyncio.wait({verification}, timeout=self.config.reconciling_delay_seconds)
-        return not done
+        loop = asyncio.get_running_loop()
+        decided: asyncio.Future[bool] = loop.create_future()
+        timer: asyncio.TimerHandle | None = None
+
+        def decide(slow: bool) -> None:
+            if not decided.done():
+                decided.set_result(slow)
+
+        def start_clock(_: object = None) -> None:
+            nonlocal timer
+            if timer is None and not decided.done():
+                timer = loop.call_later(self.config.reconciling_delay_seconds, decide, True)
+
+        def finished(_: object) -> None:
+            decide(False)
+
+        verification.add_done_callback(finished)
+        if stale:
+            start_clock()
+        else:
+            running.add_done_callback(start_clock)
+        try:
+            return await decided
+        finally:
+            if timer is not None:
+                timer.cancel()
+            verification.remove_done_callback(finished)
+            running.remove_done_callback(start_clock)
 
     async def _verification(
-        self, provider: Provider, spec: ValidSpec, running: asyncio.Event | None = None
+        self, provider: Provider, spec: ValidSpec, running: asyncio.Future[None] | None = None
     ) -> VerificationResult:
         """The blocking :func:`verify` in the AWS pool, once its namespace's turn has come (see
-        :mod:`awsip.controller.fair_share`); its log lines carry the provider. ``running`` is set
+        :mod:`awsip.controller.fair_share`); its log lines carry the provider. ``running`` is done
         when a worker takes it up."""
         loop = asyncio.get_running_loop()
 
         def verify(inputs: ProviderInputs) -> VerificationResult:
             if running is not None:
-                loop.call_soon_threadsafe(running.set)
+                loop.call_soon_threadsafe(_set_done, running)
             return self.backend.verify(provider.namespace, provider.name, spec.spec, inputs)
 
         async with self.shares.slot(provider.namespace):
@@ -694,3 +717,8 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(max(timeout, 0.0)):
             await event.wait()
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
