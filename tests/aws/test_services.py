@@ -56,6 +56,20 @@ def test_operator_clients_are_cached_per_service_and_region() -> None:
     assert aws.operator_client("sts", "eu-west-1") is not aws.operator_client("sts", "us-east-1")
 
 
+def test_the_clients_prepared_at_startup_are_the_ones_verifications_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    aws = offline_services()
+    aws.prepare_clients()
+    made: list[str] = []
+    monkeypatch.setattr(aws.session, "client", lambda service, **_: made.append(service))
+    credentials = TemporaryCredentials("AKIA", "secret", "token", account="111122223333")
+    for service in ("sts", "iam"):
+        assert aws.operator_client(service, "eu-central-1") is not None
+        assert aws.temporary_client(service, "eu-central-1", credentials) is not None
+    assert made == []  # nothing made in a verification (the operator's own region, partition aws)
+
+
 def test_sts_uses_the_regional_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     isolate_aws_environment(monkeypatch)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -215,6 +215,10 @@ class AwsServices:
                 credentials.account,
             )
         )
+        return self._session_client(service, region)
+
+    def _session_client(self, service: str, region: str) -> Any:
+        """The shared client of the assumed-role sessions (see :meth:`temporary_client`)."""
         key = (service, region)
         client = self._session_clients.get(key)
         if client is not None:
@@ -235,6 +239,16 @@ class AwsServices:
                 )
                 self._session_clients[key] = client
             return client
+
+    def prepare_clients(self, partition: str = "aws") -> None:
+        """Make the clients most verifications use (STS and IAM, the operator's and the shared
+        session ones, in the partition's region for providers without one) now, not in the first
+        verifications: making one loads botocore's endpoint and service models (tens of ms of
+        CPU), which would otherwise land on the first providers of a mass creation. No AWS call."""
+        region = self.region_for(partition)
+        for service in ("sts", "iam"):
+            self.operator_client(service, region)
+            self._session_client(service, region)
 
     def operator_identity(self, region: str) -> CallerIdentity:
         """The operator's own identity (GetCallerIdentity once; raises botocore errors until it works)."""

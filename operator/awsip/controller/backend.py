@@ -38,6 +38,8 @@ def default_backend(config: OperatorConfig) -> Backend:
         session_tags=config.session_tags,
     )
 
+    aws.prepare_clients()  # not in the first verifications (see AwsServices.prepare_clients)
+
     limits = WorkLimits(cpu_seconds=config.policy_check_seconds, wall_seconds=4 * config.policy_check_seconds)
     # Set when the runtime closes (SIGTERM): the engine's work under way ends at its next checkpoint
     # instead of keeping the process alive (the pool's threads are joined at exit).
