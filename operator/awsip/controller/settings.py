@@ -10,10 +10,10 @@ Persistence -- none that serves nothing:
     does keep is in annotations under ``awsip.io/`` (not ``status.kopf``: the CRD's structural
     status schema would prune it).
 
-The spec as Kopf sees it, without the External ID:
-    Kopf builds an "essence" of each object to compare it (and logs it at debug level). An inline
-    ``spec.externalID`` is replaced there by a salted digest: a changed External ID still counts as
-    a change, but its value is not copied anywhere else.
+The spec as Kopf sees it -- nothing of it:
+    Kopf builds an "essence" of each object to compare it with the diff-base (and logs it at
+    debug level). awsip's is empty (:class:`NoDiffBaseStorage`): nothing of the spec, an inline
+    ``spec.externalID`` included, is copied into it, and building it costs nothing on each event.
 
 Finalizer -- Kopf's, named ``awsip.io/finalizer``:
     Kopf puts it on every provider because each has a daemon (its verification loop), and removes
@@ -31,8 +31,6 @@ Watching:
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import logging
 from collections.abc import Iterable
 from typing import Any, Final
@@ -46,24 +44,16 @@ WATCH_SERVER_TIMEOUT: Final = 600
 WATCH_CLIENT_TIMEOUT: Final = 660.0
 
 
-class SpecDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
-    """Kopf's annotation diff-base with ``spec.externalID`` replaced by a digest."""
+class NoDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
+    """A diff-base that is never written nor read (an annotation left by an older awsip counts
+    for nothing), and whose essence is empty. Every object then looks new to Kopf's changing
+    handlers, which awsip does not rely on: it saves one write of every provider created or
+    changed. Kopf builds the essence of every watch event and copies it twice to compare it with
+    the stored one (there is none): empty, that costs nothing, and no part of the spec (an inline
+    External ID) is copied or logged by Kopf."""
 
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> kopf.BodyEssence:
-        essence = super().build(body=body, extra_fields=extra_fields)
-        spec = essence.get("spec") if isinstance(essence, dict) else None
-        if isinstance(spec, dict) and isinstance(spec.get("externalID"), str):
-            essence = copy.deepcopy(essence)
-            salt = str(body.get("metadata", {}).get("uid", ""))
-            digest = hashlib.sha256(f"{salt}:{spec['externalID']}".encode()).hexdigest()
-            essence["spec"]["externalID"] = f"sha256:{digest}"
-        return essence
-
-
-class NoDiffBaseStorage(SpecDiffBaseStorage):
-    """A diff-base that is never written (nor read: an annotation left by an older awsip counts
-    for nothing). Every object then looks new to Kopf's changing handlers, which awsip does not
-    rely on: it saves one write of every provider created or changed."""
+        return kopf.BodyEssence()
 
     def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
         return None
