@@ -6,7 +6,7 @@ handler); the functions return them as they come, and the policy engine accepts 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +40,23 @@ def get_role(iam: Any, role_name: str) -> RoleInfo:
     )
 
 
+def _pages(call: Any, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every page of an IAM list call, following ``Marker`` while ``IsTruncated``.
+
+    Not botocore's paginators: ``get_paginator`` makes a new class on every call, and the pages
+    deep-copy their parameters; a verification lists twice, for every provider."""
+    while True:
+        page: dict[str, Any] = call(**params)
+        yield page
+        marker = page.get("Marker")
+        if not page.get("IsTruncated") or not marker:
+            return
+        params = {**params, "Marker": marker}
+
+
 def list_attached_role_policies(iam: Any, role_name: str) -> list[AttachedPolicy]:
     policies: list[AttachedPolicy] = []
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
+    for page in _pages(iam.list_attached_role_policies, RoleName=role_name):
         for item in page.get("AttachedPolicies", []):
             policies.append(AttachedPolicy(arn=str(item["PolicyArn"]), name=str(item.get("PolicyName", ""))))
     return policies
@@ -61,7 +75,7 @@ def get_policy_version_document(iam: Any, policy_arn: str, version_id: str) -> P
 
 def list_role_policy_names(iam: Any, role_name: str) -> list[str]:
     names: list[str] = []
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
+    for page in _pages(iam.list_role_policies, RoleName=role_name):
         names.extend(str(name) for name in page.get("PolicyNames", []))
     return names
 
