@@ -30,7 +30,9 @@ session, one status patch per provider): what the emulators alone cost.
 `--versus-floor` (first pass only, each in a fresh world): awsip with its default settings, awsip
 with the floor's settings (the same workers, no rate limits) and the floor, then the figures side
 by side: the first pass with the defaults (target: 60 s for 1,000 providers over 100 accounts)
-and the ratio of awsip to the floor with the same settings (target: 1.5).
+and the ratio of awsip to the floor with the same settings (target: 1.5). ``--repeat N`` runs N
+rounds of the three and prints the medians and each round's ratios (the machine's speed drifts:
+a ratio is only taken within a round).
 
 Targets (2 cores): all Ready within 60 s, operator peak RSS under 250 MiB, no GetPolicyVersion for
 unchanged policies in the steady state, no status patch that rewrites unchanged conditions, and
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -106,6 +109,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--calls-per-second", type=float, default=0.0, help="awsip's global cap (0: none)")
     parser.add_argument("--changed-roles", type=int, default=5, help="roles changed before the steady state")
     parser.add_argument("--no-steady", action="store_true", help="first pass only")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="--versus-floor: rounds of the three setups, then medians"
+    )
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
@@ -172,14 +178,37 @@ class FirstPass:
 def main() -> int:
     args = parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="awsip-bench-scale-"))
-    results = []
-    for index, setup in enumerate(setups(args)):
-        world_dir = workdir / f"run-{index}" if args.versus_floor else workdir
-        with World(world_dir, aws_managed_policies=args.accounts <= 1) as world:
-            results.append(run(world, args, setup))
-    if args.versus_floor:
-        compare(args, results)
+    rounds: list[list[FirstPass]] = []
+    for repetition in range(args.repeat if args.versus_floor else 1):
+        results = []
+        for index, setup in enumerate(setups(args)):
+            world_dir = workdir / f"run-{repetition}-{index}" if args.versus_floor else workdir
+            with World(world_dir, aws_managed_policies=args.accounts <= 1) as world:
+                results.append(run(world, args, setup))
+        if args.versus_floor:
+            compare(args, results)
+        rounds.append(results)
+    if args.versus_floor and len(rounds) > 1:
+        summarize(rounds)
     return 0
+
+
+def summarize(rounds: list[list[FirstPass]]) -> None:
+    """Medians over the rounds (each round runs the three setups one after the other, so that a
+    change of the machine's speed weighs on all three), and each round's ratios."""
+    print(f"\n== versus the floor, {len(rounds)} rounds")
+    labels = [result.setup.label for result in rounds[0]]
+    for column, label in enumerate(labels):
+        seconds = sorted(r[column].seconds for r in rounds)
+        cpu = sorted(r[column].cpu for r in rounds)
+        print(f"   {label}: first pass median {statistics.median(seconds):.1f}s ({seconds[0]:.1f}-{seconds[-1]:.1f}), "
+              f"CPU median {statistics.median(cpu):.1f}s")  # fmt: skip
+    same = sorted(r[1].seconds / r[2].seconds for r in rounds)
+    defaults = sorted(r[0].seconds / r[2].seconds for r in rounds)
+    print(f"   awsip / floor with the same settings, per round: {', '.join(f'{x:.2f}x' for x in same)}; "
+          f"median {statistics.median(same):.2f}x (target {TARGET_FLOOR_RATIO:g}x)")  # fmt: skip
+    print(f"   with awsip's defaults, per round: {', '.join(f'{x:.2f}x' for x in defaults)}; "
+          f"median {statistics.median(defaults):.2f}x")  # fmt: skip
 
 
 def compare(args: argparse.Namespace, results: list[FirstPass]) -> None:

@@ -30,3 +30,19 @@ def test_the_scale_benchmark_brings_a_small_world_to_its_verdicts(mode: str, tmp
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "all 6 with a final Ready after" in completed.stdout
+
+
+def test_the_comparison_with_the_floor_repeats_and_summarizes(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "benchmarks/scale.py", "--versus-floor", "--repeat", "2", *SMALL, "--timeout", "90",
+         "--workdir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert completed.stdout.count("all 6 with a final Ready after") == 6  # 2 rounds of 3 setups
+    assert "== versus the floor, 2 rounds" in completed.stdout
+    assert "awsip / floor with the same settings, per round:" in completed.stdout
