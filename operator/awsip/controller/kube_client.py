@@ -180,9 +180,13 @@ class KubeClient:
             body = kubernetes.client.CoreV1Event.from_dict(event)
             if body is None:
                 raise ValueError("an empty event")
-            self._core.create_namespaced_event(
+            response: Any = self._core.create_namespaced_event(
                 namespace, body, _request_timeout=REQUEST_TIMEOUT, _preload_content=False
             )
+            # Read to the end, so that the connection goes back to the pool: an unread response
+            # holds it, and every Event opened a new connection (a TLS handshake, in a cluster).
+            response.drain_conn()
+            response.release_conn()
         except ApiException as exc:
             if exc.status == 404:
                 raise NotFoundError(f"namespace {namespace} not found") from None
