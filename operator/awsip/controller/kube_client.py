@@ -65,6 +65,14 @@ class PatchRefusedError(KubernetesCallError):
     member the patch expected) or a status that the CRD's schema refuses."""
 
 
+def discard(response: Any) -> None:
+    """Read an unwanted answer (``_preload_content=False``) to the end and give its connection
+    back to the pool: an unread answer holds it, and each such call opened a new connection (a
+    TLS handshake, in a cluster) and left the old one to the garbage collector."""
+    response.drain_conn()
+    response.release_conn()
+
+
 def _api_detail(exc: ApiException) -> str:
     """The API server's own message of an error (its Status object), else the HTTP reason."""
     try:
@@ -183,10 +191,7 @@ class KubeClient:
             response: Any = self._core.create_namespaced_event(
                 namespace, body, _request_timeout=REQUEST_TIMEOUT, _preload_content=False
             )
-            # Read to the end, so that the connection goes back to the pool: an unread response
-            # holds it, and every Event opened a new connection (a TLS handshake, in a cluster).
-            response.drain_conn()
-            response.release_conn()
+            discard(response)
         except ApiException as exc:
             if exc.status == 404:
                 raise NotFoundError(f"namespace {namespace} not found") from None

@@ -25,6 +25,7 @@ import kubernetes.client
 from kubernetes.client.exceptions import ApiException
 
 from awsip.clusterapi import role_identity as ri
+from awsip.controller.kube_client import discard
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 REQUEST_TIMEOUT: Final = (10, 30)
@@ -150,7 +151,7 @@ class KubeIdentities:
             preconditions=kubernetes.client.V1Preconditions(uid=uid) if uid else None
         )
         try:
-            self._custom.delete_cluster_custom_object(
+            response: Any = self._custom.delete_cluster_custom_object(
                 ri.GROUP,
                 ri.VERSION,
                 ri.PLURAL,
@@ -159,6 +160,7 @@ class KubeIdentities:
                 _request_timeout=REQUEST_TIMEOUT,
                 _preload_content=False,
             )
+            discard(response)
         except ApiException as exc:
             # 404: gone already; 409: the uid precondition failed -- another object of that name
             # now, which is not ours to delete. Either way, nothing of ours is left.
