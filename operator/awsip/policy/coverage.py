@@ -566,6 +566,7 @@ class _Cell:
         self.solver = checker.solver
         self.conditions = _clauses(rst)
         self.unknown: list[str] = []
+        self._lowered_context: dict[str, str | tuple[str, ...]] | None = None
 
     def analyze(self) -> _Outcome:
         return self._undisputed(self._analyze())
@@ -650,6 +651,22 @@ class _Cell:
         return _Outcome("Covered", "allowed")
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _implied(self, st: CompiledStatement) -> bool:
+        """Whether the conditions of an Allow without variables hold in every context the required
+        conditions allow.
+
+        Most often they do not, and the required context found first (a context the required
+        conditions allow) already shows it: a clause that fails there is not implied, without a
+        question to the solver (which would look for such a context, one key at a time).
+        """
+        context = self._lowered_context
+        if context is None:
+            context = self._lowered_context = {k.lower(): v for k, v in self.context.items()}
+        for compiled in st.clauses:
+            if not compiled.holds(context, False):
+                return False
+        return self.solver.implied(self.conditions, st.conditions, self.mv) == "yes"
 
     def _nonempty(self, languages: list[Language]) -> bool:
         if len(languages) == 1 and languages[0].positive:
@@ -744,12 +761,9 @@ class _Cell:
     def _allows(self, allows: list[CompiledStatement], side: str) -> _Outcome | None:
         unconditional: list[CompiledStatement] = []
         conditional: list[CompiledStatement] = []
-        implied = self.solver.implied
         for st in allows:
             # An Allow without conditions (nor variables) applies in every context: nothing to ask.
-            if not st.opaque and (
-                not st.clauses or implied(self.conditions, st.conditions, self.mv) == "yes"
-            ):
+            if not st.opaque and (not st.clauses or self._implied(st)):
                 unconditional.append(st)
             else:
                 conditional.append(st)

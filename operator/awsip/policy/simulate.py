@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from awsip.policy.match import CompiledPolicy, CompiledStatement, Context
+from awsip.policy.match import CompiledPolicy, CompiledStatement, Context, matching_statements
 from awsip.policy.model import Decision, Request, StatementRef
 
 
@@ -23,10 +23,9 @@ def _applying(
 ) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
     allows: list[CompiledStatement] = []
     denies: list[CompiledStatement] = []
-    for policy in compiled:
-        for st in policy.matching_action(action):
-            if st.matches_resource(resource, context) and st.conditions_hold(context):
-                (denies if st.deny else allows).append(st)
+    for st in matching_statements(compiled, action):  # the action split once for every policy
+        if st.matches_resource(resource, context) and st.conditions_hold(context):
+            (denies if st.deny else allows).append(st)
     return allows, denies
 
 
