@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from awsip.policy import PolicyParseError, parse_policy
 from awsip.policy.match import (
     _generic_texts,
+    _index_texts,
     _names_regex,
     compile_policy,
     group_actions,
@@ -129,3 +130,13 @@ def _names_regex_char_by_char(names: tuple[str, ...]) -> str:
 @example(("a\\*", "\\\\?", "x|y*", "*"))
 def test_the_names_regex_is_the_plain_construction(names: tuple[str, ...]) -> None:
     assert _names_regex(names).pattern == _names_regex_char_by_char(names)
+
+
+@FAST
+@given(st.lists(st.one_of(patterns, parts), max_size=12))
+@example(["ec2:get*", "ec2*:x", "ec2;:y", "ec:z", "ec2messages:a", "*", ":get", "a?:b"])
+def test_the_literal_services_are_found_with_the_generic_patterns(texts: list[str]) -> None:
+    lowered = sorted(t.lower() for t in texts)
+    services, generic = _index_texts(lowered)
+    assert generic == _generic_one_by_one(lowered)
+    assert services == frozenset(t.partition(":")[0] for t in lowered if t not in generic)

@@ -245,3 +245,20 @@ def test_matches_is_not_exponential() -> None:
     # Exponential matching would not finish before pytest-timeout; no timed assertion here.
     assert not matches(pattern, text[:200])
     assert not matches("*a" * 2000 + "b", "a" * 2000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pattern=st.text(alphabet="aA:.*?\\|(\n", max_size=16),
+    text=st.text(alphabet="aA:.\\|(\n", max_size=14),
+    arn=st.booleans(),
+    ignore_case=st.booleans(),
+)
+def test_the_regular_expression_written_from_the_atoms_agrees_with_the_automaton(
+    pattern: str, text: str, arn: bool, ignore_case: bool
+) -> None:
+    # The regular expression is written from the atoms when first needed: metacharacters escaped,
+    # ARN-mode wildcards kept within one part, collapsed stars.
+    glob = compile_glob(tokenize(pattern, wildcards=True, variables=False).tokens, ignore_case, arn)
+    value = text.lower() if ignore_case else text
+    assert (glob.regex.fullmatch(value) is not None) is glob.automaton_matches(value)

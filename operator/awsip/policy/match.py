@@ -103,9 +103,14 @@ class CompiledStatement:
     key: tuple[str, int, str, bool] = field(init=False)
     opaque: bool = field(init=False)  # depends on other context keys through policy variables
     conditions: tuple[Clause, ...] = field(init=False)
-    #: Per service asked about: its names without wildcards, and one regular expression for those
-    #: with wildcards (None if none).
-    _services: dict[str, tuple[frozenset[str], re.Pattern[str] | None]] = field(init=False, repr=False)
+    #: The literal service parts of ``named``: which services a statement names, without a search.
+    services: frozenset[str] = frozenset()
+    #: Per service asked about: its names without wildcards, the prefixes of those whose only
+    #: wildcard is a final ``*`` (``describe*``: a plain prefix test), and one regular expression
+    #: for the others (None if none).
+    _services: dict[str, tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None]] = field(
+        init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.key = (self.ref.policy, self.ref.index, self.statement.fingerprint, self.ref.boundary)
@@ -121,22 +126,28 @@ class CompiledStatement:
 
     def names_service(self, service: str) -> bool:
         """Whether one of the patterns with a literal service part names ``service`` (lower case)."""
-        prefix = service + ":"
-        named = self.named
-        index = bisect_left(named, prefix)
-        return index < len(named) and named[index].startswith(prefix)
+        return service in self.services
 
-    def _names_of(self, service: str) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    def _names_of(self, service: str) -> tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None]:
         found = self._services.get(service)
         if found is None:
             named = self.named
             # The patterns "service:..." sort between "service:" and "service;" (';' follows ':').
             start, end = bisect_left(named, service + ":"), bisect_left(named, service + ";")
             cut = len(service) + 1
-            names = [text[cut:] for text in named[start:end]]
-            wild = tuple(n for n in names if "*" in n or "?" in n)
-            exact = frozenset(n for n in names if "*" not in n and "?" not in n)
-            found = self._services[service] = (exact, _names_regex(wild) if wild else None)
+            exact: list[str] = []
+            prefixes: list[str] = []
+            wild: list[str] = []
+            for text in named[start:end]:
+                name = text[cut:]
+                if "*" not in name and "?" not in name:
+                    exact.append(name)
+                elif "?" not in name and name.find("*") == len(name) - 1:
+                    prefixes.append(name[:-1])
+                else:
+                    wild.append(name)
+            regex = _names_regex(tuple(wild)) if wild else None
+            found = self._services[service] = (frozenset(exact), tuple(prefixes), regex)
         return found
 
     def matches_action(self, action: str) -> bool:
@@ -149,8 +160,12 @@ class CompiledStatement:
         hit = False
         if service is not None and self.named:
             found = self._services.get(service)
-            exact, regex = found if found is not None else self._names_of(service)
-            hit = name in exact or (regex is not None and regex.fullmatch(name) is not None)
+            exact, prefixes, regex = found if found is not None else self._names_of(service)
+            hit = (
+                name in exact
+                or (bool(prefixes) and name.startswith(prefixes))
+                or (regex is not None and regex.fullmatch(name) is not None)
+            )
         if not hit and self.generic:
             hit = any(g.matches(lower) for g in self.generic)
         return hit != self.actions_negated
@@ -161,8 +176,10 @@ class CompiledStatement:
         hit: set[str] = set()
         if self.named:
             found = self._services.get(service)
-            exact, regex = found if found is not None else self._names_of(service)
+            exact, prefixes, regex = found if found is not None else self._names_of(service)
             hit = set(names & exact)
+            if prefixes:
+                hit.update([name for name in names if name.startswith(prefixes)])
             if regex is not None:
                 fullmatch = regex.fullmatch
                 hit.update([name for name in names if fullmatch(name) is not None])
@@ -216,7 +233,7 @@ def compile_statement(
     patterns = patterns or Patterns()
     texts = [pattern.text.lower() for pattern in statement.actions.patterns]
     texts.sort()
-    others = _generic_texts(texts)
+    services, others = _index_texts(texts)
     generic: list[Glob] = []
     if others:
         # Some pattern has a wildcard in its service part or no ':': sorted out one by one, in
@@ -245,6 +262,7 @@ def compile_statement(
         deny=deny,
         actions_negated=statement.actions.negated,
         named=tuple(texts),
+        services=services,
         generic=tuple(generic),
         resources_negated=resources.negated,
         any_resource=any_resource,
@@ -255,11 +273,12 @@ def compile_statement(
     )
 
 
-def _generic_texts(texts: list[str]) -> frozenset[str]:
-    """The action patterns (lower case, sorted) whose service part has wildcards, or that have no
-    ':' -- found a service at a time rather than a pattern at a time: the patterns of a service
-    ``s`` are those from the first one to ``s;`` (';' follows ':'), one bisection (ReadOnlyAccess
-    names ~300 services in ~2,700 patterns)."""
+def _index_texts(texts: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The literal service parts of the action patterns (lower case, sorted), and the patterns
+    whose service part has wildcards or that have no ':' -- found a service at a time rather than
+    a pattern at a time: the patterns of a service ``s`` are those from the first one to ``s;``
+    (';' follows ':'), one bisection (ReadOnlyAccess names ~300 services in ~2,700 patterns)."""
+    services: list[str] = []
     others: list[str] = []
     start, end = 0, len(texts)
     while start < end:
@@ -268,8 +287,14 @@ def _generic_texts(texts: list[str]) -> frozenset[str]:
             others.append(texts[start])
             start += 1
         else:
+            services.append(service)
             start = bisect_left(texts, service + ";", start + 1)
-    return frozenset(others)
+    return frozenset(services), frozenset(others)
+
+
+def _generic_texts(texts: list[str]) -> frozenset[str]:
+    """The generic patterns of :func:`_index_texts` alone."""
+    return _index_texts(texts)[1]
 
 
 def _names_regex(names: tuple[str, ...]) -> re.Pattern[str]:

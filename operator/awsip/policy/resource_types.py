@@ -10,7 +10,6 @@ the patterns of policies: ResourceTypeMismatch findings, and resource-type-aware
 from __future__ import annotations
 
 import itertools
-import re
 from functools import lru_cache
 from itertools import repeat
 
@@ -27,7 +26,6 @@ _SLOT_ATOMS: dict[SlotKind, tuple[int, ...]] = {
     SlotKind.ANY: (STAR,),
     SlotKind.ANY_SEGMENT: (STAR_NC,),
 }
-_ATOM_REGEX = {ANY1: ".", ANY1_NC: "[^:]", STAR: ".*", STAR_NC: "[^:]*"}
 #: The resource of a request for an action without resource types.
 STAR_RESOURCE = "*"
 
@@ -35,7 +33,6 @@ STAR_RESOURCE = "*"
 def _glob(fmt: ArnFormat, partitions: tuple[str, ...]) -> Glob:
     atoms: list[tuple[int, str]] = []
     text: list[str] = []
-    source: list[str] = []
     chosen = iter(partitions)
     wild = False
     for token in fmt.tokens:
@@ -44,18 +41,15 @@ def _glob(fmt: ArnFormat, partitions: tuple[str, ...]) -> Glob:
         if isinstance(token, str):
             atoms.extend(zip(repeat(LIT), token, strict=False))
             text.append(token)
-            source.append(re.escape(token))
             continue
         kinds = _SLOT_ATOMS[token.kind]
         atoms.extend((kind, "") for kind in kinds)
         text.append(str(token))
-        source.extend(_ATOM_REGEX[kind] for kind in kinds)
         wild = True
     return Glob(
         text="".join(text),
         atoms=tuple(atoms),
         ignore_case=False,
-        source="".join(source),
         literal=None if wild else "".join(text),
         universal=False,
     )

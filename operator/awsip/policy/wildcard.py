@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
 
@@ -41,6 +41,10 @@ DEFAULT_BUDGET = 50_000
 DEFAULT_WORK_BUDGET = 2_000_000
 
 
+#: The regular expression of each wildcard atom.
+_ATOM_SOURCE = {ANY1: ".", ANY1_NC: "[^:]", STAR: ".*", STAR_NC: "[^:]*"}
+
+
 class Undecided(Exception):
     """The automaton search exceeded its budget; the caller reports Unknown."""
 
@@ -50,9 +54,26 @@ class Glob:
     text: str
     atoms: tuple[tuple[int, str], ...]
     ignore_case: bool
-    source: str = field(repr=False)  # regular expression, compiled on first use
     literal: str | None  # the pattern's only string when it has no wildcards
     universal: bool  # matches every string
+
+    @cached_property
+    def source(self) -> str:
+        """The atoms as a regular expression: written when first needed (most globs of a check
+        are literal, universal, or only searched with automata; escaping costs microseconds)."""
+        parts: list[str] = []
+        run: list[str] = []
+        for kind, char in self.atoms:
+            if kind == LIT:
+                run.append(char)
+                continue
+            if run:
+                parts.append(re.escape("".join(run)))
+                run = []
+            parts.append(_ATOM_SOURCE[kind])
+        if run:
+            parts.append(re.escape("".join(run)))
+        return "".join(parts)
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -146,27 +167,33 @@ def _arn_parts(tokens: Resolved) -> bool:
 
 
 def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False) -> Glob:
-    """Compile resolved tokens (the engine remembers the result: :class:`~awsip.policy.caches.PatternCaches`)."""
+    """Compile resolved tokens (the engine remembers the result: :class:`~awsip.policy.caches.PatternCaches`).
+
+    One pass over the tokens builds the atoms, the text and, for a pattern without wildcards, its
+    literal (a cold coverage check compiles a few dozen); the regular expression waits for a match.
+    """
     arn = arn and _arn_parts(tokens)
     atoms: list[tuple[int, str]] = []
-    regex: list[str] = []
+    texts: list[str] = []  # the tokens as written
+    literals: list[str] = []  # the literal runs as matched (lower case when ignoring case)
     colons = 0
     stars = 0
     for token in tokens:
         if isinstance(token, Wild):
             in_prefix = arn and colons < 5
+            texts.append(token.value)
             if token is Wild.STAR:
                 stars += 1
                 atoms.append((STAR_NC if in_prefix else STAR, ""))
-                regex.append("[^:]*" if in_prefix else ".*")
             else:
                 atoms.append((ANY1_NC if in_prefix else ANY1, ""))
-                regex.append("[^:]" if in_prefix else ".")
             continue
+        texts.append(token)
         text = token.lower() if ignore_case else token
+        literals.append(text)
         atoms.extend(zip(repeat(LIT), text))  # one atom per character (patterns are long ARNs)
-        colons += text.count(":")
-        regex.append(re.escape(text))
+        if arn:
+            colons += text.count(":")
     collapsed = atoms
     if stars > 1:
         # Collapse runs of stars: "**" is "*".
@@ -175,16 +202,12 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
             if collapsed and atom[0] in (STAR, STAR_NC) and collapsed[-1][0] == atom[0]:
                 continue
             collapsed.append(atom)
-    text = "".join([t.value if isinstance(t, Wild) else t for t in tokens])
-    literal = None
-    if not any(isinstance(t, Wild) for t in tokens):
-        literal = "".join([char for _, char in collapsed])
+    wildcards = len(literals) < len(tokens)
     return Glob(
-        text=text,
+        text="".join(texts),
         atoms=tuple(collapsed),
         ignore_case=ignore_case,
-        source="".join(regex),
-        literal=literal,
+        literal=None if wildcards else "".join(literals),
         universal=len(collapsed) == 1 and collapsed[0][0] == STAR,
     )
 
@@ -192,7 +215,7 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
 def action_shape() -> Glob:
     """The strings shaped like an action: "service:name", a non-empty service without ':'."""
     atoms = ((ANY1_NC, ""), (STAR_NC, ""), (LIT, ":"), (ANY1, ""), (STAR, ""))
-    return Glob("service:name", atoms, True, "[^:][^:]*:..*", None, False)
+    return Glob("service:name", atoms, True, None, False)
 
 
 def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -> Glob:
