@@ -140,3 +140,37 @@ def test_the_literal_services_are_found_with_the_generic_patterns(texts: list[st
     services, generic = _index_texts(lowered)
     assert generic == _generic_one_by_one(lowered)
     assert services == frozenset(t.partition(":")[0] for t in lowered if t not in generic)
+
+
+@FAST
+@given(
+    action_patterns=st.lists(patterns, min_size=1, max_size=8, unique=True),
+    asked=st.lists(actions, min_size=1, max_size=12),
+    negated=st.booleans(),
+    fill=st.sampled_from(["", "x", "essages", ":"]),
+    room=st.sampled_from([2, 256]),
+)
+def test_the_answer_of_matching_many_actions_is_each_ones_statements(
+    action_patterns: list[str], asked: list[str], negated: bool, fill: str, room: int
+) -> None:
+    key = "NotAction" if negated else "Action"
+    statements = [
+        {"Effect": "Allow", key: action_patterns, "Resource": "*"},
+        {"Effect": "Deny", "Action": action_patterns[:1], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:*", "ec2:Get*"], "Resource": "*"},
+    ]
+    try:
+        document = parse_policy({"Statement": statements})
+    except PolicyParseError:
+        assume(False)
+    every = asked + [a for p in action_patterns for a in _near(p, fill, 0)]
+    one_by_one = compile_policy(document, boundary=False)
+    at_once = compile_policy(document, boundary=False, actions=room)
+    answer = at_once.match_many(group_actions(every), key="required")
+    assert at_once.match_many(group_actions(every), key="required") == answer  # asked again
+    assert len(at_once._by_action) <= room
+    for action in every:
+        expected = one_by_one.matching_action(action)
+        if ":" in action:  # actions without one are left to matching_action
+            assert answer.get(action.lower(), ()) == expected, action
+        assert at_once._by_action.get(action, expected) == expected, action  # what it remembered

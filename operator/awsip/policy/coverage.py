@@ -41,6 +41,7 @@ from awsip.catalog.arn_samples import resource_sample
 from awsip.policy.caches import Lru, Patterns
 from awsip.policy.interrupt import checkpoint
 from awsip.policy.match import (
+    ActionGroups,
     CompiledPolicy,
     CompiledStatement,
     action_glob,
@@ -211,6 +212,23 @@ def multivalued_keys(documents: Sequence[PolicyDocument]) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _matching(
+    policies: Sequence[CompiledPolicy], groups: ActionGroups, key: Hashable
+) -> dict[str, list[CompiledStatement]]:
+    """The statements of the policies matching each action of the groups, in policy and document
+    order (what :func:`~awsip.policy.match.matching_statements` says of each), by lower-case
+    action; an action no statement matches is absent. Not to be modified: lists are shared."""
+    table: dict[str, list[CompiledStatement]] = {}
+    for policy in policies:
+        for action, found in policy.match_many(groups, key).items():
+            listed = table.get(action)
+            if listed is None:
+                table[action] = list(found)
+            else:
+                listed.extend(found)
+    return table
+
+
 def _absent_variables(st: CompiledStatement) -> list[Lit]:
     """Literals for "the statement's variables have no value" (and the keys they compare are present).
 
@@ -267,6 +285,9 @@ class _Checker:
             documents.append(bound.document)
         self.multivalued = multivalued_keys(documents)
         self.required_denies = [st for st in required.statements if st.deny]
+        #: The statements matching each required concrete action, by lower-case action (run()).
+        self.matched: dict[str, list[CompiledStatement]] = {}
+        self.bound_matched: dict[str, list[CompiledStatement]] = {}
 
     def run(self) -> CoverageReport:
         # The statements matching each required action, worked out for all of them at once.
@@ -279,8 +300,9 @@ class _Checker:
         ]
         groups = group_actions(concrete)
         key = self.required.document.key
-        for policy in [*self.identity, *([self.bound] if self.bound is not None else [])]:
-            policy.match_many(groups, key)
+        self.matched = _matching(self.identity, groups, key)
+        if self.bound is not None:
+            self.bound_matched = _matching([self.bound], groups, key)
         report = CoverageReport(
             required=self.required.document.name,
             policies=tuple(p.document.name for p in self.identity),
@@ -384,8 +406,13 @@ class _Checker:
             action = pattern.text
             if action.lower() == _GET_CALLER_IDENTITY:
                 return _Outcome("Covered", GET_CALLER_IDENTITY_REASON)
-            identity = matching_statements(self.identity, action)
-            bound = [] if self.bound is None else list(self.bound.matching_action(action))
+            lower = action.lower()
+            if ":" in lower:  # worked out with every required action (an absent one matches nothing)
+                identity = self.matched.get(lower, [])
+                bound = [] if self.bound is None else self.bound_matched.get(lower, [])
+            else:
+                identity = matching_statements(self.identity, action)
+                bound = [] if self.bound is None else list(self.bound.matching_action(action))
             denies = [d for d in self.required_denies if d.matches_action(action)]
             return self._cell(rst, action, identity, bound, denies, scope)
         service = service_of(pattern.text) if pattern is not None else None

@@ -19,6 +19,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from awsip.policy.caches import Patterns
 from awsip.policy.conditions import AnyPredicate, holds
@@ -330,7 +331,9 @@ class CompiledPolicy:
         self._generic = tuple(st for st in statements if st.actions_negated or st.generic)
         self._candidates: dict[str | None, tuple[CompiledStatement, ...]] = {}
         self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
-        self._matched: set[Hashable] = set()  # the keys match_many was given
+        #: match_many's answers by the key it was given, and how many actions they hold.
+        self._matched: dict[Hashable, Mapping[str, tuple[CompiledStatement, ...]]] = {}
+        self._remembered = 0
 
     def candidates(self, service: str | None) -> tuple[CompiledStatement, ...]:
         """The statements that may match an action of ``service`` (in document order).
@@ -356,24 +359,30 @@ class CompiledPolicy:
         """The statements that may match some action of ``service`` (None: of any service)."""
         return self.statements if service is None else self.candidates(service)
 
-    def match_many(self, groups: ActionGroups, key: Hashable = None) -> None:
+    def match_many(
+        self, groups: ActionGroups, key: Hashable = None
+    ) -> Mapping[str, tuple[CompiledStatement, ...]]:
         """:meth:`matching_action` of many actions (:func:`group_actions`) worked out at once and
-        remembered (within the bound): one pass per (service, statement) with set operations
-        instead of one per (action, statement) -- what a cold coverage check spent most on for a
-        policy such as ReadOnlyAccess. ``key`` names the actions (the required policy): asked
-        again with it, nothing is done."""
+        remembered per action (within the bound): one pass per (service, statement) with set
+        operations instead of one per (action, statement) -- what a cold coverage check spent most
+        on for a policy such as ReadOnlyAccess.
+
+        Returns the statements matching each action that some statement matches, by lower-case
+        action (what a coverage check reads, without a lookup per action and policy). ``key``
+        names the actions (the required policy): asked again with it, the answer is the one
+        remembered (within the bound), and nothing is done.
+        """
         if key is not None:
-            if key in self._matched:
-                return
-            if len(self._matched) >= 64:  # a bound: forgetting only costs a pass of lookups
-                self._matched.clear()
-            self._matched.add(key)
+            remembered = self._matched.get(key)
+            if remembered is not None:
+                return remembered
         by_action = self._by_action
         room = self._actions - len(by_action)
+        out: dict[str, tuple[CompiledStatement, ...]] = {}
         for service, by_name in groups.items():
             candidates = self.candidates(service)
             if not candidates:
-                continue  # matching_statements sees that no statement can match
+                continue  # no statement can match: nothing to remember (matching_action sees it)
             names = frozenset(by_name)
             matched: dict[str, tuple[CompiledStatement, ...]]
             if len(candidates) == 1:  # the common case: the candidates are the answer, or none
@@ -384,14 +393,34 @@ class CompiledPolicy:
                     for name in st.names_matching(service, names):
                         lists.setdefault(name, []).append(st)
                 matched = {name: tuple(found) for name, found in lists.items()}
-            for name, actions in by_name.items():
-                found = matched.get(name, ())
-                for action in actions:
-                    if room <= 0:
-                        return
-                    if action not in by_action:
-                        by_action[action] = found
-                        room -= 1
+            prefix = service + ":"
+            for name, found in matched.items():
+                out[prefix + name] = found
+            if room > 0:
+                # Every action as written, matched or not, remembered at once when there is room.
+                none: tuple[CompiledStatement, ...] = ()
+                actions = dict.fromkeys(chain.from_iterable(by_name.values()), none)
+                for name, found in matched.items():
+                    for action in by_name[name]:
+                        actions[action] = found
+                if len(actions) <= room:
+                    by_action.update(actions)
+                    room = self._actions - len(by_action)
+                else:
+                    for action, found in actions.items():
+                        if room <= 0:
+                            break
+                        if action not in by_action:
+                            by_action[action] = found
+                            room -= 1
+        if key is not None and len(out) <= self._actions:
+            # A bound: the answers remembered weigh what the actions remembered do.
+            if self._remembered + len(out) > self._actions or len(self._matched) >= 64:
+                self._matched.clear()
+                self._remembered = 0
+            self._matched[key] = out
+            self._remembered += len(out)
+        return out
 
     def matching_action(self, action: str) -> tuple[CompiledStatement, ...]:
         """The statements whose Action/NotAction matches ``action`` (remembered per action)."""
