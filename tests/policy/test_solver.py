@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from awsip.policy import Request, simulate
+from awsip.policy.caches import Patterns
+from awsip.policy.conditions import StringPredicate
 from awsip.policy.model import Clause
 from awsip.policy.operators import MULTIVALUED_KEYS
-from awsip.policy.solver import Lit, Undecidable, disjoint, find_context, implied
+from awsip.policy.solver import Lit, Undecidable, disjoint, find_context, find_value, implied
+from awsip.policy.wildcard import Language, find_string, glob_text
 
 from .helpers import allow, doc
+from .test_properties import FAST
 
 MV = MULTIVALUED_KEYS | {"test:tags"}
 
@@ -186,3 +192,44 @@ def test_date_witness_beyond_year_9999() -> None:
     assert simulate(
         [doc(allow(condition={"DateGreaterThan": {"d": "9999-12-31T23:59:59Z"}}))], request
     ).allowed
+
+
+STRING_OPERATORS = [
+    "StringEquals",
+    "StringLike",
+    "StringNotEquals",
+    "StringNotLike",
+    "StringEqualsIgnoreCase",
+]
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(STRING_OPERATORS),
+            st.lists(st.sampled_from(["a", "b", "ab", "a*", "?", "A", "example"]), min_size=1, max_size=3),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_string_value_is_found_exactly_when_the_automata_find_one(
+    wanted: list[tuple[str, list[str], bool]],
+) -> None:
+    # Values that must be inside a predicate of exact strings are looked for among them alone;
+    # the automaton search over every string is the reference.
+    patterns = Patterns()
+    items = []
+    for operator, values, inside in wanted:
+        (clause,) = clauses({operator: {"k": values}})
+        predicate = patterns.clause_predicate(clause)
+        assert isinstance(predicate, StringPredicate)
+        items.append((predicate, inside, clause))
+    languages = [Language(pred.globs, inside) for pred, inside, _ in items]
+    exists = find_string([*languages, Language((glob_text("?*"),), True)]) is not None
+    found = find_value(items, patterns)
+    assert (found is not None) is exists
+    if found is not None:
+        assert all(pred.contains(found) is inside for pred, inside, _ in items)

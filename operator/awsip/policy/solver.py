@@ -140,6 +140,14 @@ def _pattern_candidates(items: Sequence[Item]) -> Iterable[str]:
                     yield glob.text.replace("*", "").replace("?", "x")
 
 
+def _finite(pred: AnyPredicate) -> bool:
+    """Whether the predicate holds exactly its literal strings (case-sensitive, no wildcards), each
+    of which :func:`_string_candidates` yields when a value must be inside it."""
+    return isinstance(pred, StringPredicate) and all(
+        glob.literal is not None and not glob.ignore_case for glob in pred.globs
+    )
+
+
 def _kind(pred: AnyPredicate) -> Family:
     if isinstance(pred, StringPredicate):
         return Family.STRING
@@ -179,6 +187,10 @@ def _find_string_value(items: Sequence[Item], patterns: Patterns) -> str | None:
     for candidate in _string_candidates(items):
         if candidate and all(pred.contains(candidate) == inside for pred, inside, _ in items):
             return candidate
+    if any(inside and _finite(pred) for pred, inside, _ in items):
+        # The value must be one of a few exact strings, and every one of them was a candidate:
+        # there is none (what the automaton search below would prove, building its automata).
+        return None
     languages = [
         Language(pred.globs, inside) for pred, inside, _ in items if isinstance(pred, StringPredicate)
     ]
