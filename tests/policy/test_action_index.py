@@ -174,3 +174,21 @@ def test_the_answer_of_matching_many_actions_is_each_ones_statements(
         if ":" in action:  # actions without one are left to matching_action
             assert answer.get(action.lower(), ()) == expected, action
         assert at_once._by_action.get(action, expected) == expected, action  # what it remembered
+
+
+def test_a_service_spelt_in_several_cases_is_one_service() -> None:
+    patterns = ["EC2:Describe*", "ec2:RunInstances", "Ec2:Get?tem", "s3:GetObject"]
+    statement = {"Effect": "Allow", "Action": patterns, "Resource": "*"}
+    compiled = compile_policy(parse_policy({"Statement": [statement]}), boundary=False)
+    for action in [
+        "ec2:describevpcs",
+        "EC2:RUNINSTANCES",
+        "eC2:getitem",
+        "ec2:GetXtem",
+        "ec2:Run",
+        "s3:getobject",
+    ]:
+        expected = reference.statement_applies(statement, action, "r", {})
+        assert compiled.statements[0].matches_action(action) is expected, action
+    answer = compiled.match_many(group_actions(["ec2:DescribeVpcs", "ec2:getItem", "ec2:Run"]))
+    assert set(answer) == {"ec2:describevpcs", "ec2:getitem"}

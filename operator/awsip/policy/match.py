@@ -90,9 +90,10 @@ class CompiledStatement:
     statement: Statement
     deny: bool
     actions_negated: bool
-    #: The action patterns whose service part is literal, lower case and sorted: the names of one
-    #: service are a range of it, indexed the first time the service is asked about (a statement
-    #: such as ReadOnlyAccess's names 300 services; a check asks about a handful).
+    #: The action patterns whose service part is literal, as written and sorted: the names of one
+    #: service are a range of it (one per spelling of the service), lower-cased and indexed the
+    #: first time the service is asked about (a statement such as ReadOnlyAccess's names 300
+    #: services in 2,700 patterns; a check asks about a handful).
     named: tuple[str, ...]
     generic: tuple[Glob, ...]  # patterns whose service part has wildcards (e.g. "*"), or no ':'
     resources_negated: bool
@@ -104,8 +105,11 @@ class CompiledStatement:
     key: tuple[str, int, str, bool] = field(init=False)
     opaque: bool = field(init=False)  # depends on other context keys through policy variables
     conditions: tuple[Clause, ...] = field(init=False)
-    #: The literal service parts of ``named``: which services a statement names, without a search.
+    #: The literal service parts of ``named``, lower case: which services a statement names,
+    #: without a search.
     services: frozenset[str] = frozenset()
+    #: The same as written, when some are not in lower case (else None: each is its spelling).
+    spellings: frozenset[str] | None = None
     #: Per service asked about: its names without wildcards, the prefixes of those whose only
     #: wildcard is a final ``*`` (``describe*``: a plain prefix test), and one regular expression
     #: for the others (None if none).
@@ -133,20 +137,26 @@ class CompiledStatement:
         found = self._services.get(service)
         if found is None:
             named = self.named
-            # The patterns "service:..." sort between "service:" and "service;" (';' follows ':').
-            start, end = bisect_left(named, service + ":"), bisect_left(named, service + ";")
-            cut = len(service) + 1
             exact: list[str] = []
             prefixes: list[str] = []
             wild: list[str] = []
-            for text in named[start:end]:
-                name = text[cut:]
-                if "*" not in name and "?" not in name:
-                    exact.append(name)
-                elif "?" not in name and name.find("*") == len(name) - 1:
-                    prefixes.append(name[:-1])
-                else:
-                    wild.append(name)
+            spellings = (
+                [service]
+                if self.spellings is None
+                else [written for written in self.spellings if written.lower() == service]
+            )
+            for written in spellings:
+                # "service:..." sorts between "service:" and "service;" (';' follows ':').
+                start, end = bisect_left(named, written + ":"), bisect_left(named, written + ";")
+                cut = len(written) + 1
+                for text in named[start:end]:
+                    name = text[cut:].lower()
+                    if "*" not in name and "?" not in name:
+                        exact.append(name)
+                    elif "?" not in name and name.find("*") == len(name) - 1:
+                        prefixes.append(name[:-1])
+                    else:
+                        wild.append(name)
             regex = _names_regex(tuple(wild)) if wild else None
             found = self._services[service] = (frozenset(exact), tuple(prefixes), regex)
         return found
@@ -232,16 +242,18 @@ def compile_statement(
 ) -> CompiledStatement:
     """Matchers for one statement (``patterns``: an engine's caches; by default nothing is cached)."""
     patterns = patterns or Patterns()
-    texts = [pattern.text.lower() for pattern in statement.actions.patterns]
+    # As written: lower-casing ~2,700 patterns (ReadOnlyAccess) waits for the few services asked.
+    texts = [pattern.text for pattern in statement.actions.patterns]
     texts.sort()
-    services, others = _index_texts(texts)
+    written, others = _index_texts(texts)
+    services = frozenset(map(str.lower, written))
     generic: list[Glob] = []
     if others:
         # Some pattern has a wildcard in its service part or no ':': sorted out one by one, in
         # document order.
         texts = [text for text in texts if text not in others]
         for pattern in statement.actions.patterns:
-            if pattern.text.lower() in others:
+            if pattern.text in others:
                 generic.append(action_glob(pattern, patterns))
     resources = statement.resources
     static_globs = []
@@ -264,6 +276,7 @@ def compile_statement(
         actions_negated=statement.actions.negated,
         named=tuple(texts),
         services=services,
+        spellings=None if services == written else written,
         generic=tuple(generic),
         resources_negated=resources.negated,
         any_resource=any_resource,
@@ -275,8 +288,8 @@ def compile_statement(
 
 
 def _index_texts(texts: list[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """The literal service parts of the action patterns (lower case, sorted), and the patterns
-    whose service part has wildcards or that have no ':' -- found a service at a time rather than
+    """The literal service parts of the action patterns (sorted), and the patterns whose
+    service part has wildcards or that have no ':' -- found a service at a time rather than
     a pattern at a time: the patterns of a service ``s`` are those from the first one to ``s;``
     (';' follows ':'), one bisection (ReadOnlyAccess names ~300 services in ~2,700 patterns)."""
     services: list[str] = []
