@@ -13,7 +13,15 @@ from awsip.policy.caches import Patterns
 from awsip.policy.conditions import StringPredicate
 from awsip.policy.model import Clause
 from awsip.policy.operators import MULTIVALUED_KEYS
-from awsip.policy.solver import Lit, Undecidable, disjoint, find_context, find_value, implied
+from awsip.policy.solver import (
+    Lit,
+    Undecidable,
+    _string_candidates,
+    disjoint,
+    find_context,
+    find_value,
+    implied,
+)
 from awsip.policy.wildcard import Language, find_string, glob_text
 
 from .helpers import allow, doc
@@ -233,3 +241,7 @@ def test_a_string_value_is_found_exactly_when_the_automata_find_one(
     assert (found is not None) is exists
     if found is not None:
         assert all(pred.contains(found) is inside for pred, inside, _ in items)
+    # The readable candidates, in their order, come first: the first one that works is the answer.
+    works = [c for c in _string_candidates(items) if c and all(p.contains(c) is i for p, i, _ in items)]
+    if works:
+        assert found == works[0]

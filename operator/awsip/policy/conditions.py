@@ -17,7 +17,7 @@ The semantics, shared by :func:`simulate` and the coverage solver (which must ag
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from awsip.policy.model import Clause, Family, Qualifier
@@ -33,9 +33,30 @@ class Predicate(Protocol):
 @dataclass(frozen=True, slots=True)
 class StringPredicate:
     globs: tuple[Glob, ...]
+    #: The strings of the globs without wildcards (lower case for those ignoring case) and the
+    #: other globs: a set lookup for the values most conditions list (service names, tags).
+    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    _folded: frozenset[str] = field(init=False, repr=False, compare=False)
+    _others: tuple[Glob, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        exact: list[str] = []
+        folded: list[str] = []
+        others: list[Glob] = []
+        for glob in self.globs:
+            if glob.literal is None:
+                others.append(glob)
+            else:
+                (folded if glob.ignore_case else exact).append(glob.literal)
+        object.__setattr__(self, "_exact", frozenset(exact))
+        object.__setattr__(self, "_folded", frozenset(folded))
+        object.__setattr__(self, "_others", tuple(others))
 
     def contains(self, value: str) -> bool:
-        for glob in self.globs:  # noqa: SIM110 - a loop: the solver asks this thousands of times
+        """Whether some glob matches ``value`` (a literal glob ignoring case matches its lower case)."""
+        if value in self._exact or (self._folded and value.lower() in self._folded):
+            return True
+        for glob in self._others:  # noqa: SIM110 - a loop: the solver asks this thousands of times
             if glob.matches(value):
                 return True
         return False

@@ -184,12 +184,17 @@ def find_value(items: Sequence[Item], patterns: Patterns) -> str | None:
 
 
 def _find_string_value(items: Sequence[Item], patterns: Patterns) -> str | None:
-    for candidate in _string_candidates(items):
+    # When the value must be one of a few exact strings, each of them is a candidate among the
+    # first ones (those of the patterns it must match): the first that works is found there, and
+    # if none does there is none (what the automaton search below would prove, building automata).
+    finite = any(inside and _finite(pred) for pred, inside, _ in items)
+    candidates = (
+        _pattern_candidates([item for item in items if item[1]]) if finite else _string_candidates(items)
+    )
+    for candidate in candidates:
         if candidate and all(pred.contains(candidate) == inside for pred, inside, _ in items):
             return candidate
-    if any(inside and _finite(pred) for pred, inside, _ in items):
-        # The value must be one of a few exact strings, and every one of them was a candidate:
-        # there is none (what the automaton search below would prove, building its automata).
+    if finite:
         return None
     languages = [
         Language(pred.globs, inside) for pred, inside, _ in items if isinstance(pred, StringPredicate)
