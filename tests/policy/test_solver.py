@@ -16,6 +16,8 @@ from awsip.policy.operators import MULTIVALUED_KEYS
 from awsip.policy.solver import (
     Lit,
     Undecidable,
+    _implied_by_solving,
+    _implied_by_values,
     _string_candidates,
     disjoint,
     find_context,
@@ -245,3 +247,45 @@ def test_a_string_value_is_found_exactly_when_the_automata_find_one(
     works = [c for c in _string_candidates(items) if c and all(p.contains(c) is i for p, i, _ in items)]
     if works:
         assert found == works[0]
+
+
+REQUIRED_OPERATORS = [
+    "StringEquals",
+    "StringLike",
+    "StringNotEquals",
+    "StringEqualsIfExists",
+    "StringEqualsIgnoreCase",
+]
+GRANTED_OPERATORS = [
+    *STRING_OPERATORS,
+    "StringLikeIfExists",
+    "ForAnyValue:StringLike",
+    "ForAllValues:StringNotEquals",
+]
+VALUES = st.lists(st.sampled_from(["a", "b", "ab", "a*", "?", "A", ""]), min_size=1, max_size=3)
+
+
+@FAST
+@given(
+    required=st.tuples(st.sampled_from(REQUIRED_OPERATORS), VALUES),
+    granted=st.one_of(
+        st.tuples(st.sampled_from(GRANTED_OPERATORS), VALUES),
+        st.tuples(st.just("Null"), st.sampled_from([["true"], ["false"]])),
+    ),
+    multivalued=st.booleans(),
+)
+def test_an_implication_read_from_the_required_values_is_the_solvers(
+    required: tuple[str, list[str]], granted: tuple[str, list[str]], multivalued: bool
+) -> None:
+    # A required clause naming a few exact strings: the granted clause is implied when it holds
+    # for each of them, as the solver (looking for a value that fails it) says.
+    (named,) = clauses({required[0]: {"k": required[1]}})
+    (clause,) = clauses({granted[0]: {"k": granted[1]}})
+    keys = frozenset({"k"}) if multivalued else frozenset()
+    by_values = _implied_by_values([named], clause, keys, Patterns())
+    by_solving = _implied_by_solving([named], clause, keys, Patterns())
+    if by_values is not None:
+        assert by_values is by_solving
+    wildcards = required[0] == "StringLike" and any("*" in v or "?" in v for v in required[1])
+    applies = not multivalued and required[0] in ("StringEquals", "StringLike") and not wildcards
+    assert (by_values is not None) is applies

@@ -345,16 +345,56 @@ def implied(
         if clause.opaque:
             answer = "unknown"
             continue
-        lits = [Lit(r) for r in required if r.key == clause.key]
-        lits.append(Lit(clause, False))
-        try:
-            value = solve_key(lits, clause.key in multivalued, patterns)
-        except Undecidable:
+        on_key = [r for r in required if r.key == clause.key]
+        holds_always = _implied_by_values(on_key, clause, multivalued, patterns)
+        if holds_always is None:
+            holds_always = _implied_by_solving(on_key, clause, multivalued, patterns)
+        if holds_always is None:
             answer = "unknown"
-            continue
-        if value is not UNSAT:
+        elif not holds_always:
             return "no"
     return answer
+
+
+def _implied_by_solving(
+    on_key: Sequence[Clause], clause: Clause, multivalued: frozenset[str], patterns: Patterns
+) -> bool | None:
+    """Whether the clause holds in every context the required clauses on its key allow: no value
+    of the key satisfies them and fails the clause (None: undecidable)."""
+    lits = [Lit(r) for r in on_key]
+    lits.append(Lit(clause, False))
+    try:
+        return solve_key(lits, clause.key in multivalued, patterns) is UNSAT
+    except Undecidable:
+        return None
+
+
+def _implied_by_values(
+    on_key: Sequence[Clause], clause: Clause, multivalued: frozenset[str], patterns: Patterns
+) -> bool | None:
+    """:func:`_implied_by_solving` where the required clause lists the key's only values: a
+    single-valued key that one positive string clause of exact strings names (``StringLike
+    iam:AWSServiceName eks.amazonaws.com``, the common shape). The clause (string or Null) is then
+    implied when it holds for each of them. None when the shape is another."""
+    if len(on_key) != 1 or clause.key in multivalued or clause.family not in (Family.STRING, Family.NULL):
+        return None
+    (named,) = on_key
+    if (
+        named.family is not Family.STRING
+        or named.negated
+        or named.qualifier is not None
+        or named.if_exists
+        or named.opaque
+    ):
+        return None
+    allowed = patterns.clause_predicate(named)
+    if not _finite(allowed):
+        return None
+    assert isinstance(allowed, StringPredicate)
+    predicate = None if clause.family is Family.NULL else patterns.clause_predicate(clause)
+    # Present values are non-empty strings; the key absent fails the required clause.
+    values = {glob.literal for glob in allowed.globs if glob.literal}
+    return all(holds(clause, (value,), predicate) for value in values)
 
 
 def disjoint(
