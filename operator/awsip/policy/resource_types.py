@@ -33,6 +33,7 @@ STAR_RESOURCE = "*"
 def _glob(fmt: ArnFormat, partitions: tuple[str, ...]) -> Glob:
     atoms: list[tuple[int, str]] = []
     text: list[str] = []
+    parts: list[str | int] = []
     chosen = iter(partitions)
     wild = False
     for token in fmt.tokens:
@@ -41,10 +42,12 @@ def _glob(fmt: ArnFormat, partitions: tuple[str, ...]) -> Glob:
         if isinstance(token, str):
             atoms.extend(zip(repeat(LIT), token, strict=False))
             text.append(token)
+            parts.append(token)
             continue
         kinds = _SLOT_ATOMS[token.kind]
         atoms.extend((kind, "") for kind in kinds)
         text.append(str(token))
+        parts.extend(kinds)
         wild = True
     return Glob(
         text="".join(text),
@@ -52,6 +55,7 @@ def _glob(fmt: ArnFormat, partitions: tuple[str, ...]) -> Glob:
         ignore_case=False,
         literal=None if wild else "".join(text),
         universal=False,
+        parts=tuple(parts),
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
 
@@ -56,24 +56,16 @@ class Glob:
     ignore_case: bool
     literal: str | None  # the pattern's only string when it has no wildcards
     universal: bool  # matches every string
+    #: The regular expression's pieces: literal text (escaped when it is written) or an atom kind.
+    parts: tuple[str | int, ...] = field(repr=False)
 
     @cached_property
     def source(self) -> str:
-        """The atoms as a regular expression: written when first needed (most globs of a check
-        are literal, universal, or only searched with automata; escaping costs microseconds)."""
-        parts: list[str] = []
-        run: list[str] = []
-        for kind, char in self.atoms:
-            if kind == LIT:
-                run.append(char)
-                continue
-            if run:
-                parts.append(re.escape("".join(run)))
-                run = []
-            parts.append(_ATOM_SOURCE[kind])
-        if run:
-            parts.append(re.escape("".join(run)))
-        return "".join(parts)
+        """The regular expression, written when first needed (most globs of a check are literal,
+        universal, or only searched with automata; escaping costs microseconds)."""
+        return "".join(
+            [re.escape(part) if isinstance(part, str) else _ATOM_SOURCE[part] for part in self.parts]
+        )
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -170,10 +162,12 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
     """Compile resolved tokens (the engine remembers the result: :class:`~awsip.policy.caches.PatternCaches`).
 
     One pass over the tokens builds the atoms, the text and, for a pattern without wildcards, its
-    literal (a cold coverage check compiles a few dozen); the regular expression waits for a match.
+    literal (a cold coverage check compiles a few dozen); the regular expression is written when a
+    match needs it.
     """
     arn = arn and _arn_parts(tokens)
     atoms: list[tuple[int, str]] = []
+    parts: list[str | int] = []
     texts: list[str] = []  # the tokens as written
     literals: list[str] = []  # the literal runs as matched (lower case when ignoring case)
     colons = 0
@@ -184,13 +178,16 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
             texts.append(token.value)
             if token is Wild.STAR:
                 stars += 1
-                atoms.append((STAR_NC if in_prefix else STAR, ""))
+                kind = STAR_NC if in_prefix else STAR
             else:
-                atoms.append((ANY1_NC if in_prefix else ANY1, ""))
+                kind = ANY1_NC if in_prefix else ANY1
+            atoms.append((kind, ""))
+            parts.append(kind)
             continue
         texts.append(token)
         text = token.lower() if ignore_case else token
         literals.append(text)
+        parts.append(text)
         atoms.extend(zip(repeat(LIT), text))  # one atom per character (patterns are long ARNs)
         if arn:
             colons += text.count(":")
@@ -209,13 +206,16 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
         ignore_case=ignore_case,
         literal=None if wildcards else "".join(literals),
         universal=len(collapsed) == 1 and collapsed[0][0] == STAR,
+        parts=tuple(parts),
     )
 
 
 def action_shape() -> Glob:
     """The strings shaped like an action: "service:name", a non-empty service without ':'."""
     atoms = ((ANY1_NC, ""), (STAR_NC, ""), (LIT, ":"), (ANY1, ""), (STAR, ""))
-    return Glob("service:name", atoms, True, None, False)
+    return Glob(
+        "service:name", atoms, True, None, False, tuple(kind if kind != LIT else char for kind, char in atoms)
+    )
 
 
 def glob_text(text: str, *, ignore_case: bool = False, wildcards: bool = True) -> Glob:
