@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from awsip.policy.conditions import StringPredicate
 from awsip.policy.model import Clause
 from awsip.policy.operators import MULTIVALUED_KEYS
 from awsip.policy.solver import (
+    UNSAT,
     Lit,
     Undecidable,
     _implied_by_solving,
@@ -23,11 +25,13 @@ from awsip.policy.solver import (
     find_context,
     find_value,
     implied,
+    search_contexts,
+    solve_key,
 )
 from awsip.policy.wildcard import Language, find_string, glob_text
 
 from .helpers import allow, doc
-from .test_properties import FAST
+from .test_properties import FAST, conditions
 
 MV = MULTIVALUED_KEYS | {"test:tags"}
 
@@ -289,3 +293,103 @@ def test_an_implication_read_from_the_required_values_is_the_solvers(
     wildcards = required[0] == "StringLike" and any("*" in v or "?" in v for v in required[1])
     applies = not multivalued and required[0] in ("StringEquals", "StringLike") and not wildcards
     assert (by_values is not None) is applies
+
+
+def plain_search(
+    required: tuple[Clause, ...], choices: list[list[list[Lit]]], multivalued: frozenset[str]
+) -> Iterator[tuple[dict[str, Any], tuple[int, ...]]]:
+    """search_contexts as it was first written: each key touched solved again at every depth."""
+    patterns = Patterns()
+    undecided = False
+
+    def consistent(lits: list[Lit], keys: Iterable[str]) -> bool:
+        nonlocal undecided
+        for key in keys:
+            try:
+                if (
+                    solve_key([lit for lit in lits if lit.clause.key == key], key in multivalued, patterns)
+                    is UNSAT
+                ):
+                    return False
+            except Undecidable:
+                undecided = True
+                return False
+        return True
+
+    def walk(
+        depth: int, lits: list[Lit], chosen: tuple[int, ...]
+    ) -> Iterator[tuple[dict[str, Any], tuple[int, ...]]]:
+        if depth == len(choices):
+            try:
+                context = find_context((), lits, multivalued, patterns=patterns)
+            except Undecidable:
+                return
+            if context is not None:
+                yield context, chosen
+            return
+        for index, option in enumerate(choices[depth]):
+            extended = lits + list(option)
+            if consistent(extended, dict.fromkeys(lit.clause.key for lit in option)):
+                yield from walk(depth + 1, extended, (*chosen, index))
+
+    base = [Lit(c) for c in required]
+    if not consistent(base, dict.fromkeys(c.key for c in required)):
+        return
+    yield from walk(0, base, ())
+    if undecided:
+        raise Undecidable("some combination of conditions could not be decided")
+
+
+def _everything(search: Iterator[tuple[dict[str, Any], tuple[int, ...]]]) -> tuple[list[Any], bool]:
+    found = []
+    try:
+        for item in search:
+            found.append(item)
+    except Undecidable:
+        return found, True
+    return found, False
+
+
+#: Clauses of several operator families on one key: deciding them can need more than candidates.
+MIXED = st.sampled_from(
+    [
+        {"StringLike": {"test:x": ["1*", "a*"]}},
+        {"StringLike": {"test:x": "1?"}},
+        {"StringNotEquals": {"test:x": "1"}},
+        {"NumericLessThan": {"test:x": "2"}},
+        {"NumericGreaterThan": {"test:x": ["10", "1.5"]}},
+        {"IpAddress": {"test:x": "10.0.0.0/8"}},
+    ]
+)
+
+
+@FAST
+@given(
+    required=st.one_of(conditions(False), MIXED),
+    choices=st.lists(
+        st.lists(
+            st.lists(st.tuples(st.one_of(conditions(True), MIXED), st.booleans()), min_size=1, max_size=2),
+            min_size=1,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    multivalued=st.sampled_from([frozenset({"test:m"}), frozenset({"test:m", "test:s"})]),
+)
+def test_searching_contexts_finds_what_solving_every_key_again_finds(
+    required: dict[str, Any],
+    choices: list[list[list[tuple[dict[str, Any], bool]]]],
+    multivalued: frozenset[str],
+) -> None:
+    # A key's value that still satisfies the literals added at a depth is not solved again; the
+    # contexts found, their order, and whether the search gives up are those of solving again.
+    options = [
+        [
+            [Lit(clause, positive) for block, positive in option for clause in clauses(block)]
+            for option in entry
+        ]
+        for entry in choices
+    ]
+    found = _everything(iter(search_contexts(clauses(required), options, multivalued)))
+    assert found == _everything(plain_search(clauses(required), options, multivalued))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, TypeVar
 
 from awsip.policy.conditions import AnyPredicate, predicate
-from awsip.policy.model import Clause
+from awsip.policy.model import Clause, Family
 from awsip.policy.patterns import static
 from awsip.policy.wildcard import Glob, Nfa, Resolved, StepBudget, compile_glob
 
@@ -142,7 +142,10 @@ class Patterns:
     def automaton(self, globs: tuple[Glob, ...]) -> Nfa:
         return Nfa(globs)
 
-    def clear(self) -> None:
+    def pin(self, clauses: Iterable[Clause]) -> None:
+        """Keep the predicates of these clauses until ``clear(prepared=True)`` (nothing, here)."""
+
+    def clear(self, prepared: bool = False) -> None:
         """Forget everything remembered (nothing, here)."""
 
     def usage(self) -> dict[str, int]:
@@ -161,6 +164,9 @@ class PatternCaches(Patterns):
         self._automata: Lru[tuple[Glob, ...], Nfa] = Lru(
             limits.automaton_states, weigh=lambda automaton: automaton.states, on_evict=Nfa.release
         )
+        #: The predicates of prepared policies' clauses (PolicyEngine.prepare), outside the bound:
+        #: the condition solver asks them of every check of that policy.
+        self._pinned: dict[Clause, AnyPredicate] = {}
 
     def glob(self, tokens: Resolved, ignore_case: bool = False, arn: bool = False) -> Glob:
         return self._globs(tokens, ignore_case, arn)
@@ -169,7 +175,20 @@ class PatternCaches(Patterns):
         return self._predicates(base, values)
 
     def clause_predicate(self, clause: Clause) -> AnyPredicate:
+        if self._pinned:
+            found = self._pinned.get(clause)
+            if found is not None:
+                return found
         return self._clause_predicates(clause)
+
+    def pin(self, clauses: Iterable[Clause]) -> None:
+        """Keep the predicates of these clauses (a prepared policy's, without policy variables)
+        through :meth:`clear`, until ``clear(prepared=True)``."""
+        pinned = dict(self._pinned)
+        for clause in clauses:
+            if clause.family is not Family.NULL and not clause.opaque:
+                pinned[clause] = self._clause_predicates(clause)
+        self._pinned = pinned  # replaced whole: other threads read it without a lock
 
     def automaton(self, globs: tuple[Glob, ...]) -> Nfa:
         found = self._automata.get(globs)
@@ -178,7 +197,9 @@ class PatternCaches(Patterns):
             self._automata.put(globs, found)
         return found
 
-    def clear(self) -> None:
+    def clear(self, prepared: bool = False) -> None:
+        if prepared:
+            self._pinned = {}
         self._globs.cache_clear()
         self._predicates.cache_clear()
         self._clause_predicates.cache_clear()

@@ -197,6 +197,7 @@ class PolicyEngine:
         for statement in compiled.statements:
             if not statement.deny:
                 self.solver.prepare_required_context(statement.conditions, multivalued)
+        self.patterns.pin(clause for statement in compiled.statements for clause in statement.conditions)
         with self._prepare_lock:
             self._prepared_scopes.update(scopes)
             self.compiled.prepared[required.key] = compiled
@@ -221,7 +222,7 @@ class PolicyEngine:
         if results_only:
             return
         self.compiled.clear(prepared)
-        self.patterns.clear()
+        self.patterns.clear(prepared)
         self.solver.clear(prepared)
         self._scopes.clear()
         if prepared:

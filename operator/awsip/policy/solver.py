@@ -419,6 +419,50 @@ def disjoint(
     return answer
 
 
+#: The values known to satisfy each key's literals on a branch of :func:`search_contexts`.
+Known = dict[str, Value]
+
+
+def _reusable(value: Value, lits: Sequence[Lit], multivalued: bool, patterns: Patterns) -> bool:
+    """Whether a key's solved value is one that solving the same literals and more would also
+    find, as long as it satisfies the added ones: the key absent (a present value is preferred,
+    so none satisfies them), or a readable candidate of string conditions on a single-valued key
+    (the search tries every candidate, and the added literals only add candidates)."""
+    if value is None:
+        return True
+    if multivalued or not isinstance(value, str) or not _plain(lits):
+        return False
+    items = [
+        (patterns.clause_predicate(lit.clause), _constraint(lit)[1], lit.clause)
+        for lit in lits
+        if lit.clause.family is not Family.NULL
+    ]
+    return value in set(_string_candidates(items))
+
+
+def _plain(lits: Iterable[Lit]) -> bool:
+    """String or Null conditions without policy variables: solved by readable candidates first."""
+    return all(lit.clause.family in (Family.STRING, Family.NULL) and not lit.clause.opaque for lit in lits)
+
+
+def _still_satisfied(value: Value, added: Sequence[Lit], patterns: Patterns) -> bool:
+    """Whether a reusable value (:func:`_reusable`) satisfies the added literals, and stays
+    reusable with them (a present value: only string or Null conditions)."""
+    if any(lit.clause.opaque for lit in added):
+        return False  # solving raises Undecidable: let it
+    if value is not None and not _plain(added):
+        return False
+    values = None if value is None else (value,) if isinstance(value, str) else value
+    for lit in added:
+        clause = lit.clause
+        predicate = (
+            None if clause.family is Family.NULL or values is None else patterns.clause_predicate(clause)
+        )
+        if holds(clause, values, predicate) != lit.positive:
+            return False
+    return True
+
+
 def search_contexts(
     required: Sequence[Clause],
     choices: Sequence[Sequence[Sequence[Lit]]],
@@ -437,20 +481,39 @@ def search_contexts(
     expanded = 0
     undecided = False
 
-    def consistent(lits: list[Lit], touched: Iterable[str]) -> bool:
+    def consistent(lits: list[Lit], added: Sequence[Lit], known: Known) -> Known | None:
+        """Whether the keys the ``added`` literals touch still have a value; the values known
+        then (None: inconsistent).
+
+        A key's known value satisfies its literals so far and is one that solving them again
+        would find too (the key absent, or a readable candidate, which stays one as literals are
+        added): when it satisfies the added literals as well, the key is consistent without
+        solving its growing list again at every depth. Otherwise it is solved.
+        """
         nonlocal undecided
         groups = _group(lits)
-        for key in touched:
+        found = dict(known)
+        for key in dict.fromkeys(lit.clause.key for lit in added):
+            if key in found and _still_satisfied(
+                found[key], [lit for lit in added if lit.clause.key == key], patterns
+            ):
+                continue
+            group = groups[key]
             try:
-                if solve_key(groups[key], key in multivalued, patterns) is UNSAT:
-                    return False
+                solved = solve_key(group, key in multivalued, patterns)
             except Undecidable:
                 undecided = True
-                return False
-        return True
+                return None
+            if isinstance(solved, _Unsat):
+                return None
+            if _reusable(solved, group, key in multivalued, patterns):
+                found[key] = solved
+            else:
+                found.pop(key, None)
+        return found
 
     def walk(
-        depth: int, lits: list[Lit], chosen: tuple[int, ...]
+        depth: int, lits: list[Lit], chosen: tuple[int, ...], known: Known
     ) -> Iterable[tuple[Context, tuple[int, ...]]]:
         nonlocal expanded
         if depth == len(choices):
@@ -467,12 +530,14 @@ def search_contexts(
             if expanded > budget:
                 raise Undecidable("too many combinations of conditions to try")
             extended = lits + list(option)
-            if consistent(extended, {lit.clause.key for lit in option}):
-                yield from walk(depth + 1, extended, (*chosen, index))
+            values = consistent(extended, option, known)
+            if values is not None:
+                yield from walk(depth + 1, extended, (*chosen, index), values)
 
-    if not consistent(base, {c.key for c in required}):
+    start = consistent(base, base, {})
+    if start is None:
         return
-    yield from walk(0, base, ())
+    yield from walk(0, base, (), start)
     if undecided:
         raise Undecidable("some combination of conditions could not be decided")
 
