@@ -34,6 +34,7 @@ import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from awsip.catalog import Action as CatalogAction
 from awsip.catalog import Catalog, CatalogUnavailable
@@ -129,8 +130,10 @@ def prepare_scopes(required: CompiledPolicy, *, solver: Solver, catalog: Catalog
     return found
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):
+    """What a (required statement, group of matching statements) comes to (a named tuple: a check
+    makes one per cell, and a frozen dataclass cost several times more to make)."""
+
     status: Status
     reason: str
     witness: Request | None = None
@@ -541,9 +544,7 @@ class _Checker:
             self.outcomes.put(key, outcome)
         if outcome.witness is not None and outcome.witness.action != action:
             # Same statements match: the same decision holds for this action.
-            outcome = dataclasses.replace(
-                outcome, witness=dataclasses.replace(outcome.witness, action=action)
-            )
+            outcome = outcome._replace(witness=dataclasses.replace(outcome.witness, action=action))
         return outcome
 
     def _formal_retry(
@@ -563,7 +564,7 @@ class _Checker:
         known = scope.known
         assert known is not None
         if formal.status == "Covered":
-            return dataclasses.replace(formal, reason=formal.reason + " (decided over every string)")
+            return formal._replace(reason=formal.reason + " (decided over every string)")
         if formal.witness is not None and known.matches_resource(formal.witness.resource):
             return formal
         return undecided
