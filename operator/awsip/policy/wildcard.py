@@ -171,17 +171,18 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
     texts: list[str] = []  # the tokens as written
     literals: list[str] = []  # the literal runs as matched (lower case when ignoring case)
     colons = 0
-    stars = 0
     for token in tokens:
         if isinstance(token, Wild):
             in_prefix = arn and colons < 5
             texts.append(token.value)
             if token is Wild.STAR:
-                stars += 1
                 kind = STAR_NC if in_prefix else STAR
+                # A run of stars is one star ("**" is "*"): collapsed as the atoms are made.
+                if not (atoms and atoms[-1][0] == kind):
+                    atoms.append((kind, ""))
             else:
                 kind = ANY1_NC if in_prefix else ANY1
-            atoms.append((kind, ""))
+                atoms.append((kind, ""))
             parts.append(kind)
             continue
         texts.append(token)
@@ -191,21 +192,13 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
         atoms.extend(zip(repeat(LIT), text))  # one atom per character (patterns are long ARNs)
         if arn:
             colons += text.count(":")
-    collapsed = atoms
-    if stars > 1:
-        # Collapse runs of stars: "**" is "*".
-        collapsed = []
-        for atom in atoms:
-            if collapsed and atom[0] in (STAR, STAR_NC) and collapsed[-1][0] == atom[0]:
-                continue
-            collapsed.append(atom)
     wildcards = len(literals) < len(tokens)
     return Glob(
         text="".join(texts),
-        atoms=tuple(collapsed),
+        atoms=tuple(atoms),
         ignore_case=ignore_case,
         literal=None if wildcards else "".join(literals),
-        universal=len(collapsed) == 1 and collapsed[0][0] == STAR,
+        universal=len(atoms) == 1 and atoms[0][0] == STAR,
         parts=tuple(parts),
     )
 
