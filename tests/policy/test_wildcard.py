@@ -262,3 +262,12 @@ def test_the_regular_expression_written_from_the_atoms_agrees_with_the_automaton
     glob = compile_glob(tokenize(pattern, wildcards=True, variables=False).tokens, ignore_case, arn)
     value = text.lower() if ignore_case else text
     assert (glob.regex.fullmatch(value) is not None) is glob.automaton_matches(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=_GLOB_TEXT, second=_GLOB_TEXT, ignore_case=st.booleans())
+def test_glob_shapes_are_equal_when_atoms_and_case_are(first: str, second: str, ignore_case: bool) -> None:
+    one, other = glob_text(first), glob_text(second, ignore_case=ignore_case)
+    same = one.atoms == other.atoms and one.ignore_case == other.ignore_case
+    assert (one.shape == other.shape) is same
+    assert len({one.shape, other.shape}) == (1 if same else 2)

@@ -866,17 +866,13 @@ def _plainly_disjoint(languages: Sequence[Language]) -> bool:
     names exactly the resources the required statement names, which the automaton search would
     take milliseconds to prove -- or a complemented language holds a glob of every string (an
     Allow on ``*``): its complement is empty."""
-    excluded = {
-        (g.atoms, g.ignore_case) for language in languages if not language.positive for g in language.globs
-    }
+    excluded = {g.shape for language in languages if not language.positive for g in language.globs}
     if not excluded:
         return False
     if any(g.universal for language in languages if not language.positive for g in language.globs):
         return True
     return any(
-        language.positive
-        and language.globs
-        and all((g.atoms, g.ignore_case) in excluded for g in language.globs)
+        language.positive and language.globs and all(g.shape in excluded for g in language.globs)
         for language in languages
     )
 
@@ -921,6 +917,6 @@ def _falsifiers(st: CompiledStatement) -> list[tuple[bool, list[Lit]]]:
     options: list[tuple[bool, list[Lit]]] = [
         (False, [Lit(c.clause, False)]) for c in st.clauses if not c.clause.opaque
     ]
-    if _variable_names(st):
+    if st.opaque:  # it has variables (in its resources or conditions)
         options.append((True, _absent_variables(st)))
     return options

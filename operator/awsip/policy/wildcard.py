@@ -68,6 +68,11 @@ class Glob:
         )
 
     @cached_property
+    def shape(self) -> Shape:
+        """What the glob matches, as a set member: its atoms and case (hashed once)."""
+        return Shape(self.atoms, self.ignore_case)
+
+    @cached_property
     def regex(self) -> re.Pattern[str]:
         return re.compile(self.source, re.DOTALL)
 
@@ -151,6 +156,29 @@ class Glob:
             if not state:
                 return False
         return bool(state >> len(self.atoms) & 1)
+
+
+class Shape:
+    """A glob's atoms and case: equal shapes match the same strings. Its hash is worked out once
+    (the atoms of an ARN pattern are dozens of pairs; coverage compares shapes in every cell)."""
+
+    __slots__ = ("_hash", "atoms", "ignore_case")
+
+    def __init__(self, atoms: tuple[tuple[int, str], ...], ignore_case: bool) -> None:
+        self.atoms = atoms
+        self.ignore_case = ignore_case
+        self._hash = hash((atoms, ignore_case))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Shape)
+            and self._hash == other._hash
+            and self.ignore_case == other.ignore_case
+            and self.atoms == other.atoms
+        )
 
 
 def _arn_parts(tokens: Resolved) -> bool:
