@@ -288,9 +288,25 @@ class _Checker:
             documents.append(bound.document)
         self.multivalued = multivalued_keys(documents)
         self.required_denies = [st for st in required.statements if st.deny]
+        self._documented: dict[str, bool] = {}
         #: The statements matching each required concrete action, by lower-case action (run()).
         self.matched: dict[str, list[CompiledStatement]] = {}
         self.bound_matched: dict[str, list[CompiledStatement]] = {}
+
+    def documented_multivalued(self, key: str) -> bool:
+        """Whether the catalog documents the condition key as multivalued (asked once per key and
+        check: every cell asks it of every clause involved)."""
+        found = self._documented.get(key)
+        if found is None:
+            found = False
+            if self.catalog is not None:
+                try:
+                    documented = self.catalog.condition_key(key)
+                except CatalogUnavailable:
+                    documented = None
+                found = documented is not None and documented.multivalued
+            self._documented[key] = found
+        return found
 
     def run(self) -> CoverageReport:
         # The statements matching each required action, worked out for all of them at once.
@@ -624,21 +640,14 @@ class _Cell:
 
     def _clauses_involved(self) -> list[Clause]:
         clauses = list(self.conditions)
-        for st in [*self.identity, *self.bound, *self.required_denies]:
-            clauses.extend(st.conditions)
+        for statements in (self.identity, self.bound, self.required_denies):
+            for st in statements:
+                if st.conditions:
+                    clauses.extend(st.conditions)
         return clauses
 
     def _multivalued(self, key: str) -> bool:
-        if key in self.mv:
-            return True
-        catalog = self.checker.catalog
-        if catalog is None:
-            return False
-        try:
-            documented = catalog.condition_key(key)
-        except CatalogUnavailable:
-            return False
-        return documented is not None and documented.multivalued
+        return key in self.mv or self.checker.documented_multivalued(key)
 
     def _analyze(self) -> _Outcome:
         rst = self.rst
