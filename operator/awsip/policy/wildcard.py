@@ -158,6 +158,10 @@ class Glob:
         return bool(state >> len(self.atoms) & 1)
 
 
+#: The literal atom of each ASCII character.
+_ASCII_ATOMS: dict[str, tuple[int, str]] = {chr(code): (LIT, chr(code)) for code in range(128)}
+
+
 class Shape:
     """A glob's atoms and case: equal shapes match the same strings. Its hash is worked out once
     (the atoms of an ARN pattern are dozens of pairs; coverage compares shapes in every cell)."""
@@ -217,7 +221,9 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
         text = token.lower() if ignore_case else token
         literals.append(text)
         parts.append(text)
-        atoms.extend(zip(repeat(LIT), text))  # one atom per character (patterns are long ARNs)
+        # One atom per character (patterns are long ARNs): the ASCII ones shared, not made anew
+        # (each new pair was an object for the garbage collector to track and visit).
+        atoms.extend(map(_ASCII_ATOMS.__getitem__, text) if text.isascii() else zip(repeat(LIT), text))
         if arn:
             colons += text.count(":")
     wildcards = len(literals) < len(tokens)
