@@ -19,7 +19,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 
 from awsip.policy.caches import Patterns
 from awsip.policy.conditions import AnyPredicate, holds
@@ -375,10 +374,10 @@ class CompiledPolicy:
     def match_many(
         self, groups: ActionGroups, key: Hashable = None
     ) -> Mapping[str, tuple[CompiledStatement, ...]]:
-        """:meth:`matching_action` of many actions (:func:`group_actions`) worked out at once and
-        remembered per action (within the bound): one pass per (service, statement) with set
-        operations instead of one per (action, statement) -- what a cold coverage check spent most
-        on for a policy such as ReadOnlyAccess.
+        """:meth:`matching_action` of many actions (:func:`group_actions`) worked out at once, those
+        some statement matches remembered per action (within the bound): one pass per (service,
+        statement) with set operations instead of one per (action, statement) -- what a cold
+        coverage check spent most on for a policy such as ReadOnlyAccess.
 
         Returns the statements matching each action that some statement matches, by lower-case
         action (what a coverage check reads, without a lookup per action and policy). ``key``
@@ -409,23 +408,14 @@ class CompiledPolicy:
             prefix = service + ":"
             for name, found in matched.items():
                 out[prefix + name] = found
-            if room > 0:
-                # Every action as written, matched or not, remembered at once when there is room.
-                none: tuple[CompiledStatement, ...] = ()
-                actions = dict.fromkeys(chain.from_iterable(by_name.values()), none)
-                for name, found in matched.items():
-                    for action in by_name[name]:
-                        actions[action] = found
-                if len(actions) <= room:
-                    by_action.update(actions)
-                    room = self._actions - len(by_action)
-                else:
-                    for action, found in actions.items():
-                        if room <= 0:
-                            break
-                        if action not in by_action:
-                            by_action[action] = found
-                            room -= 1
+            # The matched actions (as written) remembered too, within the bound; the others are
+            # answered when asked (a coverage check asks matching_action about its witnesses
+            # only, and remembering every required action cost more than those few answers).
+            for name, found in matched.items():
+                for action in by_name[name]:
+                    if room > 0 and action not in by_action:
+                        by_action[action] = found
+                        room -= 1
         if key is not None and len(out) <= self._actions:
             # A bound: the answers remembered weigh what the actions remembered do.
             if self._remembered + len(out) > self._actions or len(self._matched) >= 64:
