@@ -423,17 +423,18 @@ class _Checker:
     def _action(self, rst: CompiledStatement, pattern: Pattern | None, scope: _Scope) -> _Outcome:
         if pattern is not None and not pattern.has_wildcards:
             action = pattern.text
-            if action.lower() == _GET_CALLER_IDENTITY:
-                return _Outcome("Covered", GET_CALLER_IDENTITY_REASON)
             lower = action.lower()
-            if ":" in lower:  # worked out with every required action (an absent one matches nothing)
+            if lower == _GET_CALLER_IDENTITY:
+                return _Outcome("Covered", GET_CALLER_IDENTITY_REASON)
+            prefix, colon, _ = lower.partition(":")
+            if colon:  # worked out with every required action (an absent one matches nothing)
                 identity = self.matched.get(lower, [])
                 bound = [] if self.bound is None else self.bound_matched.get(lower, [])
             else:
                 identity = matching_statements(self.identity, action)
                 bound = [] if self.bound is None else list(self.bound.matching_action(action))
             denies = [d for d in self.required_denies if d.matches_action(action)]
-            return self._cell(rst, action, identity, bound, denies, scope)
+            return self._cell(rst, action, identity, bound, denies, scope, prefix if colon else None)
         service = service_of(pattern.text) if pattern is not None else None
         if service is not None and ("*" in service or "?" in service):
             service = None
@@ -469,7 +470,7 @@ class _Checker:
                 identity = [st for role, st in matched if role == "identity"]
                 bound = [st for role, st in matched if role == "boundary"]
                 denies = [st for role, st in matched if role == "required"]
-                outcome = self._cell(rst, action, identity, bound, denies, scope)
+                outcome = self._cell(rst, action, identity, bound, denies, scope, service_of(action))
                 if outcome.status == "NotCovered":
                     return outcome
                 if outcome.status == "Unknown":
@@ -541,10 +542,12 @@ class _Checker:
         bound: list[CompiledStatement],
         denies: list[CompiledStatement],
         scope: _Scope,
+        service: str | None,
     ) -> _Outcome:
+        """The outcome of a cell (``service``: the action's, None without one), remembered."""
         key = (
             rst.key,
-            service_of(action),
+            service,
             tuple([st.key for st in identity]),
             tuple([st.key for st in bound]),
             self.bound is not None,
@@ -801,11 +804,11 @@ class _Cell:
         for st in allows:
             # An Allow without conditions (nor variables) applies in every context: nothing to ask.
             if not st.opaque and (not st.clauses or self._implied(st)):
+                if st.any_resource and not st.resources_negated:
+                    return None  # an Allow of every resource in every required context
                 unconditional.append(st)
             else:
                 conditional.append(st)
-        if any(g.universal for st in unconditional if not st.resources_negated for g in st.static_globs):
-            return None  # an Allow of every resource in every required context
         outside = _outside(unconditional)
         gap = list(self.req) + outside
         if self.scope.language is not None and outside:
