@@ -93,7 +93,7 @@ class Lru(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         weight = 1 if self._weigh is None else self._weigh(value)
-        evicted: list[V] = []
+        evicted: list[V] | None = None  # made only when something is dropped (a check puts ~80)
         with self._lock:
             previous = self._entries.pop(key, None)
             if previous is not None:
@@ -104,8 +104,10 @@ class Lru(Generic[K, V]):
             while self._weight > self.capacity:
                 _, (old, old_weight) = self._entries.popitem(last=False)
                 self._weight -= old_weight
+                if evicted is None:
+                    evicted = []
                 evicted.append(old)
-        if self._on_evict is not None:
+        if evicted is not None and self._on_evict is not None:
             for old in evicted:
                 self._on_evict(old)
 

@@ -339,20 +339,22 @@ class _Checker:
                 items: list[tuple[str, Pattern | None]] = [(label, None)]
             else:
                 items = [(p.text, p) for p in rst.statement.actions.patterns]
+            statement = rst.ref.label
+            results = report.results
             for label, pattern in items:
                 checkpoint()
                 scope = self._scope(rst, pattern)
                 outcome = self._action(rst, pattern, scope)
-                report.results.append(
+                results.append(
                     ActionResult(
-                        action=label,
-                        resource=resource,
-                        status=outcome.status,
-                        reason=outcome.reason,
-                        witness=outcome.witness,
-                        statement=rst.ref.label,
-                        requests=scope.requests,
-                        note=scope.note,
+                        label,
+                        resource,
+                        outcome.status,
+                        outcome.reason,
+                        outcome.witness,
+                        statement,
+                        scope.requests,
+                        scope.note,
                     )
                 )
         return report
