@@ -46,7 +46,6 @@ from awsip.policy.match import (
     CompiledPolicy,
     CompiledStatement,
     action_glob,
-    group_actions,
     lookup_in,
     matching_statements,
     service_of,
@@ -310,14 +309,7 @@ class _Checker:
 
     def run(self) -> CoverageReport:
         # The statements matching each required action, worked out for all of them at once.
-        concrete = [
-            p.text
-            for rst in self.required.statements
-            if not rst.deny and not rst.actions_negated
-            for p in rst.statement.actions.patterns
-            if not p.has_wildcards
-        ]
-        groups = group_actions(concrete)
+        groups = self.required.allowed_actions()
         key = self.required.document.key
         self.matched = _matching(self.identity, groups, key)
         if self.bound is not None:

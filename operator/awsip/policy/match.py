@@ -346,6 +346,24 @@ class CompiledPolicy:
         #: match_many's answers by the key it was given, and how many actions they hold.
         self._matched: dict[Hashable, Mapping[str, tuple[CompiledStatement, ...]]] = {}
         self._remembered = 0
+        self._allowed: ActionGroups | None = None
+
+    def allowed_actions(self) -> ActionGroups:
+        """The concrete actions of its Allow statements (not NotAction), grouped for
+        :meth:`match_many`: what a coverage check with this required policy matches the attached
+        policies against, worked out once (the required policy is compiled once, checked often)."""
+        found = self._allowed
+        if found is None:
+            found = self._allowed = group_actions(
+                [
+                    pattern.text
+                    for st in self.statements
+                    if not st.deny and not st.actions_negated
+                    for pattern in st.statement.actions.patterns
+                    if not pattern.has_wildcards
+                ]
+            )
+        return found
 
     def candidates(self, service: str | None) -> tuple[CompiledStatement, ...]:
         """The statements that may match an action of ``service`` (in document order).
