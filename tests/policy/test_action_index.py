@@ -8,7 +8,7 @@ import re
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from awsip.policy import PolicyParseError, parse_policy
+from awsip.policy import PolicyDocument, PolicyParseError, parse_policy
 from awsip.policy.match import (
     _generic_texts,
     _index_texts,
@@ -62,6 +62,22 @@ def test_compiled_statements_match_actions_as_the_reference_does(
         assert (compiled.matching_action(action) == compiled.statements) is expected, action
 
 
+def _three_statements(action_patterns: list[str], negated: bool) -> PolicyDocument:
+    """An Allow (or NotAction Allow) of the drawn patterns, a Deny of the first, and an Allow of
+    two generic patterns; a drawing that is no policy is discarded."""
+    key = "NotAction" if negated else "Action"
+    statements = [
+        {"Effect": "Allow", key: action_patterns, "Resource": "*"},
+        {"Effect": "Deny", "Action": action_patterns[:1], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:*", "ec2:Get*"], "Resource": "*"},
+    ]
+    try:
+        return parse_policy({"Statement": statements})
+    except PolicyParseError:
+        assume(False)
+        raise
+
+
 @FAST
 @given(
     action_patterns=st.lists(patterns, min_size=1, max_size=8, unique=True),
@@ -73,16 +89,7 @@ def test_compiled_statements_match_actions_as_the_reference_does(
 def test_matching_many_actions_at_once_is_matching_them_one_by_one(
     action_patterns: list[str], asked: list[str], negated: bool, fill: str, shift: int
 ) -> None:
-    key = "NotAction" if negated else "Action"
-    statements = [
-        {"Effect": "Allow", key: action_patterns, "Resource": "*"},
-        {"Effect": "Deny", "Action": action_patterns[:1], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["s3:*", "ec2:Get*"], "Resource": "*"},
-    ]
-    try:
-        document = parse_policy({"Statement": statements})
-    except PolicyParseError:
-        assume(False)
+    document = _three_statements(action_patterns, negated)
     every = asked + [a for p in action_patterns for a in _near(p, fill, shift)]
     one_by_one = compile_policy(document, boundary=False)
     at_once = compile_policy(document, boundary=False)
@@ -153,16 +160,7 @@ def test_the_literal_services_are_found_with_the_generic_patterns(texts: list[st
 def test_the_answer_of_matching_many_actions_is_each_ones_statements(
     action_patterns: list[str], asked: list[str], negated: bool, fill: str, room: int
 ) -> None:
-    key = "NotAction" if negated else "Action"
-    statements = [
-        {"Effect": "Allow", key: action_patterns, "Resource": "*"},
-        {"Effect": "Deny", "Action": action_patterns[:1], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["s3:*", "ec2:Get*"], "Resource": "*"},
-    ]
-    try:
-        document = parse_policy({"Statement": statements})
-    except PolicyParseError:
-        assume(False)
+    document = _three_statements(action_patterns, negated)
     every = asked + [a for p in action_patterns for a in _near(p, fill, 0)]
     one_by_one = compile_policy(document, boundary=False)
     at_once = compile_policy(document, boundary=False, actions=room)
