@@ -9,7 +9,13 @@ import pytest
 
 from awsip.catalog import Catalog, default_catalog
 from awsip.policy import PolicyParseError, parse_policy
-from awsip.policy.findings import PolicyFinding, check_action_syntax, findings_for, policy_findings
+from awsip.policy.findings import (
+    PolicyFinding,
+    _statement_findings,
+    check_action_syntax,
+    findings_for,
+    policy_findings,
+)
 from tests.policy.helpers import MANAGED, managed, seed
 
 CLUSTERS = "arn:*:eks:*:*:cluster/*"
@@ -211,7 +217,9 @@ def test_copies_of_a_policy_under_other_names_get_the_same_findings_naming_each_
     # policy): each copy's findings must still name that copy, and a different statement its own.
     statements = [stmt(["ec2:RunInstancez", "eks:ListClusters"], CLUSTERS, Sid="Typo"), stmt("s3:GetObject")]
     first = findings_for([document(*statements, name="account-1/capa")], catalog)
+    misses = _statement_findings.cache_info().misses
     second = findings_for([document(*statements, name="account-2/capa")], catalog)
+    assert _statement_findings.cache_info().misses == misses  # the copy's statements: no new search
     assert first and {f.policy for f in first} == {"account-1/capa"}
     assert {f.policy for f in second} == {"account-2/capa"}
     assert [(f.code, f.action, f.statement, f.message) for f in first] == [

@@ -1,35 +1,24 @@
-"""The operator's API client keeps its connections: no call leaves one unusable (on loopback HTTP)."""
+"""The operator's API client keeps its connections (the emulator; the real API server: tests/kubernetes_real),
+and its credential refresh runs at most once per period."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import urllib3.connection
 
-from awsip.api.constants import API_VERSION, KIND
 from awsip.controller import kube_client
 from awsip.controller.kube_client import KubeClient, load_configuration
 from awsip.sandbox.client import SandboxClient
 from awsip.sandbox.kube import KubeEmulator
-from awsip.status import uid_bound_patch
+from tests.support.kube_connections import check_one_connection, record_new_connections
 
 
 @pytest.fixture()
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every new connection the client library opens."""
-    opened: list[object] = []
-    original = urllib3.connection.HTTPConnection._new_conn
-
-    def counting(self: urllib3.connection.HTTPConnection) -> Any:
-        opened.append(self)
-        return original(self)
-
-    monkeypatch.setattr(urllib3.connection.HTTPConnection, "_new_conn", counting)
-    return opened
+    return record_new_connections(monkeypatch)
 
 
 @pytest.fixture()
@@ -48,38 +37,11 @@ def kube(emulator: KubeEmulator, tmp_path: Path) -> Iterator[tuple[KubeClient, S
         client.close()
 
 
-def event(n: int) -> dict[str, Any]:
-    now = datetime.datetime.now(datetime.UTC).isoformat()
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"p.{n}", "namespace": "team-a"},
-        "involvedObject": {"apiVersion": "v1", "kind": "ConfigMap", "name": "p", "namespace": "team-a"},
-        "reason": "Verified",
-        "message": "Ready=True (Verified)",
-        "type": "Normal",
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-    }
-
-
 def test_events_secrets_and_status_patches_reuse_one_connection(
     kube: tuple[KubeClient, SandboxClient], connections: list[object]
 ) -> None:
     client, sandbox = kube
-    sandbox.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "team-a"},
-                    "data": {"externalID": "YWJj"}})  # fmt: skip
-    manifest = {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": "p", "namespace": "team-a"}}
-    uid = sandbox.create({**manifest, "spec": {}})["metadata"]["uid"]
-    connections.clear()
-    for n in range(5):
-        client.create_event("team-a", event(n))  # an unread answer kept its connection busy
-        assert client.secret_data("team-a", "s") == {"externalID": "YWJj"}
-        previous = {"observedGeneration": n} if n else None
-        client.patch_status("team-a", "p", uid_bound_patch(previous, {"observedGeneration": n + 1}, uid=uid))
-    assert len(connections) <= 1
-    assert len(sandbox.events("team-a")) == 5
+    check_one_connection(client, sandbox, "team-a", connections)
 
 
 class Configuration:

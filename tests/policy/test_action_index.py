@@ -38,14 +38,17 @@ def _near(pattern: str, fill: str, shift: int) -> list[str]:
     return [filled, filled.swapcase(), joined[:cut] + ":" + joined[cut:]]
 
 
+#: What the properties about statements and asked actions draw (a fill and a shift, or a room, besides).
+_DRAWN = {
+    "action_patterns": st.lists(patterns, min_size=1, max_size=8, unique=True),
+    "asked": st.lists(actions, min_size=1, max_size=12),
+    "negated": st.booleans(),
+    "fill": st.sampled_from(["", "x", "essages", ":"]),
+}
+
+
 @FAST
-@given(
-    action_patterns=st.lists(patterns, min_size=1, max_size=8, unique=True),
-    asked=st.lists(actions, min_size=1, max_size=12),
-    negated=st.booleans(),
-    fill=st.sampled_from(["", "x", "essages", ":"]),
-    shift=st.integers(-3, 8),
-)
+@given(**_DRAWN, shift=st.integers(-3, 8))
 @example(action_patterns=["ec2messages:Get*"], asked=["ec2:essages:get"], negated=False, fill="", shift=0)
 def test_compiled_statements_match_actions_as_the_reference_does(
     action_patterns: list[str], asked: list[str], negated: bool, fill: str, shift: int
@@ -79,13 +82,7 @@ def _three_statements(action_patterns: list[str], negated: bool) -> PolicyDocume
 
 
 @FAST
-@given(
-    action_patterns=st.lists(patterns, min_size=1, max_size=8, unique=True),
-    asked=st.lists(actions, min_size=1, max_size=12),
-    negated=st.booleans(),
-    fill=st.sampled_from(["", "x", "essages", ":"]),
-    shift=st.integers(-3, 8),
-)
+@given(**_DRAWN, shift=st.integers(-3, 8))
 def test_matching_many_actions_at_once_is_matching_them_one_by_one(
     action_patterns: list[str], asked: list[str], negated: bool, fill: str, shift: int
 ) -> None:
@@ -150,13 +147,7 @@ def test_the_literal_services_are_found_with_the_generic_patterns(texts: list[st
 
 
 @FAST
-@given(
-    action_patterns=st.lists(patterns, min_size=1, max_size=8, unique=True),
-    asked=st.lists(actions, min_size=1, max_size=12),
-    negated=st.booleans(),
-    fill=st.sampled_from(["", "x", "essages", ":"]),
-    room=st.sampled_from([2, 256]),
-)
+@given(**_DRAWN, room=st.sampled_from([2, 256]))
 def test_the_answer_of_matching_many_actions_is_each_ones_statements(
     action_patterns: list[str], asked: list[str], negated: bool, fill: str, room: int
 ) -> None:

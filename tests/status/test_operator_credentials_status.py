@@ -33,6 +33,11 @@ VERIFIED = VerificationResult(
 )
 # What verify() returns when the operator's own credentials fail: the other checks not reached.
 CREDENTIALS_FAIL = VerificationResult(ref=REF, role_arn=ROLE, role_assumed=EXPIRED)
+AWS_DOWN = VerificationResult(
+    ref=REF,
+    role_arn=ROLE,
+    role_assumed=Check("Unknown", Reason.AWS_UNAVAILABLE, "AWS could not be reached.", transient=True),
+)
 
 
 def summary(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -83,13 +88,8 @@ def test_credentials_that_keep_failing_become_a_fault_after_the_grace_period() -
 def test_after_a_long_outage_one_credentials_failure_is_still_a_retry() -> None:
     # The grace period counts from when RoleAssumed stopped being known (its lastTransitionTime),
     # but a failure of the credentials must be seen twice before it is called a fault.
-    aws_down = VerificationResult(
-        ref=REF,
-        role_arn=ROLE,
-        role_assumed=Check("Unknown", Reason.AWS_UNAVAILABLE, "AWS could not be reached.", transient=True),
-    )
     status = build_status(VERIFIED, None, generation=1, now=START)
-    status = build_status(aws_down, status, generation=1, now=START + timedelta(minutes=1))
+    status = build_status(AWS_DOWN, status, generation=1, now=START + timedelta(minutes=1))
     status = build_status(CREDENTIALS_FAIL, status, generation=1, now=START + timedelta(hours=1))
     assert summary(status)["Ready"] == ("Unknown", "OperatorCredentialsUnavailable")
     status = build_status(CREDENTIALS_FAIL, status, generation=1, now=START + timedelta(hours=1, seconds=5))
@@ -125,12 +125,7 @@ def test_the_same_attempt_built_again_is_not_a_second_sighting() -> None:
     # Found by the status fuzz test: after a long outage, a credentials failure built twice at
     # the same moment (a rebuild, not a retry) must give the same status; the next attempt, later,
     # is the second sighting.
-    aws_down = VerificationResult(
-        ref=REF,
-        role_arn=ROLE,
-        role_assumed=Check("Unknown", Reason.AWS_UNAVAILABLE, "AWS could not be reached.", transient=True),
-    )
-    status = build_status(aws_down, None, generation=1, now=START)
+    status = build_status(AWS_DOWN, None, generation=1, now=START)
     moment = START + timedelta(hours=1)
     first = build_status(CREDENTIALS_FAIL, status, generation=1, now=moment)
     rebuilt = build_status(CREDENTIALS_FAIL, first, generation=1, now=moment)

@@ -25,10 +25,9 @@ import kubernetes.client
 from kubernetes.client.exceptions import ApiException
 
 from awsip.clusterapi import role_identity as ri
-from awsip.controller.kube_client import discard
+from awsip.controller.kube_client import REQUEST_TIMEOUT, discard
 
 MERGE_PATCH: Final = "application/merge-patch+json"
-REQUEST_TIMEOUT: Final = (10, 30)
 
 
 class ClusterAPINotInstalled(Exception):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Literal
 
@@ -125,27 +125,30 @@ def findings_for(documents: Sequence[PolicyDocument], catalog: Catalog) -> list[
 def _findings(document: PolicyDocument, catalog: Catalog) -> tuple[PolicyFinding, ...]:
     out: list[PolicyFinding] = []
     for statement in document.statements:
-        found = _statement_findings(
-            statement.fingerprint, statement.label, document.version, statement, catalog
-        )
-        out.extend(replace(finding, policy=document.name) for finding in found)
+        keyed = _KeyedStatement((statement.fingerprint, statement.label, document.version), statement)
+        out.extend(replace(finding, policy=document.name) for finding in _statement_findings(keyed, catalog))
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _KeyedStatement:
+    """A statement that hashes and compares by ``key`` alone: (its fingerprint, its label, the
+    document's language version), not by the whole parsed statement."""
+
+    key: tuple[str, str, str]
+    statement: Statement = field(compare=False, hash=False)
+
+
 @lru_cache(maxsize=4096)
-def _statement_findings(
-    fingerprint: str, label: str, version: str, statement: Statement, catalog: Catalog
-) -> tuple[PolicyFinding, ...]:
+def _statement_findings(keyed: _KeyedStatement, catalog: Catalog) -> tuple[PolicyFinding, ...]:
     """One statement's findings, without the policy's name (filled in by the caller).
 
     Memoized by the statement's content (its fingerprint), its label and the document's language
     version (which decides how policy variables read), not by the policy: an organisation's
     accounts each hold a copy of the same policy under a name of their own, and each new copy
-    would otherwise cost a whole catalog search again (about 4 ms for capa-minimal). ``statement``
-    is the first one seen with that key; it is not part of the key (``lru_cache`` would hash and
-    compare the whole parsed statement).
+    would otherwise cost a whole catalog search again (about 4 ms for capa-minimal).
     """
-    return tuple(_StatementCheck("", statement, catalog).run())
+    return tuple(_StatementCheck("", keyed.statement, catalog).run())
 
 
 def _resource_text(statement: Statement) -> str:

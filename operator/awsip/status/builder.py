@@ -26,9 +26,10 @@ a token rotation race lasts seconds, and says nothing about any provider. ``Role
 are Unknown, the retry is under way, and what the last verification found (account, permissions,
 trust policy) is kept. Only when the credentials failed on the previous attempt too (an earlier
 one: a status built again from the same attempt, with the same ``lastVerifiedTime``, is not a
-second sighting, so that building a status is stable) and ``RoleAssumed`` has been Unknown for :data:`LASTING_FAULT_GRACE` (its ``lastTransitionTime``) does
-the status call it what it then is, a fault of the operator's setup that a person must fix: Ready
-False, Stalled True, the details still kept. The controller keeps retrying with backoff either way
+second sighting, so that building a status is stable) and ``RoleAssumed`` has been Unknown for
+:data:`LASTING_FAULT_GRACE` (its ``lastTransitionTime``) does the status call it what it then is,
+a fault of the operator's setup that a person must fix: Ready False, Stalled True, the details
+still kept. The controller keeps retrying with backoff either way
 (the verification result stays transient). A bug in awsip that fails every verification of a
 provider (``InternalError``) is treated the same way (:data:`LASTING_FAULTS`).
 
