@@ -3,10 +3,11 @@ never a different answer than the automaton search would give."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awsip.policy import check_coverage, parse_policy, simulate
+from awsip.policy import check_coverage, coverage, parse_policy, simulate
 from awsip.policy.caches import Patterns
 from awsip.policy.coverage import _plainly_disjoint
 from awsip.policy.patterns import static
@@ -80,3 +81,59 @@ def test_an_allow_naming_the_resources_does_not_hide_a_deny() -> None:
     report = check_coverage(required, [granted])
     (missing,) = report.missing
     assert missing.witness is not None and "admin." in (missing.witness.resource or "")
+
+
+SLR = "arn:*:iam::*:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+
+
+def _slr_for(service: str) -> dict[str, object]:
+    return allow(
+        "iam:CreateServiceLinkedRole", "*", condition={"StringEquals": {"iam:AWSServiceName": service}}
+    )
+
+
+def test_conditional_allows_failing_in_the_required_context_need_no_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every conditional Allow fails in the context the required conditions ask for (the
+    service-linked-role statements of AWS-managed policies, each for other services): that context
+    is the witness's, found without searching contexts."""
+
+    def no_search(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the contexts were searched")
+
+    monkeypatch.setattr(coverage.Solver, "search_contexts", no_search)
+    required = doc(
+        allow(
+            "iam:CreateServiceLinkedRole",
+            SLR,
+            condition={"StringLike": {"iam:AWSServiceName": "eks.amazonaws.com"}},
+        )
+    )
+    attached = doc(_slr_for("spot.amazonaws.com"), _slr_for("elasticloadbalancing.amazonaws.com"))
+    report = check_coverage(required, [attached])
+    (missing,) = report.missing
+    assert missing.witness is not None
+    assert missing.witness.context == {"iam:AWSServiceName": "eks.amazonaws.com"}
+    assert not simulate([attached], missing.witness).allowed
+    assert simulate([required], missing.witness).allowed
+
+
+def test_a_conditional_allow_holding_in_the_required_context_is_still_searched() -> None:
+    """One conditional Allow holds in the context found first without being implied (the required
+    condition allows other values): the search finds the context where it fails."""
+    required = doc(
+        allow("iam:CreateServiceLinkedRole", SLR, condition={"StringLike": {"iam:AWSServiceName": "eks*"}})
+    )
+    holding = doc(
+        allow(
+            "iam:CreateServiceLinkedRole",
+            "*",
+            condition={"StringLike": {"iam:AWSServiceName": ["eks", "eks.amazonaws.com", "eksexample"]}},
+        )
+    )
+    report = check_coverage(required, [holding])
+    (missing,) = report.missing
+    assert missing.witness is not None
+    assert not simulate([holding], missing.witness).allowed
+    assert simulate([required], missing.witness).allowed

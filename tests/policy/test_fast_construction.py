@@ -4,12 +4,14 @@ at-a-time constructions they replaced built."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from awsip.policy.model import Wild
+from awsip.policy.samples import _LIMIT, _fills, resource_samples
 from awsip.policy.wildcard import ANY1, ANY1_NC, LIT, STAR, STAR_NC, Glob, Nfa, Resolved, compile_glob
 
 from .test_properties import FAST
@@ -115,3 +117,23 @@ def test_automata_are_those_of_the_plain_construction(globs: tuple[Glob, ...]) -
     built = (nfa._kinds, nfa._chars, nfa._ci, nfa._accept, nfa._closure, nfa._universal, nfa.start)
     assert (*built, nfa.alphabet()) == plain_automaton(globs)
     assert nfa.alphabet() == plain_automaton(globs)[-1]  # worked out once, the same again
+
+
+def plain_samples(pattern: str, service: str | None) -> list[str]:
+    """resource_samples before the order of its combinations was remembered per shape."""
+    parts = pattern.split(":", 5)
+    arn_service = parts[2] if len(parts) > 2 and "*" not in parts[2] and "?" not in parts[2] else service
+    options = [_fills(part, i, arn_service) for i, part in enumerate(parts)]
+    indices = sorted(itertools.product(*(range(len(o)) for o in options)), key=sum)
+    return [":".join(o[i] for o, i in zip(options, chosen, strict=True)) for chosen in indices[:_LIMIT]]
+
+
+@FAST
+@given(
+    parts=st.lists(st.sampled_from(["*", "?", "a*", "eks", "cluster/*", "", "x?y"]), min_size=1, max_size=6),
+    service=st.sampled_from([None, "iam", "s3", "eks"]),
+)
+@example(parts=["*", "eks", "*", "*", "cluster/*"], service="eks")
+def test_resource_samples_come_in_the_plain_order(parts: list[str], service: str | None) -> None:
+    pattern = ":".join(["arn", *parts])
+    assert list(resource_samples(pattern, service)) == plain_samples(pattern, service)

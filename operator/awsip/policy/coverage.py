@@ -686,21 +686,18 @@ class _Cell:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _implied(self, st: CompiledStatement) -> bool:
-        """Whether the conditions of an Allow without variables hold in every context the required
-        conditions allow.
+    def _holds_in_context(self, st: CompiledStatement) -> bool:
+        """Whether the conditions of an Allow without variables hold in the required context
+        found first (a context the required conditions allow).
 
-        Most often they do not, and the required context found first (a context the required
-        conditions allow) already shows it: a clause that fails there is not implied, without a
-        question to the solver (which would look for such a context, one key at a time).
+        Most often they do not, which shows at once that they are not implied by the required
+        ones, without a question to the solver (which would look for such a context, one key at
+        a time); and the Allow does not apply in that context.
         """
         context = self._lowered_context
         if context is None:
             context = self._lowered_context = {k.lower(): v for k, v in self.context.items()}
-        for compiled in st.clauses:
-            if not compiled.holds(context, False):
-                return False
-        return self.solver.implied(self.conditions, st.conditions, self.mv) == "yes"
+        return all(compiled.holds(context, False) for compiled in st.clauses)
 
     def _nonempty(self, languages: list[Language]) -> bool:
         if len(languages) == 1 and languages[0].positive:
@@ -795,9 +792,20 @@ class _Cell:
     def _allows(self, allows: list[CompiledStatement], side: str) -> _Outcome | None:
         unconditional: list[CompiledStatement] = []
         conditional: list[CompiledStatement] = []
+        #: Whether every conditional Allow fails in the required context found first.
+        refuted = True
         for st in allows:
             # An Allow without conditions (nor variables) applies in every context: nothing to ask.
-            if not st.opaque and (not st.clauses or self._implied(st)):
+            if st.opaque:
+                implied = refuted = False
+            elif not st.clauses:
+                implied = True
+            elif not self._holds_in_context(st):
+                implied = False  # nor does it apply in the required context found first
+            else:
+                implied = self.solver.implied(self.conditions, st.conditions, self.mv) == "yes"
+                refuted = refuted and implied
+            if implied:
                 if st.any_resource and not st.resources_negated:
                     return None  # an Allow of every resource in every required context
                 unconditional.append(st)
@@ -828,7 +836,15 @@ class _Cell:
             found = self._verify(resource, self.context)
             if found is not None:
                 return found
-        # b. A context in which no conditional Allow applies, and a resource outside the rest.
+        if conditional and refuted:
+            # b. The required context found first is one in which no conditional Allow applies
+            # (a clause of each fails there): a resource outside the unconditional ones is a
+            # witness as it is, without a search of contexts (the service-linked-role
+            # statements of AWS-managed policies, each for other services, are this case).
+            found = self._verify(first_gap, self.context, note)
+            if found is not None:
+                return found
+        # c. A context in which no conditional Allow applies, and a resource outside the rest.
         falsifiers = [_falsifiers(st) for st in conditional]
         choices = [[lits for _, lits in options] for options in falsifiers]
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from functools import lru_cache
 
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso")
 REGIONS = ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1", "")
@@ -58,7 +59,15 @@ def resource_samples(pattern: str, service: str | None) -> Iterator[str]:
     parts = pattern.split(":", 5)
     arn_service = parts[2] if len(parts) > 2 and "*" not in parts[2] and "?" not in parts[2] else service
     options = [_fills(part, i, arn_service) for i, part in enumerate(parts)]
-    # Vary every wildcard early: order the combinations by the sum of their choice indices.
-    indices = sorted(itertools.product(*(range(len(o)) for o in options)), key=sum)
-    for chosen in indices[:_LIMIT]:
+    for chosen in _combinations(tuple(len(o) for o in options)):
         yield ":".join(o[i] for o, i in zip(options, chosen, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _combinations(lengths: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """The first choice indices to try for options of these lengths: every wildcard varied early
+    (ordered by the sum of the indices). Depends on the lengths alone, so worked out once per
+    shape: sorting the ~240 combinations of a pattern like ``arn:*:eks:*:*:cluster/*`` cost a
+    cold coverage check more than the samples it needed."""
+    indices = sorted(itertools.product(*(range(n) for n in lengths)), key=sum)
+    return tuple(indices[:_LIMIT])
