@@ -34,6 +34,7 @@ import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from awsip.catalog import Action as CatalogAction
@@ -129,6 +130,32 @@ def prepare_scopes(required: CompiledPolicy, *, solver: Solver, catalog: Catalog
     return found
 
 
+class _Item(NamedTuple):
+    """One row of a coverage report: a required action (or action pattern, or NotAction)."""
+
+    label: str
+    pattern: Pattern | None  # None for NotAction
+    scope: _Scope
+    lower: str | None  # a concrete action in lower case (None: a pattern with wildcards)
+    service: str | None  # its service part (None without ':')
+
+
+class _Part(NamedTuple):
+    """The rows of one required Allow statement."""
+
+    rst: CompiledStatement
+    resource: str  # the statement's resource patterns, as the report shows them
+    statement: str  # its label
+    items: tuple[_Item, ...]
+
+
+class _Plan(NamedTuple):
+    """A required policy's rows for one catalog (:meth:`_Checker.plan`)."""
+
+    catalog: Catalog | None
+    parts: tuple[_Part, ...]
+
+
 class _Outcome(NamedTuple):
     """What a (required statement, group of matching statements) comes to (a named tuple: a check
     makes one per cell, and a frozen dataclass cost several times more to make)."""
@@ -189,6 +216,8 @@ class _Scope:
 
 
 _GET_CALLER_IDENTITY = "sts:getcalleridentity"
+#: A statement's key (a C-level getter: a cell's key is made of them for every required action).
+_KEY_OF = attrgetter("key")
 
 
 def _scope_key(rst: CompiledStatement, pattern: Pattern, catalog: Catalog) -> Hashable:
@@ -307,6 +336,38 @@ class _Checker:
             self._documented[key] = found
         return found
 
+    def plan(self) -> tuple[_Part, ...]:
+        """What the report's rows are, with the requests each stands for: a property of the
+        required policy and the catalog alone, worked out on the first check and kept with the
+        compiled policy (a prepared policy's is kept across checks: it was a quarter of a
+        check's time with every outcome already known)."""
+        derived = self.required.derived.get("coverage")
+        if isinstance(derived, _Plan) and derived.catalog is self.catalog:
+            return derived.parts
+        parts = []
+        for rst in self.required.statements:
+            if rst.deny:
+                continue
+            resource = str(rst.statement.resources)
+            if rst.resources_negated:
+                resource = "NotResource: " + ", ".join(p.text for p in rst.statement.resources.patterns)
+            items = []
+            if rst.actions_negated:
+                label = "NotAction: " + ", ".join(p.text for p in rst.statement.actions.patterns)
+                items.append(_Item(label, None, self._scope(rst, None), None, None))
+            else:
+                for pattern in rst.statement.actions.patterns:
+                    lower = service = None
+                    if not pattern.has_wildcards:
+                        lower = pattern.text.lower()
+                        prefix, colon, _ = lower.partition(":")
+                        service = prefix if colon else None
+                    items.append(_Item(pattern.text, pattern, self._scope(rst, pattern), lower, service))
+            parts.append(_Part(rst, resource, rst.ref.label, tuple(items)))
+        found = tuple(parts)
+        self.required.derived["coverage"] = _Plan(self.catalog, found)
+        return found
+
     def run(self) -> CoverageReport:
         # The statements matching each required action, worked out for all of them at once.
         groups = self.required.allowed_actions()
@@ -320,26 +381,15 @@ class _Checker:
             boundary=None if self.bound is None else self.bound.document.name,
             catalog=None if self.catalog is None else self.catalog.source,
         )
-        for rst in self.required.statements:
-            if rst.deny:
-                continue
-            resource = str(rst.statement.resources)
-            if rst.resources_negated:
-                resource = "NotResource: " + ", ".join(p.text for p in rst.statement.resources.patterns)
-            if rst.actions_negated:
-                label = "NotAction: " + ", ".join(p.text for p in rst.statement.actions.patterns)
-                items: list[tuple[str, Pattern | None]] = [(label, None)]
-            else:
-                items = [(p.text, p) for p in rst.statement.actions.patterns]
-            statement = rst.ref.label
-            results = report.results
-            for label, pattern in items:
-                checkpoint()
-                scope = self._scope(rst, pattern)
-                outcome = self._action(rst, pattern, scope)
+        results = report.results
+        for rst, resource, statement, items in self.plan():
+            checkpoint()  # and before each cell analysed (_cell): a known outcome is quick
+            for item in items:
+                scope = item.scope
+                outcome = self._action(rst, item)
                 results.append(
                     ActionResult(
-                        label,
+                        item.label,
                         resource,
                         outcome.status,
                         outcome.reason,
@@ -414,21 +464,23 @@ class _Checker:
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def _action(self, rst: CompiledStatement, pattern: Pattern | None, scope: _Scope) -> _Outcome:
-        if pattern is not None and not pattern.has_wildcards:
+    def _action(self, rst: CompiledStatement, item: _Item) -> _Outcome:
+        pattern, scope, lower = item.pattern, item.scope, item.lower
+        if pattern is not None and lower is not None:  # a concrete action
             action = pattern.text
-            lower = action.lower()
             if lower == _GET_CALLER_IDENTITY:
                 return _Outcome("Covered", GET_CALLER_IDENTITY_REASON)
-            prefix, colon, _ = lower.partition(":")
-            if colon:  # worked out with every required action (an absent one matches nothing)
+            service = item.service
+            if service is not None:  # worked out with every required action (an absent one matches nothing)
                 identity = self.matched.get(lower, [])
                 bound = [] if self.bound is None else self.bound_matched.get(lower, [])
             else:
                 identity = matching_statements(self.identity, action)
                 bound = [] if self.bound is None else list(self.bound.matching_action(action))
-            denies = [d for d in self.required_denies if d.matches_action(action)]
-            return self._cell(rst, action, identity, bound, denies, scope, prefix if colon else None)
+            denies = (
+                [d for d in self.required_denies if d.matches_action(action)] if self.required_denies else []
+            )
+            return self._cell(rst, action, identity, bound, denies, scope, service)
         service = service_of(pattern.text) if pattern is not None else None
         if service is not None and ("*" in service or "?" in service):
             service = None
@@ -542,15 +594,16 @@ class _Checker:
         key = (
             rst.key,
             service,
-            tuple([st.key for st in identity]),
-            tuple([st.key for st in bound]),
+            tuple(map(_KEY_OF, identity)) if identity else (),
+            tuple(map(_KEY_OF, bound)) if bound else (),
             self.bound is not None,
-            tuple([st.key for st in denies]),
+            tuple(map(_KEY_OF, denies)) if denies else (),
             self.multivalued,
             scope.key,
         )
         outcome = self.outcomes.get(key)
         if outcome is None:
+            checkpoint()
             outcome = _Cell(self, rst, action, identity, bound, denies, scope).analyze()
             if outcome.status == "Unknown" and scope.known is not None:
                 outcome = self._formal_retry(rst, action, identity, bound, denies, scope, outcome)
@@ -585,6 +638,26 @@ class _Checker:
 
 class _Cell:
     """The analysis of one required statement for one group of equivalent actions."""
+
+    # A check makes one per cell analysed (~80 for capa-minimal): no instance dictionaries.
+    __slots__ = (
+        "_lowered_context",
+        "action",
+        "bound",
+        "checker",
+        "conditions",
+        "context",
+        "identity",
+        "mv",
+        "req",
+        "required_denies",
+        "rst",
+        "scope",
+        "solver",
+        "unknown",
+    )
+    req: list[Language]
+    context: dict[str, str | tuple[str, ...]]
 
     def __init__(
         self,

@@ -81,7 +81,7 @@ def action_glob(pattern: Pattern, patterns: Patterns) -> Glob:
     return patterns.glob(static(pattern) or (), True)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CompiledStatement:
     """One statement's matchers; ``patterns`` compiles what only a request's context completes."""
 
@@ -347,6 +347,9 @@ class CompiledPolicy:
         self._matched: dict[Hashable, Mapping[str, tuple[CompiledStatement, ...]]] = {}
         self._remembered = 0
         self._allowed: ActionGroups | None = None
+        #: What an analysis derives from this policy alone (and its inputs, which it checks),
+        #: kept as long as the compiled policy: a coverage check's plan of a required policy.
+        self.derived: dict[str, object] = {}
 
     def allowed_actions(self) -> ActionGroups:
         """The concrete actions of its Allow statements (not NotAction), grouped for
