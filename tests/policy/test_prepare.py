@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awsip.policy import ActionResult, CoverageReport, PolicyDocument, PolicyEngine, parse_policy
-from awsip.policy.caches import Patterns
+from awsip.catalog import Catalog
+from awsip.policy import ActionResult, CoverageReport, PolicyDocument, PolicyEngine, coverage, parse_policy
+from awsip.policy.caches import Lru, Patterns
+from awsip.policy.match import compile_policy
 from awsip.policy.solver import Solver, Undecidable, required_context
 from awsip.profiles import load_profile
 
@@ -166,3 +168,32 @@ def test_a_required_context_depends_on_its_own_keys_being_multivalued_only(
         solver.prepare_required_context(clauses, frozenset(k for k in keys if k != "other:key"))
     assert answer(lambda: solver.required_context(clauses, keys)) == expected
     assert answer(lambda: solver.required_context(clauses, keys | {"unrelated:key"})) == expected
+
+
+def test_the_rows_of_a_required_policy_are_worked_out_once_per_catalog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check keeps the rows of its required policy with the compiled policy (the requests each
+    action stands for included): a later check of that policy finds them; another catalog gets
+    its own, with its own requests."""
+    engine = PolicyEngine()
+    required = compile_policy(seed(), boundary=False, patterns=engine.patterns)
+    attached = [compile_policy(managed("AmazonEC2FullAccess"), boundary=False, patterns=engine.patterns)]
+
+    def check(catalog: Catalog | None) -> CoverageReport:
+        return coverage.analyze(
+            required, attached, None, solver=engine.solver, outcomes=Lru(1024), catalog=catalog
+        )
+
+    first = check(engine.catalog)
+    assert {r.requests for r in first.results} == {"catalog", "formal"}
+
+    def no_scope(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the requests of a required action were worked out again")
+
+    monkeypatch.setattr(coverage._Checker, "_scope", no_scope)
+    assert _verdicts(check(engine.catalog)) == _verdicts(first)
+    monkeypatch.undo()
+    formal = check(None)
+    assert {r.requests for r in formal.results} == {"formal"}
+    assert [r.action for r in formal.results] == [r.action for r in first.results]
