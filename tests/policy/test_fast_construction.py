@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from awsip.policy.model import Wild
+from awsip.policy.patterns import resolve, static, tokenize
 from awsip.policy.samples import _LIMIT, _fills, resource_samples
 from awsip.policy.wildcard import ANY1, ANY1_NC, LIT, STAR, STAR_NC, Glob, Nfa, Resolved, compile_glob
 
@@ -137,3 +138,22 @@ def plain_samples(pattern: str, service: str | None) -> list[str]:
 def test_resource_samples_come_in_the_plain_order(parts: list[str], service: str | None) -> None:
     pattern = ":".join(["arn", *parts])
     assert list(resource_samples(pattern, service)) == plain_samples(pattern, service)
+
+
+@FAST
+@given(
+    text=st.text(alphabet="a:/*?${}' ,", max_size=14),
+    wildcards=st.booleans(),
+    variables=st.booleans(),
+)
+@example(text="", wildcards=True, variables=True)
+@example(text="${*}x", wildcards=True, variables=True)
+def test_static_tokens_are_the_resolved_ones(text: str, wildcards: bool, variables: bool) -> None:
+    """static() hands out a pattern's own tokens when no variable can be in it: they are what
+    resolving them gives."""
+    try:
+        pattern = tokenize(text, wildcards=wildcards, variables=variables)
+    except ValueError:
+        return
+    expected = None if pattern.variables else resolve(pattern, None)
+    assert static(pattern) == expected

@@ -118,8 +118,13 @@ class CompiledStatement:
 
     def __post_init__(self) -> None:
         self.key = (self.ref.policy, self.ref.index, self.statement.fingerprint, self.ref.boundary)
-        self.opaque = bool(self.variable_patterns) or any(c.clause.opaque for c in self.clauses)
-        self.conditions = tuple(c.clause for c in self.clauses)
+        clauses = self.clauses
+        if clauses:
+            self.opaque = bool(self.variable_patterns) or any([c.clause.opaque for c in clauses])
+            self.conditions = tuple([c.clause for c in clauses])
+        else:  # most statements: nothing to make
+            self.opaque = bool(self.variable_patterns)
+            self.conditions = ()
         self._services = {}
 
     def __hash__(self) -> int:
@@ -281,7 +286,9 @@ def compile_statement(
         any_resource=any_resource,
         static_globs=tuple(static_globs),
         variable_patterns=tuple(variable_patterns),
-        clauses=tuple(compile_clause(c, patterns) for c in statement.conditions),
+        clauses=tuple([compile_clause(c, patterns) for c in statement.conditions])
+        if statement.conditions
+        else (),
         patterns=patterns,
     )
 

@@ -44,6 +44,10 @@ class Wild(enum.Enum):
     STAR = "*"
     QMARK = "?"
 
+    # Each member is its only instance: hashed by identity in C (Enum's own __hash__ is Python
+    # code, and compiled patterns are keyed by tuples of tokens).
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Variable:

@@ -127,6 +127,11 @@ def resolve(pattern: Pattern, lookup: Lookup | None, *, unresolved_as_star: bool
 
 def static(pattern: Pattern) -> Resolved | None:
     """The resolved tokens of a pattern without variables (None if it has some)."""
+    tokens = pattern.tokens
+    if "${" not in pattern.text and "" not in tokens:
+        # No variable can be written without "${": the tokens :func:`tokenize` made are already
+        # resolved (literal runs between wildcards, never two runs in a row).
+        return tokens  # type: ignore[return-value]
     if pattern.variables:
         return None
     return resolve(pattern, None)

@@ -206,7 +206,7 @@ def compile_glob(tokens: Resolved, ignore_case: bool = False, arn: bool = False)
     for token in tokens:
         if isinstance(token, Wild):
             in_prefix = arn and colons < 5
-            texts.append(token.value)
+            texts.append("*" if token is Wild.STAR else "?")  # not .value: a property of Enum
             if token is Wild.STAR:
                 kind = STAR_NC if in_prefix else STAR
                 # A run of stars is one star ("**" is "*"): collapsed as the atoms are made.
