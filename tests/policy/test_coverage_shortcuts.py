@@ -3,18 +3,21 @@ never a different answer than the automaton search would give."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awsip.policy import check_coverage, coverage, parse_policy, simulate
+from awsip.policy import PolicyDocument, PolicyEngine, check_coverage, coverage, parse_policy, simulate
 from awsip.policy.caches import Patterns
 from awsip.policy.coverage import _plainly_disjoint
 from awsip.policy.patterns import static
 from awsip.policy.wildcard import Glob, Language, find_string
 from awsip.profiles import load_profile
 
-from .helpers import allow, deny, doc, seed
+from .helpers import allow, deny, doc, managed, seed
+from .test_properties import FAST, documents, related_documents
 
 ROLE = "arn:*:iam::*:role/*.cluster-api-provider-aws.sigs.k8s.io"
 
@@ -137,3 +140,53 @@ def test_a_conditional_allow_holding_in_the_required_context_is_still_searched()
     assert missing.witness is not None
     assert not simulate([holding], missing.witness).allowed
     assert simulate([required], missing.witness).allowed
+
+
+@FAST
+@given(required=documents(required=True, max_size=2), data=st.data())
+def test_cells_allowed_outright_are_those_the_analysis_allows(
+    required: dict[str, Any], data: st.DataObject
+) -> None:
+    """A cell taken as allowed outright (no Deny, condition, variable nor boundary in it, and an
+    Allow of every resource) gets the outcome the full analysis gives it, on random policies
+    close to the required one (the managed ones below too)."""
+    attached = data.draw(st.one_of(related_documents(required), documents()))
+    extra = data.draw(
+        st.sampled_from([[], ["AmazonEC2FullAccess"], ["AmazonEKSServicePolicy", "PowerUserAccess"]])
+    )
+    policies = [parse_policy(attached, name="attached"), *(managed(name) for name in extra)]
+    document = parse_policy(required, name="required")
+    taken = _report(document, policies, outright=True)
+    assert taken == _report(document, policies, outright=False)
+
+
+def _report(document: PolicyDocument, policies: list[PolicyDocument], *, outright: bool) -> Any:
+    engine = PolicyEngine()
+    original = coverage._allowed_outright
+
+    def shortcut(*args: Any) -> bool:
+        return original(*args) and outright
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coverage, "_allowed_outright", shortcut)
+        report = engine.check_coverage(document, policies)
+    return report.to_json()
+
+
+def test_the_benchmark_cells_are_mostly_allowed_outright(monkeypatch: pytest.MonkeyPatch) -> None:
+    """capa-minimal against AmazonEC2FullAccess: the ec2 cells are allowed outright (ec2:* on *),
+    and the report is the full analysis's."""
+    taken: list[bool] = []
+    original = coverage._allowed_outright
+
+    def counting(*args: Any) -> bool:
+        found = original(*args)
+        taken.append(found)
+        return found
+
+    monkeypatch.setattr(coverage, "_allowed_outright", counting)
+    policies = [managed("AmazonEC2FullAccess")]
+    report = PolicyEngine().check_coverage(seed(), policies)
+    assert sum(taken) >= 10
+    monkeypatch.setattr(coverage, "_allowed_outright", lambda *args: False)
+    assert PolicyEngine().check_coverage(seed(), policies).to_json() == report.to_json()

@@ -604,7 +604,10 @@ class _Checker:
         outcome = self.outcomes.get(key)
         if outcome is None:
             checkpoint()
-            outcome = _Cell(self, rst, action, identity, bound, denies, scope).analyze()
+            if _allowed_outright(rst, identity, bound, denies, self.bound):
+                outcome = _ALLOWED
+            else:
+                outcome = _Cell(self, rst, action, identity, bound, denies, scope).analyze()
             if outcome.status == "Unknown" and scope.known is not None:
                 outcome = self._formal_retry(rst, action, identity, bound, denies, scope, outcome)
             self.outcomes.put(key, outcome)
@@ -953,6 +956,32 @@ class _Cell:
 
 
 _SAMPLE_ACCOUNTS = ("123456789012", "111122223333")
+_ALLOWED = _Outcome("Covered", "allowed")
+
+
+def _allowed_outright(
+    rst: CompiledStatement,
+    identity: Sequence[CompiledStatement],
+    bound: Sequence[CompiledStatement],
+    denies: Sequence[CompiledStatement],
+    boundary: CompiledPolicy | None,
+) -> bool:
+    """Whether a cell is plainly covered: an Allow of every resource without conditions among the
+    matching statements, and no Deny, condition, policy variable or permissions boundary anywhere
+    in the cell (nor a required statement without resources). The analysis of such a cell ends
+    "allowed" at its first Allow, and nothing can make it Unknown; most cells of a check are such
+    (59 of 79 for capa-minimal against the benchmark's ten AWS-managed policies), so they are not
+    built step by step."""
+    if boundary is not None or bound or denies:
+        return False
+    if rst.clauses or rst.opaque or rst.resources_negated or not rst.static_globs:
+        return False
+    found = False
+    for st in identity:
+        if st.deny or st.clauses or st.opaque:
+            return False
+        found = found or (st.any_resource and not st.resources_negated)
+    return found
 
 
 def _plainly_disjoint(languages: Sequence[Language]) -> bool:
