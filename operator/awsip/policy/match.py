@@ -19,6 +19,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from awsip.policy.caches import Patterns
 from awsip.policy.conditions import AnyPredicate, holds
@@ -384,12 +385,12 @@ class CompiledPolicy:
         if found is None:
             if service is None:
                 found = self._generic
-            else:
+            else:  # names_service inlined: asked of every statement for every service asked
                 found = tuple(
                     [
                         st
                         for st in self.statements
-                        if st.actions_negated or st.generic or st.names_service(service)
+                        if st.actions_negated or st.generic or service in st.services
                     ]
                 )
             self._candidates[service] = found
@@ -419,11 +420,11 @@ class CompiledPolicy:
         by_action = self._by_action
         room = self._actions - len(by_action)
         out: dict[str, tuple[CompiledStatement, ...]] = {}
-        for service, by_name in groups.items():
+        for service, group in groups.items():
             candidates = self.candidates(service)
             if not candidates:
                 continue  # no statement can match: nothing to remember (matching_action sees it)
-            names = frozenset(by_name)
+            names, actions, by_name = group
             matched: dict[str, tuple[CompiledStatement, ...]]
             if len(candidates) == 1:  # the common case: the candidates are the answer, or none
                 matched = dict.fromkeys(candidates[0].names_matching(service, names), candidates)
@@ -433,9 +434,8 @@ class CompiledPolicy:
                     for name in st.names_matching(service, names):
                         lists.setdefault(name, []).append(st)
                 matched = {name: tuple(found) for name, found in lists.items()}
-            prefix = service + ":"
             for name, found in matched.items():
-                out[prefix + name] = found
+                out[actions[name]] = found
             # The matched actions (as written) remembered too, within the bound; the others are
             # answered when asked (a coverage check asks matching_action about its witnesses
             # only, and remembering every required action cost more than those few answers).
@@ -498,8 +498,17 @@ def matching_statements(policies: Sequence[CompiledPolicy], action: str) -> list
     return out
 
 
-#: Actions by service and name (both lower case), as written: what match_many takes.
-ActionGroups = Mapping[str, Mapping[str, Sequence[str]]]
+class ServiceActions(NamedTuple):
+    """The actions of one service that :meth:`CompiledPolicy.match_many` is asked about, made once
+    for every policy it asks (a check asks each attached policy)."""
+
+    names: frozenset[str]  # lower case
+    actions: Mapping[str, str]  # name -> the action in lower case ("service:name")
+    written: Mapping[str, Sequence[str]]  # name -> the action as written, each spelling
+
+
+#: Actions by service (lower case): what match_many takes.
+ActionGroups = Mapping[str, ServiceActions]
 
 
 def group_actions(actions: Iterable[str]) -> ActionGroups:
@@ -510,7 +519,10 @@ def group_actions(actions: Iterable[str]) -> ActionGroups:
         service, colon, name = action.lower().partition(":")
         if colon:
             groups.setdefault(service, {}).setdefault(name, []).append(action)
-    return groups
+    return {
+        service: ServiceActions(frozenset(by_name), {name: f"{service}:{name}" for name in by_name}, by_name)
+        for service, by_name in groups.items()
+    }
 
 
 def compile_policy(
