@@ -122,9 +122,19 @@ def test_conditional_allows_failing_in_the_required_context_need_no_search(
     assert simulate([required], missing.witness).allowed
 
 
-def test_a_conditional_allow_holding_in_the_required_context_is_still_searched() -> None:
+def test_a_conditional_allow_holding_in_the_required_context_is_still_searched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """One conditional Allow holds in the context found first without being implied (the required
     condition allows other values): the search finds the context where it fails."""
+    searched: list[object] = []
+    search = coverage.Solver.search_contexts
+
+    def recorded(self: coverage.Solver, *args: Any, **kwargs: Any) -> Any:
+        searched.append(args)
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(coverage.Solver, "search_contexts", recorded)
     required = doc(
         allow("iam:CreateServiceLinkedRole", SLR, condition={"StringLike": {"iam:AWSServiceName": "eks*"}})
     )
@@ -135,9 +145,11 @@ def test_a_conditional_allow_holding_in_the_required_context_is_still_searched()
             condition={"StringLike": {"iam:AWSServiceName": ["eks", "eks.amazonaws.com", "eksexample"]}},
         )
     )
-    report = check_coverage(required, [holding])
+    report = PolicyEngine().check_coverage(required, [holding])
     (missing,) = report.missing
+    assert searched, "the witness's context was not searched for"
     assert missing.witness is not None
+    assert missing.witness.context != {"iam:AWSServiceName": "eks.amazonaws.com"}
     assert not simulate([holding], missing.witness).allowed
     assert simulate([required], missing.witness).allowed
 

@@ -298,7 +298,10 @@ def test_an_implication_read_from_the_required_values_is_the_solvers(
 def plain_search(
     required: tuple[Clause, ...], choices: list[list[list[Lit]]], multivalued: frozenset[str]
 ) -> Iterator[tuple[dict[str, Any], tuple[int, ...]]]:
-    """search_contexts as it was first written: each key touched solved again at every depth."""
+    """search_contexts as it was first written: each key touched solved again at every depth.
+
+    The reference the search is compared with: its walk is written out here on purpose (the same
+    shape as the solver's), so that a change to the solver cannot change its reference too."""
     patterns = Patterns()
     undecided = False
 

@@ -134,10 +134,6 @@ class CompiledStatement:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CompiledStatement) and self.key == other.key
 
-    def names_service(self, service: str) -> bool:
-        """Whether one of the patterns with a literal service part names ``service`` (lower case)."""
-        return service in self.services
-
     def _names_of(self, service: str) -> tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None]:
         found = self._services.get(service)
         if found is None:
@@ -313,11 +309,6 @@ def _index_texts(texts: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(services), frozenset(others)
 
 
-def _generic_texts(texts: list[str]) -> frozenset[str]:
-    """The generic patterns of :func:`_index_texts` alone."""
-    return _index_texts(texts)[1]
-
-
 def _names_regex(names: tuple[str, ...]) -> re.Pattern[str]:
     """One regular expression for action names with wildcards.
 
@@ -385,7 +376,7 @@ class CompiledPolicy:
         if found is None:
             if service is None:
                 found = self._generic
-            else:  # names_service inlined: asked of every statement for every service asked
+            else:  # a set lookup per statement: asked for every service a check asks about
                 found = tuple(
                     [
                         st
